@@ -1,0 +1,5 @@
+"""gan_jax: a JAX/Flax codebase for studying why GANs fail and what fixes them."""
+
+from gan_jax.api import TrainedGAN, load_config, restore
+
+__all__ = ["TrainedGAN", "load_config", "restore"]

@@ -1,0 +1,149 @@
+"""Config checks that run before anything compiles: one clear line per mistake.
+
+`validate(config)` raises `ConfigError` whose message names the field, the value it got and
+what is allowed, e.g. "unroll.steps=-1 is invalid: must be an integer >= 0".
+"""
+
+import dataclasses
+from collections.abc import Mapping
+
+import jax
+import ml_collections
+
+from gan_jax import data, models, objectives, optim
+
+UPDATE_ORDERS = ("alternating", "simultaneous")
+
+
+class ConfigError(ValueError):
+    """A config value that cannot run; the message is one line naming the field."""
+
+
+def _fail(field: str, value, allowed: str):
+    raise ConfigError(f"{field}={value!r} is invalid: {allowed}")
+
+
+def _int(config, field: str, minimum: int) -> int:
+    value = _get(config, field)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        _fail(field, value, f"must be an integer >= {minimum}")
+    return value
+
+
+def _bool(config, field: str) -> bool:
+    value = _get(config, field)
+    if not isinstance(value, bool):
+        _fail(field, value, "must be True or False")
+    return value
+
+
+def _choice(config, field: str, choices) -> str:
+    value = _get(config, field)
+    if value not in choices:
+        _fail(field, value, f"choose one of {sorted(choices)}")
+    return value
+
+
+def _get(config, field: str):
+    node = config
+    for part in field.split("."):
+        if part not in node:
+            raise ConfigError(f"{field} is missing from the config")
+        node = node[part]
+    return node
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_module(config, field: str, registry: Mapping[str, type]) -> None:
+    cfg = _get(config, field)
+    module = registry[_choice(config, f"{field}.name", registry)]
+    allowed = {f.name for f in dataclasses.fields(module)} - {"parent", "name", "data_shape"}
+    for key, value in cfg.items():
+        if key == "name":
+            continue
+        if key not in allowed:
+            raise ConfigError(
+                f"{field}.{key} is not a field of model {cfg.name!r}; it takes {sorted(allowed)}"
+            )
+        if key == "activation" and value not in models.ACTIVATIONS:
+            _fail(f"{field}.{key}", value, f"choose one of {sorted(models.ACTIVATIONS)}")
+        if key in ("hidden_sizes",) and not (
+            isinstance(value, tuple | list)
+            and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in value)
+        ):
+            _fail(f"{field}.{key}", value, "must be a tuple of positive integers")
+        if key == "latent_dim":
+            _int(config, f"{field}.{key}", 1)
+
+
+def _check_optimizer(config, field: str) -> None:
+    cfg = _get(config, field)
+    _choice(config, f"{field}.name", optim.OPTIMIZERS)
+    for key, value in optim.optimizer_hparams(cfg).items():
+        ok = {
+            "learning_rate": lambda v: v > 0,
+            "b1": lambda v: 0 <= v < 1,
+            "b2": lambda v: 0 <= v < 1,
+            "decay": lambda v: 0 <= v < 1,
+            "momentum": lambda v: v >= 0,
+        }.get(key, lambda v: v >= 0)
+        raw = cfg[key]
+        if not _number(raw) or not ok(value):
+            rule = {
+                "learning_rate": "must be a number > 0",
+                "b1": "must be in [0, 1)",
+                "b2": "must be in [0, 1)",
+                "decay": "must be in [0, 1)",
+            }.get(key, "must be a number >= 0")
+            _fail(f"{field}.{key}", raw, rule)
+
+
+def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """Checks every field a run reads; returns the config unchanged or raises `ConfigError`."""
+    _int(config, "seed", 0)
+    _int(config, "num_steps", 1)
+    batch_size = _int(config, "batch_size", 1)
+    _int(config, "eval_every", 1)
+    _int(config, "checkpoint_every", 1)
+    _int(config, "n_d_steps", 1)
+    _int(config, "eval.num_samples", 1)
+    _int(config, "eval.plot_samples", 1)
+    devices = jax.device_count()
+    if batch_size % devices:
+        _fail("batch_size", batch_size, f"must be divisible by the device count ({devices})")
+
+    _choice(config, "data.name", data.DATASETS)
+    _choice(config, "update_order", UPDATE_ORDERS)
+
+    unroll_steps = _int(config, "unroll.steps", 0)
+    second_order = _bool(config, "unroll.second_order")
+    _bool(config, "unroll.fresh_batches")
+    _bool(config, "unroll.remat")
+
+    _check_module(config, "model.g", models.GENERATORS)
+    _check_module(config, "model.d", models.DISCRIMINATORS)
+    _check_optimizer(config, "optim.g")
+    _check_optimizer(config, "optim.d")
+    d_opt = config.optim.d
+    if unroll_steps > 0 and second_order and d_opt.name == "adam" and not d_opt.eps_root > 0:
+        _fail(
+            "optim.d.eps_root",
+            d_opt.eps_root,
+            "must be > 0 with second-order unrolling through Adam (sqrt(v) has an infinite "
+            "derivative at v = 0, which makes the gradient NaN); use e.g. 1e-8",
+        )
+
+    objective = objectives.get_objective(_choice(config, "objective", objectives.OBJECTIVES))
+    for key, value in _get(config, "loss").items():
+        if key not in objective.hparams:
+            raise ConfigError(
+                f"loss.{key} is not a parameter of objective {config.objective!r}; "
+                f"it takes {sorted(objective.hparams) or 'none'}"
+            )
+        if not _number(value):
+            _fail(f"loss.{key}", value, "must be a number")
+    objective.validate({**objective.hparams, **dict(config.loss)})
+    return config

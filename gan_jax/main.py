@@ -1,0 +1,103 @@
+"""Command line entry point: train one run described by a config file.
+
+  python -m gan_jax.main --config=configs/unrolled.py --workdir=runs/unrolled
+  python -m gan_jax.main --config=configs/unrolled.py --config.unroll.steps=10 --workdir=runs/k10
+
+Rerunning a command on its workdir resumes it. The logic lives in `gan_jax.run`, importable
+from a notebook; this file only parses flags and turns bad input into one line on stderr.
+"""
+
+import importlib.util
+import os
+import sys
+
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+from gan_jax.config import ConfigError
+from gan_jax.run import WorkdirError, train_and_evaluate
+
+_CONFIG = config_flags.DEFINE_config_file(
+    "config", None, "Path to a config file with get_config().", lock_config=True
+)
+_WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, metrics and samples.")
+_OVERWRITE = flags.DEFINE_bool(
+    "overwrite", False, "Discard a run with a different config already in --workdir."
+)
+
+
+def _exit_with(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
+
+
+def _config_path(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg.startswith("--config="):
+            return arg.split("=", 1)[1].split(":", 1)[0]
+        if arg == "--config" and i + 1 < len(argv):
+            return argv[i + 1].split(":", 1)[0]
+    return None
+
+
+def _config_file_problem(path: str) -> str | None:
+    if not os.path.isfile(path):
+        return f"--config={path}: no such file"
+    spec = importlib.util.spec_from_file_location("_gan_jax_config_check", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # noqa: BLE001 - any failure to import the user's file
+        return f"--config={path}: the file fails to import ({type(error).__name__}: {error})"
+    if not callable(getattr(module, "get_config", None)):
+        return f"--config={path}: the file has no get_config() function"
+    return None
+
+
+def _unknown_field(argv: list[str], key: str) -> str:
+    for arg in argv:
+        name = arg.split("=", 1)[0]
+        if name.startswith("--config.") and key in name[len("--config.") :].split("."):
+            return f"{arg}: the config has no field {name[len('--config.'):]!r}"
+    return f"the config has no field {key!r}"
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+    """absl flag parsing, with a bad --config file or override reported as one line."""
+    path = _config_path(argv)
+    if path is not None and (problem := _config_file_problem(path)):
+        _exit_with(problem)
+    try:
+        return flags.FLAGS(argv)
+    except flags.UnrecognizedFlagError as error:
+        if error.flagname.startswith("config."):
+            _exit_with(_unknown_field(argv, error.flagname.split(".")[-1]))
+        _exit_with(_one_line(error))
+    except Exception as error:  # noqa: BLE001 - absl and ml_collections raise many types here
+        cause = error.__cause__ or error
+        if isinstance(cause, KeyError | AttributeError):
+            _exit_with(_unknown_field(argv, str(cause.args[0] if cause.args else "").strip("'\"")))
+        _exit_with(_one_line(cause))
+    return []
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) > 1:
+        _exit_with(f"unexpected arguments {argv[1:]}; fields are set with --config.<field>=<value>")
+    if _CONFIG.value is None:
+        _exit_with("--config is required, e.g. --config=configs/unrolled.py")
+    if not _WORKDIR.value:
+        _exit_with("--workdir is required, e.g. --workdir=runs/unrolled")
+    logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint file at INFO
+    try:
+        train_and_evaluate(_CONFIG.value, _WORKDIR.value, overwrite=_OVERWRITE.value)
+    except (ConfigError, WorkdirError) as error:
+        _exit_with(str(error))
+
+
+if __name__ == "__main__":
+    app.run(main, flags_parser=parse_flags)

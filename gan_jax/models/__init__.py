@@ -1,0 +1,39 @@
+"""Generators and discriminators, found by name (`config.model.g.name`, `config.model.d.name`)."""
+
+from gan_jax.models.mlp import ACTIVATIONS, MLPDiscriminator, MLPGenerator
+
+GENERATORS = {"mlp": MLPGenerator}
+DISCRIMINATORS = {"mlp": MLPDiscriminator}
+
+
+def _kwargs(cfg) -> dict:
+    kwargs = dict(cfg)
+    kwargs.pop("name")
+    return kwargs
+
+
+def make_generator(cfg, data_shape: tuple[int, ...]):
+    """Builds the generator module named by `cfg.name`; its output matches `data_shape`."""
+    if cfg.name not in GENERATORS:
+        raise ValueError(f"model.g.name={cfg.name!r} is unknown; choose one of {sorted(GENERATORS)}")
+    return GENERATORS[cfg.name](data_shape=tuple(data_shape), **_kwargs(cfg))
+
+
+def make_discriminator(cfg):
+    """Builds the discriminator module named by `cfg.name`."""
+    if cfg.name not in DISCRIMINATORS:
+        raise ValueError(
+            f"model.d.name={cfg.name!r} is unknown; choose one of {sorted(DISCRIMINATORS)}"
+        )
+    return DISCRIMINATORS[cfg.name](**_kwargs(cfg))
+
+
+__all__ = [
+    "ACTIVATIONS",
+    "DISCRIMINATORS",
+    "GENERATORS",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "make_discriminator",
+    "make_generator",
+]
