@@ -67,7 +67,9 @@ def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
 def dynamic_params(config: ml_collections.ConfigDict) -> dict[str, dict[str, float]]:
     """The numbers of a run that vmap: optimizer hyperparameters and the objective's scalars."""
     objective = objectives.get_objective(config.objective)
-    loss = {name: float(config.loss.get(name, default)) for name, default in objective.hparams.items()}
+    loss = {
+        name: float(config.loss.get(name, default)) for name, default in objective.hparams.items()
+    }
     return {
         "g": optim.optimizer_hparams(config.optim.g),
         "d": optim.optimizer_hparams(config.optim.d),

@@ -62,7 +62,7 @@ def _unknown_field(argv: list[str], key: str) -> str:
     for arg in argv:
         name = arg.split("=", 1)[0]
         if name.startswith("--config.") and key in name[len("--config.") :].split("."):
-            return f"{arg}: the config has no field {name[len('--config.'):]!r}"
+            return f"{arg}: the config has no field {name[len('--config.') :]!r}"
     return f"the config has no field {key!r}"
 
 

@@ -145,7 +145,10 @@ def train_and_evaluate(
         if steps_per_sec is not None:
             row["steps_per_sec"] = steps_per_sec
         writer.write(step, row)
-        np.save(os.path.join(samples_dir, f"step_{step:08d}.npy"), np.asarray(samples[: config.eval.plot_samples]))
+        np.save(
+            os.path.join(samples_dir, f"step_{step:08d}.npy"),
+            np.asarray(samples[: config.eval.plot_samples]),
+        )
         if progress:
             summary = _summary({**train_metrics, **jax.device_get(eval_metrics)})
             tqdm.write(f"step {step}: " + " ".join(f"{k}={v}" for k, v in summary.items()))
@@ -216,4 +219,10 @@ def plot_run(workdir: str, dataset) -> None:
     )
 
 
-__all__ = ["ConfigError", "WorkdirError", "config_differences", "prepare_workdir", "train_and_evaluate"]
+__all__ = [
+    "ConfigError",
+    "WorkdirError",
+    "config_differences",
+    "prepare_workdir",
+    "train_and_evaluate",
+]

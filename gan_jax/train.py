@@ -79,14 +79,22 @@ def make_d_update(exp: Experiment):
     D, objective = exp.discriminator, exp.objective
 
     def d_loss_fn(d_params, real, fake, obj_state, hparams):
-        return objective.d_loss(D.apply(d_params, real), D.apply(d_params, fake), obj_state, hparams)
+        return objective.d_loss(
+            D.apply(d_params, real), D.apply(d_params, fake), obj_state, hparams
+        )
 
     def d_update(d_params, d_opt_state, real, fake, obj_state, hparams):
         (loss, aux), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
             d_params, real, fake, obj_state, hparams
         )
         updates, d_opt_state = exp.d_optimizer.update(grads, d_opt_state, d_params)
-        return optax.apply_updates(d_params, updates), d_opt_state, loss, aux, optax.global_norm(grads)
+        return (
+            optax.apply_updates(d_params, updates),
+            d_opt_state,
+            loss,
+            aux,
+            optax.global_norm(grads),
+        )
 
     return d_update
 
@@ -123,7 +131,9 @@ def make_unroll(exp: Experiment):
 
         if spec.remat:
             body = jax.checkpoint(body)
-        (d_params, _), _ = lax.scan(body, (d_params, d_opt_state), jax.random.split(key, spec.steps))
+        (d_params, _), _ = lax.scan(
+            body, (d_params, d_opt_state), jax.random.split(key, spec.steps)
+        )
         return d_params
 
     return unroll
@@ -144,15 +154,23 @@ def make_train_step(exp: Experiment):
                 d_params, d_opt_state, batch_real, batch_fake, obj_state, state.hparams
             )
             obj_state = objective.update_state(obj_state, aux, state.hparams)
-            return (d_params, d_opt_state, obj_state), {"d/loss": loss, "d/grad_norm": grad_norm, **aux}
+            return (d_params, d_opt_state, obj_state), {
+                "d/loss": loss,
+                "d/grad_norm": grad_norm,
+                **aux,
+            }
 
-        carry, first = one_update((state.d_params, state.d_opt_state, state.objective_state), real, fake)
+        carry, first = one_update(
+            (state.d_params, state.d_opt_state, state.objective_state), real, fake
+        )
         if exp.n_d_steps == 1:
             return carry, first
 
         def body(carry, step_key):
             real_key, z_key = jax.random.split(step_key)
-            return one_update(carry, dataset.sample(real_key, batch), generate(g_params, z_key, batch))
+            return one_update(
+                carry, dataset.sample(real_key, batch), generate(g_params, z_key, batch)
+            )
 
         carry, rest = lax.scan(body, carry, jax.random.split(key, exp.n_d_steps - 1))
         mean_metrics = jax.tree.map(lambda a, b: (a + b.sum()) / exp.n_d_steps, first, rest)
@@ -212,9 +230,7 @@ def freeze_if_diverged(old: GANState, new: GANState, step_metrics: dict) -> GANS
     The step counter always advances, so vmapped runs stay on one clock.
     """
     finite = jnp.all(
-        jnp.stack(
-            [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves((new, step_metrics))]
-        )
+        jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves((new, step_metrics))])
     )
     keep_new = finite & (old.diverged_at < 0)
     frozen = jax.tree.map(lambda n, o: jnp.where(keep_new, n, o), new, old)

@@ -15,7 +15,9 @@ def _kwargs(cfg) -> dict:
 def make_generator(cfg, data_shape: tuple[int, ...]):
     """Builds the generator module named by `cfg.name`; its output matches `data_shape`."""
     if cfg.name not in GENERATORS:
-        raise ValueError(f"model.g.name={cfg.name!r} is unknown; choose one of {sorted(GENERATORS)}")
+        raise ValueError(
+            f"model.g.name={cfg.name!r} is unknown; choose one of {sorted(GENERATORS)}"
+        )
     return GENERATORS[cfg.name](data_shape=tuple(data_shape), **_kwargs(cfg))
 
 
