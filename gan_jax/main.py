@@ -9,6 +9,7 @@ from a notebook; this file only parses flags and turns bad input into one line o
 
 import importlib.util
 import os
+import re
 import sys
 
 from absl import app, flags, logging
@@ -58,12 +59,17 @@ def _config_file_problem(path: str) -> str | None:
     return None
 
 
-def _unknown_field(argv: list[str], key: str) -> str:
+def _unknown_field(argv: list[str], message: str) -> str:
+    """One line for an override of a field the config lacks, from ml_collections' message."""
+    key = re.search(r"[A-Za-z_]\w*", message)
+    key = key.group(0) if key else message
+    hint = re.search(r'Did you mean "(\w+)"', message)
+    hint = f'; did you mean "{hint.group(1)}"?' if hint else ""
     for arg in argv:
         name = arg.split("=", 1)[0]
         if name.startswith("--config.") and key in name[len("--config.") :].split("."):
-            return f"{arg}: the config has no field {name[len('--config.') :]!r}"
-    return f"the config has no field {key!r}"
+            return f"{arg}: the config has no field {name[len('--config.') :]!r}{hint}"
+    return f"the config has no field {key!r}{hint}"
 
 
 def parse_flags(argv: list[str]) -> list[str]:
@@ -80,7 +86,7 @@ def parse_flags(argv: list[str]) -> list[str]:
     except Exception as error:  # noqa: BLE001 - absl and ml_collections raise many types here
         cause = error.__cause__ or error
         if isinstance(cause, KeyError | AttributeError):
-            _exit_with(_unknown_field(argv, str(cause.args[0] if cause.args else "").strip("'\"")))
+            _exit_with(_unknown_field(argv, str(cause.args[0] if cause.args else "")))
         _exit_with(_one_line(cause))
     return []
 

@@ -93,7 +93,7 @@ def make_d_update(exp: Experiment):
             d_opt_state,
             loss,
             aux,
-            optax.global_norm(grads),
+            optax.tree.norm(grads),
         )
 
     return d_update
@@ -215,7 +215,7 @@ def make_train_step(exp: Experiment):
             d_opt_state=d_opt_state,
             objective_state=obj_state,
         )
-        step_metrics = {**step_metrics, "g/loss": g_loss, "g/grad_norm": optax.global_norm(g_grads)}
+        step_metrics = {**step_metrics, "g/loss": g_loss, "g/grad_norm": optax.tree.norm(g_grads)}
         step_metrics["g_over_d_grad_norm"] = step_metrics["g/grad_norm"] / (
             step_metrics["d/grad_norm"] + 1e-12
         )

@@ -1,0 +1,38 @@
+"""Shared fixtures: tiny configs so the whole suite runs in minutes on a 2-core CPU."""
+
+import os
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)  # `configs` is a top-level folder, imported as a package
+
+from configs import default  # noqa: E402
+
+
+def make_tiny_config(**overrides):
+    """The default config shrunk: small MLPs, batch 32, 20 steps, evals every 10."""
+    config = default.get_config()
+    config.num_steps = 20
+    config.batch_size = 32
+    config.eval_every = 10
+    config.checkpoint_every = 10
+    config.model.g.latent_dim = 8
+    config.model.g.hidden_sizes = (16, 16)
+    config.model.d.hidden_sizes = (16,)
+    config.eval.num_samples = 256
+    config.eval.plot_samples = 64
+    for field, value in overrides.items():
+        node = config
+        *parents, leaf = field.split(".")
+        for parent in parents:
+            node = node[parent]
+        node[leaf] = value
+    return config
+
+
+@pytest.fixture
+def tiny_config():
+    return make_tiny_config()

@@ -1,0 +1,111 @@
+"""Each bad config value gets one line naming the field, the value and what is allowed."""
+
+import pytest
+from conftest import make_tiny_config
+
+from gan_jax.config import ConfigError, validate
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        (
+            "objective",
+            "wgan-typo",
+            r"objective='wgan-typo' is invalid: choose one of \['minimax', 'nonsaturating'\]",
+        ),
+        ("data.name", "moons", r"data.name='moons' is invalid: choose one of \['grid', 'ring'\]"),
+        ("model.g.name", "resnet", r"model.g.name='resnet' is invalid: choose one of \['mlp'\]"),
+        ("model.d.name", "resnet", r"model.d.name='resnet' is invalid: choose one of \['mlp'\]"),
+        ("model.g.activation", "swish", r"model.g.activation='swish' is invalid: choose one of"),
+        (
+            "model.d.hidden_sizes",
+            (128, -1),
+            r"model.d.hidden_sizes=\(128, -1\) is invalid: must be a tuple of positive",
+        ),
+        ("num_steps", -5, r"num_steps=-5 is invalid: must be an integer >= 1"),
+        ("num_steps", 2.5, r"num_steps=2.5 is invalid: must be an integer >= 1"),
+        ("eval_every", 0, r"eval_every=0 is invalid: must be an integer >= 1"),
+        ("checkpoint_every", 0, r"checkpoint_every=0 is invalid"),
+        ("n_d_steps", 0, r"n_d_steps=0 is invalid: must be an integer >= 1"),
+        ("unroll.steps", -1, r"unroll.steps=-1 is invalid: must be an integer >= 0"),
+        ("unroll.second_order", 1, r"unroll.second_order=1 is invalid: must be True or False"),
+        (
+            "optim.g.learning_rate",
+            0.0,
+            r"optim.g.learning_rate=0.0 is invalid: must be a number > 0",
+        ),
+        (
+            "optim.d.learning_rate",
+            -1e-4,
+            r"optim.d.learning_rate=-0.0001 is invalid: must be a number > 0",
+        ),
+        ("optim.d.b1", 1.0, r"optim.d.b1=1.0 is invalid: must be in \[0, 1\)"),
+        ("optim.d.name", "adamw2", r"optim.d.name='adamw2' is invalid: choose one of"),
+        (
+            "update_order",
+            "random",
+            r"update_order='random' is invalid: choose one of \['alternating', 'simultaneous'\]",
+        ),
+        ("batch_size", 0, r"batch_size=0 is invalid: must be an integer >= 1"),
+    ],
+)
+def test_bad_values_get_one_clear_line(field, value, message):
+    config = make_tiny_config()
+    node = config
+    *parents, leaf = field.split(".")
+    for parent in parents:
+        node = node[parent]
+    with node.ignore_type():
+        node[leaf] = value
+    with pytest.raises(ConfigError, match=message) as error:
+        validate(config)
+    assert "\n" not in str(error.value)
+
+
+def test_second_order_unrolling_through_adam_needs_eps_root():
+    config = make_tiny_config(**{"unroll.steps": 5, "optim.d.eps_root": 0.0})
+    with pytest.raises(
+        ConfigError, match=r"optim.d.eps_root=0.0 is invalid: must be > 0 with second-order"
+    ):
+        validate(config)
+    config.unroll.second_order = False  # first order never differentiates through Adam
+    validate(config)
+
+
+def test_unknown_model_field_names_the_allowed_ones():
+    config = make_tiny_config()
+    config.model.d.width = 3
+    with pytest.raises(
+        ConfigError,
+        match=r"model.d.width is not a field of model 'mlp'; it takes \['activation', 'hidden_sizes'\]",
+    ):
+        validate(config)
+
+
+def test_loss_parameter_the_objective_does_not_take():
+    config = make_tiny_config()
+    config.loss.margin = 1.0
+    with pytest.raises(
+        ConfigError, match=r"loss.margin is not a parameter of objective 'nonsaturating'"
+    ):
+        validate(config)
+
+
+def test_batch_size_must_divide_over_devices(monkeypatch):
+    import jax
+
+    monkeypatch.setattr(jax, "device_count", lambda: 4)
+    config = make_tiny_config(batch_size=30)
+    with pytest.raises(
+        ConfigError, match=r"batch_size=30 is invalid: must be divisible by the device count \(4\)"
+    ):
+        validate(config)
+
+
+def test_shipped_configs_are_valid():
+    from configs import default, gan, unrolled
+
+    for module in (default, gan, unrolled):
+        validate(module.get_config())
+    assert unrolled.get_config().unroll.steps == 5 and gan.get_config().unroll.steps == 0

@@ -1,0 +1,100 @@
+"""The command line: bad input is one line on stderr, SIGTERM saves a checkpoint."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import gan_jax
+from gan_jax.writers import read_metrics
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = [
+    "--config.batch_size=32",
+    "--config.model.g.latent_dim=8",
+    "--config.model.g.hidden_sizes=(16,16)",
+    "--config.model.d.hidden_sizes=(16,)",
+    "--config.eval.num_samples=128",
+]
+
+
+def _main(*args, **kwargs):
+    return subprocess.run(
+        [sys.executable, "-m", "gan_jax.main", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--config=configs/unrolled.py", "--config.nonexistent=3"],
+            "error: --config.nonexistent=3: the config has no field 'nonexistent'",
+        ),
+        (
+            ["--config=configs/unrolled.py", "--config.unroll.stepz=3"],
+            "error: --config.unroll.stepz=3: the config has no field 'unroll.stepz'; did you mean \"steps\"?",
+        ),
+        (["--config=configs/missing.py"], "error: --config=configs/missing.py: no such file"),
+        (
+            ["--config=gan_jax/__init__.py"],
+            "error: --config=gan_jax/__init__.py: the file has no get_config() function",
+        ),
+        (
+            ["--config=configs/unrolled.py", "--config.num_steps=1.5"],
+            "error: flag --config.num_steps=1.5: invalid literal for int()",
+        ),
+        (
+            ["--config=configs/unrolled.py", "--config.unroll.steps=-2"],
+            "error: unroll.steps=-2 is invalid: must be an integer >= 0",
+        ),
+    ],
+)
+def test_bad_command_lines_print_one_line(args, message, tmp_path):
+    result = _main(*args, f"--workdir={tmp_path}")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(message), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_sigterm_saves_a_checkpoint_and_the_run_resumes(tmp_path):
+    workdir = str(tmp_path)
+    args = ["--config=configs/gan.py", f"--workdir={workdir}", "--config.eval_every=20", *TINY]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gan_jax.main",
+            *args,
+            "--config.num_steps=1000000",
+            "--config.checkpoint_every=1000000",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    metrics_path = os.path.join(workdir, "metrics.jsonl")
+    deadline = time.time() + 240
+    while len(read_metrics(metrics_path)) < 2 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr.decode()
+    saved = gan_jax.restore(workdir).step
+    assert 20 <= saved < 1_000_000 and saved % 20 == 0
+    assert "rerun the same command to resume" in stderr.decode()
+
+    # Raising num_steps is allowed on resume; the run continues from the saved step.
+    result = _main(*args, f"--config.num_steps={saved + 20}", "--config.checkpoint_every=1000000")
+    assert result.returncode == 0, result.stderr
+    steps = [row["step"] for row in read_metrics(metrics_path)]
+    assert steps[-1] == saved + 20 and len(steps) == len(set(steps))
+    assert gan_jax.restore(workdir).step == saved + 20

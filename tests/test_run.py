@@ -1,0 +1,96 @@
+"""The host loop end to end: outputs, resume equality, workdir protection, the public API."""
+
+import json
+import os
+
+import jax
+import numpy as np
+import pytest
+from conftest import make_tiny_config
+
+import gan_jax
+from gan_jax.run import WorkdirError, train_and_evaluate
+from gan_jax.writers import read_metrics
+
+
+def _assert_states_equal(a, b):
+    jax.tree.map(np.testing.assert_array_equal, a, b)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """One uninterrupted 20-step run (unrolled, k=2) shared by the tests below."""
+    workdir = str(tmp_path_factory.mktemp("run"))
+    config = make_tiny_config(**{"unroll.steps": 2})
+    state = train_and_evaluate(config, workdir, progress=False)
+    return config, workdir, state
+
+
+def test_outputs_land_in_the_workdir(finished_run):
+    config, workdir, state = finished_run
+    assert int(state.step) == 20
+    with open(os.path.join(workdir, "config.json")) as f:
+        assert json.load(f)["unroll"]["steps"] == 2
+    rows = read_metrics(os.path.join(workdir, "metrics.jsonl"))
+    assert [row["step"] for row in rows] == [0, 10, 20]
+    for key in (
+        "modes_covered",
+        "high_quality_pct",
+        "d/loss",
+        "g/loss",
+        "d/real_output",
+        "g/grad_norm",
+    ):
+        assert key in rows[-1], key
+    assert len(rows[-1]["mode_histogram"]) == 8
+    assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["10", "20"]
+    assert any(
+        name.startswith("events.out.tfevents")
+        for name in os.listdir(os.path.join(workdir, "tensorboard"))
+    )
+    samples = os.listdir(os.path.join(workdir, "samples"))
+    assert "samples_over_training.png" in samples and "step_00000020.npy" in samples
+
+
+def test_interrupted_run_resumes_to_exactly_the_same_parameters(finished_run, tmp_path):
+    config, _, uninterrupted = finished_run
+    workdir = str(tmp_path)
+    stopped = train_and_evaluate(config, workdir, stop_after_chunks=1, progress=False)
+    assert int(stopped.step) == 10
+    resumed = train_and_evaluate(config, workdir, progress=False)
+    _assert_states_equal(resumed, uninterrupted)
+    steps = [row["step"] for row in read_metrics(os.path.join(workdir, "metrics.jsonl"))]
+    assert steps == [0, 10, 20]  # no row logged twice
+
+
+def test_a_different_config_is_refused_and_nothing_is_touched(finished_run):
+    config, workdir, _ = finished_run
+    before = open(os.path.join(workdir, "metrics.jsonl")).read()
+    changed = make_tiny_config(**{"unroll.steps": 7})
+    with pytest.raises(
+        WorkdirError, match=r"different config \(unroll.steps: 2 -> 7\).*--overwrite"
+    ):
+        train_and_evaluate(changed, workdir, progress=False)
+    assert open(os.path.join(workdir, "metrics.jsonl")).read() == before
+    assert json.load(open(os.path.join(workdir, "config.json")))["unroll"]["steps"] == 2
+
+
+def test_overwrite_discards_the_old_run(tmp_path):
+    workdir = str(tmp_path)
+    train_and_evaluate(make_tiny_config(num_steps=10), workdir, progress=False)
+    train_and_evaluate(
+        make_tiny_config(num_steps=10, seed=3), workdir, overwrite=True, progress=False
+    )
+    assert json.load(open(os.path.join(workdir, "config.json")))["seed"] == 3
+    assert [r["step"] for r in read_metrics(os.path.join(workdir, "metrics.jsonl"))] == [0, 10]
+
+
+def test_restore_samples_from_the_final_generator(finished_run):
+    config, workdir, state = finished_run
+    gan = gan_jax.restore(workdir)
+    assert gan.step == 20 and gan.config.unroll.steps == 2
+    samples = gan.sample(100, seed=1)
+    assert samples.shape == (100, 2) and isinstance(samples, np.ndarray)
+    np.testing.assert_array_equal(samples, gan.sample(100, seed=1))
+    assert not np.array_equal(samples, gan.sample(100, seed=2))
+    _assert_states_equal(gan.state.g_params, state.g_params)
