@@ -1,0 +1,137 @@
+"""Throughput and compile-time benchmark of the train step (ring protocol, Metz et al. 2016).
+
+  python benchmarks/bench_step.py            # full: what benchmarks/README.md records
+  python benchmarks/bench_step.py --quick    # a smoke run
+
+Prints, measured in one process so that the ratios are fair on a noisy machine:
+  1. steps/s of a Python loop over a jitted single step vs scanned chunks (k = 5);
+  2. compile time and peak temporary memory of the chunk vs k, with and without
+     jax.checkpoint on the unroll body;
+  3. achieved FLOP/s of the scanned step (XLA's cost analysis) vs this machine's large-matmul
+     FLOP/s.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from configs import unrolled  # noqa: E402
+from gan_jax.experiment import dynamic_params, make_experiment  # noqa: E402
+from gan_jax.train import init_state, make_train_chunk, make_train_step  # noqa: E402
+
+
+def _state(config):
+    exp = make_experiment(config)
+    return exp, init_state(exp, jax.random.PRNGKey(0), dynamic_params(config))
+
+
+def _config(k, remat=False):
+    config = unrolled.get_config()
+    config.unroll.steps = k
+    config.unroll.remat = remat
+    return config
+
+
+def _best_of(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def loop_vs_scan(steps, repeats):
+    exp, state = _state(_config(5))
+    step = jax.jit(make_train_step(exp))
+    chunk = jax.jit(make_train_chunk(exp, steps))
+    keys = jax.random.split(jax.random.PRNGKey(1), steps)
+    jax.block_until_ready(step(state, keys[0]))
+    jax.block_until_ready(chunk(state))
+
+    def python_loop():
+        s = state
+        for key in keys:
+            s, _ = step(s, key)
+        jax.block_until_ready(s)
+
+    loop_time = _best_of(python_loop, repeats)
+    scan_time = _best_of(lambda: jax.block_until_ready(chunk(state)), repeats)
+    print(f"\n## Loop vs scan (ring, k = 5, batch 512, {steps} steps, best of {repeats})")
+    print("| way | steps/s |\n| --- | --- |")
+    print(f"| Python loop over jitted step | {steps / loop_time:.0f} |")
+    print(f"| lax.scan chunk | {steps / scan_time:.0f} |")
+    print(f"scan / loop = {loop_time / scan_time:.2f}x")
+    return scan_time / steps
+
+
+def compile_vs_k(ks):
+    print("\n## Compile time and temporary memory of a 100-step chunk vs k")
+    print("| k | remat | compile s | temp MiB |\n| --- | --- | --- | --- |")
+    for k in ks:
+        for remat in (False, True):
+            exp, state = _state(_config(k, remat))
+            start = time.perf_counter()
+            compiled = jax.jit(make_train_chunk(exp, 100)).lower(state).compile()
+            seconds = time.perf_counter() - start
+            memory = compiled.memory_analysis()
+            temp = getattr(memory, "temp_size_in_bytes", float("nan")) / 2**20
+            print(f"| {k} | {remat} | {seconds:.2f} | {temp:.2f} |")
+
+
+def matmul_flops(n=2048, repeats=5):
+    a = jax.random.normal(jax.random.PRNGKey(0), (n, n), jnp.float32)
+    mm = jax.jit(lambda x: x @ x)
+    jax.block_until_ready(mm(a))
+    seconds = _best_of(lambda: jax.block_until_ready(mm(a)), repeats)
+    return 2 * n**3 / seconds
+
+
+def step_flops(k):
+    """FLOPs of one train step with unroll k, from XLA's cost analysis.
+
+    XLA counts a while loop's body once, so the unroll's cost is measured as the difference
+    between k = 1 and k = 0 and multiplied by k.
+    """
+
+    def flops(steps):
+        exp, state = _state(_config(steps))
+        cost = jax.jit(make_train_step(exp)).lower(state, jax.random.PRNGKey(1)).compile()
+        cost = cost.cost_analysis()
+        return (cost[0] if isinstance(cost, list | tuple) else cost)["flops"]
+
+    plain = flops(0)
+    return plain + k * (flops(1) - plain)
+
+
+def achieved_flops(seconds_per_step, k=5):
+    flops_per_step = step_flops(k)
+    peak = matmul_flops()
+    achieved = flops_per_step / seconds_per_step
+    print(f"\n## Achieved FLOP/s (scanned step, k = {k})")
+    print(f"XLA cost analysis: {flops_per_step / 1e6:.1f} MFLOP per step")
+    print(
+        f"achieved {achieved / 1e9:.2f} GFLOP/s; large matmul (2048^2 f32) {peak / 1e9:.2f} "
+        f"GFLOP/s; fraction {achieved / peak:.1%}"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    steps, repeats, ks = (50, 1, (1, 5)) if args.quick else (1000, 3, (1, 5, 20))
+    print(f"# gan_jax step benchmark: jax {jax.__version__}, {jax.devices()}")
+    seconds_per_step = loop_vs_scan(steps, repeats)
+    compile_vs_k(ks)
+    achieved_flops(seconds_per_step)
+
+
+if __name__ == "__main__":
+    main()
