@@ -9,8 +9,10 @@ import ml_collections
 import numpy as np
 
 from gan_jax import checkpoint
-from gan_jax.experiment import Experiment, dynamic_params, make_experiment
-from gan_jax.train import GANState, init_state, make_generate
+from gan_jax.experiment import Experiment, make_experiment
+from gan_jax.run import GROUP_FILE, init_group_state
+from gan_jax.sharding import runs_mesh
+from gan_jax.train import GANState, make_generate
 
 
 def _tuples(tree: Any) -> Any:
@@ -46,13 +48,17 @@ class TrainedGAN:
 
 
 def restore(workdir: str) -> TrainedGAN:
-    """Loads the latest checkpoint of the run in `workdir`."""
+    """Loads the latest checkpoint of the run in `workdir` (a single run's workdir, or a sweep
+    run's folder `<sweep workdir>/runs/<run name>`)."""
     config = load_config(workdir)
+    with open(os.path.join(workdir, GROUP_FILE)) as f:
+        pointer = json.load(f)
     experiment = make_experiment(config)
-    target = init_state(experiment, jax.random.PRNGKey(config.seed), dynamic_params(config))
-    manager = checkpoint.make_manager(workdir)
-    state = checkpoint.restore_latest(manager, target)
+    target = init_group_state(experiment, [config] * pointer["num_padded"], runs_mesh(1))
+    manager = checkpoint.make_manager(os.path.join(workdir, pointer["checkpoint_dir"]))
+    stacked = checkpoint.restore_latest(manager, target)
     manager.close()
-    if state is None:
-        raise FileNotFoundError(f"no checkpoint in {os.path.join(workdir, 'checkpoints')}")
+    if stacked is None:
+        raise FileNotFoundError(f"no checkpoint for {workdir}")
+    state = jax.tree.map(lambda x: x[pointer["index"]], stacked)
     return TrainedGAN(config, experiment, state)

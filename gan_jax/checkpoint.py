@@ -3,19 +3,23 @@
 import os
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 
 
-def make_manager(workdir: str, max_to_keep: int = 3) -> ocp.CheckpointManager:
-    """A `CheckpointManager` over `<workdir>/checkpoints`, one checkpoint per saved step."""
-    directory = os.path.abspath(os.path.join(workdir, "checkpoints"))
+def make_manager(directory: str, max_to_keep: int = 3) -> ocp.CheckpointManager:
+    """A `CheckpointManager` over `directory`, one checkpoint per saved step."""
+    directory = os.path.abspath(directory)
     options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True)
     return ocp.CheckpointManager(directory, options=options)
 
 
 def save(manager: ocp.CheckpointManager, state) -> None:
-    """Saves `state` under its step and waits until it is on disk (a kill can follow)."""
-    step = int(jax.device_get(state.step))
+    """Saves `state` under its step and waits until it is on disk (a kill can follow).
+
+    A stacked (vmapped) state's runs share one clock, so its step is any run's step.
+    """
+    step = int(np.max(jax.device_get(state.step)))
     if manager.latest_step() != step:
         manager.save(step, args=ocp.args.StandardSave(state))
     manager.wait_until_finished()

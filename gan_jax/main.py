@@ -1,4 +1,4 @@
-"""Command line entry point: train one run described by a config file.
+"""Command line entry point: train the run, or the sweep, that a config file describes.
 
   python -m gan_jax.main --config=configs/unrolled.py --workdir=runs/unrolled
   python -m gan_jax.main --config=configs/unrolled.py --config.unroll.steps=10 --workdir=runs/k10
@@ -17,6 +17,7 @@ from ml_collections import config_flags
 
 from gan_jax.config import ConfigError
 from gan_jax.run import WorkdirError, train_and_evaluate
+from gan_jax.sweep import is_sweep, run_sweep
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Path to a config file with get_config().", lock_config=True
@@ -100,7 +101,8 @@ def main(argv: list[str]) -> None:
         _exit_with("--workdir is required, e.g. --workdir=runs/unrolled")
     logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint file at INFO
     try:
-        train_and_evaluate(_CONFIG.value, _WORKDIR.value, overwrite=_OVERWRITE.value)
+        train = run_sweep if is_sweep(_CONFIG.value) else train_and_evaluate
+        train(_CONFIG.value, _WORKDIR.value, overwrite=_OVERWRITE.value)
     except (ConfigError, WorkdirError) as error:
         _exit_with(str(error))
 

@@ -5,6 +5,7 @@ Python here only decides *when*: every step runs inside `train_chunk` (one `jax.
 """
 
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -12,6 +13,8 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import ml_collections
@@ -19,10 +22,12 @@ import numpy as np
 from absl import logging
 from tqdm import tqdm
 
-from gan_jax import checkpoint, plots, writers
+from gan_jax import checkpoint, plots, sharding, writers
 from gan_jax.config import ConfigError, validate
 from gan_jax.experiment import dynamic_params, make_experiment
 from gan_jax.train import GANState, init_state, make_evaluate, make_train_chunk
+
+GROUP_FILE = "group.json"  # in a run's workdir: where its stacked checkpoint is, and its row
 
 # Fields that may change between a run and its resumption: they set how long it runs and how
 # often it saves, never what a step computes.
@@ -86,30 +91,145 @@ def prepare_workdir(config: ml_collections.ConfigDict, workdir: str, overwrite: 
 
 
 @contextlib.contextmanager
-def stop_on_signals():
-    """Turns SIGINT/SIGTERM into a request to stop after the current chunk (and save)."""
+def stop_on_signals(stop_after_chunks: int | None = None):
+    """Yields `should_stop()`, asked once per chunk: True after SIGINT/SIGTERM, or once
+    `stop_after_chunks` chunks have run (how tests interrupt a run)."""
     requested = threading.Event()
+    chunks = itertools.count(1)
+
+    def should_stop() -> bool:
+        return requested.is_set() or next(chunks) == stop_after_chunks
+
     if threading.current_thread() is not threading.main_thread():
-        yield requested
+        yield should_stop
         return
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     for sig in previous:
         signal.signal(sig, lambda signum, frame: requested.set())
     try:
-        yield requested
+        yield should_stop
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def _host_mean(stacked_chunks: list[dict]) -> dict:
-    merged = jax.device_get(stacked_chunks)
-    return {k: float(np.mean(np.concatenate([c[k] for c in merged]))) for k in merged[0]}
+class RunSpec(NamedTuple):
+    """One run of a group: its readable name, its config and the folder its outputs go to."""
+
+    name: str
+    config: ml_collections.ConfigDict
+    workdir: str
 
 
 def _summary(metrics: dict) -> dict:
     keys = ("modes_covered", "high_quality_pct", "d/loss", "g/loss")
     return {k.replace("/", "_"): f"{metrics[k]:.3g}" for k in keys if k in metrics}
+
+
+def _stack(trees: list):
+    return jax.tree.map(lambda *leaves: np.stack(leaves), *trees)
+
+
+def init_group_state(exp, configs: list[ml_collections.ConfigDict], mesh) -> GANState:
+    """Initial states of `configs` (one static group) stacked on a leading runs axis, padded to
+    the mesh size and sharded over it."""
+    keys = np.stack([np.asarray(jax.random.PRNGKey(c.seed)) for c in configs])
+    dynamic = _stack([dynamic_params(c) for c in configs])
+    num_padded = sharding.padded_size(len(configs), mesh)
+    keys, dynamic = sharding.pad_runs((keys, dynamic), num_padded)
+    state = jax.jit(jax.vmap(lambda k, d: init_state(exp, k, d)))(keys, dynamic)
+    return sharding.shard_runs(state, mesh)
+
+
+def train_group(
+    runs: list[RunSpec],
+    checkpoint_dir: str,
+    *,
+    bar: tqdm,
+    should_stop: Callable[[], bool],
+) -> tuple[GANState, bool]:
+    """Trains runs that share every static field as one vmapped program, sharded over devices.
+
+    Each run writes metrics.jsonl, tensorboard/ and samples/ into its own workdir; the stacked
+    state is checkpointed in `checkpoint_dir` and resumed from there. `should_stop()` is asked
+    after every chunk; when it says yes the state is saved and training stops. Returns the final
+    stacked state (padded runs included) and whether the runs reached `num_steps`.
+    """
+    config = runs[0].config
+    exp = make_experiment(config)
+    mesh = sharding.runs_mesh(len(runs))
+    state = init_group_state(exp, [run.config for run in runs], mesh)
+    manager = checkpoint.make_manager(checkpoint_dir)
+    writers_ = [writers.MetricsWriter(run.workdir) for run in runs]
+    evaluate = jax.jit(jax.vmap(make_evaluate(exp)))
+
+    def log_eval(state, train_metrics, steps_per_sec):
+        eval_metrics, samples = jax.device_get(evaluate(state))
+        step, diverged_at = int(state.step[0]), np.asarray(state.diverged_at)
+        for i, (run, writer) in enumerate(zip(runs, writers_, strict=True)):
+            row = {k: v[i] for k, v in {**train_metrics, **eval_metrics}.items()}
+            row["diverged_at"] = diverged_at[i]
+            if steps_per_sec is not None:
+                row["steps_per_sec"] = steps_per_sec
+            writer.write(step, row)
+            path = os.path.join(run.workdir, "samples", f"step_{step:08d}.npy")
+            np.save(path, samples[i, : config.eval.plot_samples])
+        if len(runs) == 1 and not bar.disable:
+            summary = _summary({k: v[0] for k, v in {**train_metrics, **eval_metrics}.items()})
+            bar.set_postfix(summary)
+            bar.write(f"step {step}: " + " ".join(f"{k}={v}" for k, v in summary.items()))
+
+    for index, run in enumerate(runs):
+        pointer = {
+            "checkpoint_dir": os.path.relpath(checkpoint_dir, run.workdir),
+            "index": index,
+            "num_padded": int(state.step.shape[0]),
+        }
+        with open(os.path.join(run.workdir, GROUP_FILE), "w") as f:
+            json.dump(pointer, f)
+
+    restored = checkpoint.restore_latest(manager, state)
+    if restored is None:
+        log_eval(state, {}, None)
+    else:
+        state = restored
+        bar.update(int(state.step[0]) * len(runs))
+        for writer in writers_:
+            writer.truncate_after(int(state.step[0]))
+
+    chunk_len = math.gcd(config.eval_every, config.checkpoint_every)
+    chunk_fns, pending = {}, []
+    last_time, last_step = time.perf_counter(), int(state.step[0])
+    step = last_step
+    while step < config.num_steps:
+        length = min(chunk_len - step % chunk_len, config.num_steps - step)
+        if length not in chunk_fns:
+            chunk = jax.vmap(make_train_chunk(exp, length))
+            chunk_fns[length] = jax.jit(chunk, donate_argnums=0)
+        state, chunk_metrics = chunk_fns[length](state)
+        pending.append(chunk_metrics)
+        step += length
+        bar.update(length * len(runs))
+        stopping = should_stop()
+        if step % config.eval_every == 0 or step == config.num_steps:
+            now = time.perf_counter()
+            merged = jax.device_get(pending)
+            train_metrics = {
+                k: np.mean(np.concatenate([m[k] for m in merged], axis=1), axis=1)
+                for k in merged[0]
+            }
+            log_eval(state, train_metrics, (step - last_step) / (now - last_time))
+            pending, last_time, last_step = [], now, step
+        if step % config.checkpoint_every == 0 or step == config.num_steps or stopping:
+            checkpoint.save(manager, state)
+        if stopping:
+            break
+    for writer in writers_:
+        writer.close()
+    manager.close()
+    for run in runs:
+        plot_run(run.workdir, exp.dataset)
+    return state, step >= config.num_steps
 
 
 def train_and_evaluate(
@@ -131,74 +251,25 @@ def train_and_evaluate(
     """
     validate(config)
     prepare_workdir(config, workdir, overwrite)
-    exp = make_experiment(config)
-    state = init_state(exp, jax.random.PRNGKey(config.seed), dynamic_params(config))
-    manager = checkpoint.make_manager(workdir)
-    writer = writers.MetricsWriter(workdir)
-    evaluate = jax.jit(make_evaluate(exp))
-    samples_dir = os.path.join(workdir, "samples")
-
-    def log_eval(state, train_metrics, steps_per_sec):
-        eval_metrics, samples = evaluate(state)
-        step = int(state.step)
-        row = {**train_metrics, **jax.device_get(eval_metrics), "diverged_at": state.diverged_at}
-        if steps_per_sec is not None:
-            row["steps_per_sec"] = steps_per_sec
-        writer.write(step, row)
-        np.save(
-            os.path.join(samples_dir, f"step_{step:08d}.npy"),
-            np.asarray(samples[: config.eval.plot_samples]),
-        )
-        if progress:
-            summary = _summary({**train_metrics, **jax.device_get(eval_metrics)})
-            tqdm.write(f"step {step}: " + " ".join(f"{k}={v}" for k, v in summary.items()))
-        return row
-
-    restored = checkpoint.restore_latest(manager, state)
-    if restored is None:
-        log_eval(state, {}, None)
-    else:
-        state = restored
-        writer.truncate_after(int(state.step))
-        logging.warning("resumed %s at step %d", workdir, int(state.step))
-
-    chunk_len = math.gcd(config.eval_every, config.checkpoint_every)
-    chunk_fns = {}
-    pending, chunks_run = [], 0
     bar = tqdm(
         total=config.num_steps,
-        initial=int(state.step),
         unit="step",
         disable=None if progress else True,
         dynamic_ncols=True,
     )
-    last_time, last_step = time.perf_counter(), int(state.step)
-    with stop_on_signals() as stop_requested:
-        while (step := int(state.step)) < config.num_steps:
-            length = min(chunk_len - step % chunk_len, config.num_steps - step)
-            if length not in chunk_fns:
-                chunk_fns[length] = jax.jit(make_train_chunk(exp, length), donate_argnums=0)
-            state, chunk_metrics = chunk_fns[length](state)
-            pending.append(chunk_metrics)
-            chunks_run += 1
-            step += length
-            bar.update(length)
-            stopping = stop_requested.is_set() or chunks_run == stop_after_chunks
-            if step % config.eval_every == 0 or step == config.num_steps:
-                now = time.perf_counter()
-                row = log_eval(state, _host_mean(pending), (step - last_step) / (now - last_time))
-                pending, last_time, last_step = [], now, step
-                bar.set_postfix(_summary(row))
-            if step % config.checkpoint_every == 0 or step == config.num_steps or stopping:
-                checkpoint.save(manager, state)
-            if stopping:
-                logging.warning("stopping at step %d; rerun the same command to resume", step)
-                break
+    with stop_on_signals(stop_after_chunks) as should_stop:
+        stacked, finished = train_group(
+            [RunSpec("run", config, workdir)],
+            os.path.join(workdir, "checkpoints"),
+            bar=bar,
+            should_stop=should_stop,
+        )
     bar.close()
-    writer.close()
-    manager.close()
-    plot_run(workdir, exp.dataset)
-    return state
+    if not finished:
+        logging.warning(
+            "stopped at step %d; rerun the same command to resume", int(stacked.step[0])
+        )
+    return jax.tree.map(lambda x: x[0], stacked)
 
 
 def plot_run(workdir: str, dataset) -> None:

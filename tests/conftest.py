@@ -3,6 +3,12 @@
 import os
 import sys
 
+# Four virtual CPU devices, so sharded sweeps are tested on this 2-core machine. Must be set
+# before jax is imported.
+os.environ["XLA_FLAGS"] = (
+    os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
+).strip()
+
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -1,0 +1,244 @@
+"""Sweep outputs: `results.csv` (one row per run) and `report.md` with comparison plots.
+
+Aggregates are over seeds within a variant (a grid point): mean, standard deviation and the
+standard error of the mean (std / sqrt(n), as PacGAN reports), and for modes "8/8 in 5 of 5
+seeds".
+"""
+
+import csv
+import math
+import os
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from gan_jax import data  # noqa: E402
+from gan_jax.writers import read_metrics  # noqa: E402
+
+METRICS = ("modes_covered", "high_quality_pct", "reverse_kl")
+BEST = {"modes_covered": max, "high_quality_pct": max, "reverse_kl": min}
+LABELS = {"modes_covered": "modes covered", "high_quality_pct": "HQ %", "reverse_kl": "reverse KL"}
+
+
+def _finite(values):
+    return [v for v in values if v is not None and math.isfinite(v)]
+
+
+def run_row(run, run_dir: str, swept: list[str]) -> dict:
+    """One results.csv row: swept values, seed, final and best metrics, divergence, wall time."""
+    rows = read_metrics(os.path.join(run_dir, "metrics.jsonl"))
+    final = rows[-1]
+    row = {"run": run.name, "variant": run.variant}
+    for field in swept:
+        value = run.assignments[field]
+        row[field] = "x".join(map(str, value)) if isinstance(value, tuple | list) else value
+    row["seed"] = run.config.seed
+    row["steps"] = final["step"]
+    for metric in METRICS:
+        row[f"final_{metric}"] = final.get(metric)
+        values = _finite(r.get(metric) for r in rows[1:])
+        row[f"best_{metric}"] = BEST[metric](values) if values else None
+    row["diverged"] = final.get("diverged_at", -1) >= 0
+    row["diverged_at"] = final.get("diverged_at", -1)
+    wall = sum(
+        (b["step"] - a["step"]) / b["steps_per_sec"]
+        for a, b in zip(rows, rows[1:], strict=False)
+        if b.get("steps_per_sec")
+    )
+    row["wall_time_s"] = round(wall, 2)
+    return row
+
+
+def _mean_std_sem(values):
+    values = _finite(values)
+    if not values:
+        return float("nan"), float("nan"), float("nan"), 0
+    array = np.asarray(values, float)
+    std = float(array.std(ddof=1)) if len(array) > 1 else 0.0
+    return float(array.mean()), std, std / math.sqrt(len(array)), len(array)
+
+
+def aggregate(rows: list[dict], num_modes: dict[str, int]) -> list[dict]:
+    """One dict per variant: means, stds and standard errors over its seeds."""
+    variants: dict[str, list[dict]] = {}
+    for row in rows:
+        variants.setdefault(row["variant"], []).append(row)
+    table = []
+    for variant, group in variants.items():
+        entry = {"variant": variant, "seeds": len(group)}
+        for metric in METRICS:
+            entry[metric] = _mean_std_sem([r[f"final_{metric}"] for r in group])
+        total = num_modes[variant]
+        entry["all_modes"] = sum(r["final_modes_covered"] == total for r in group)
+        entry["num_modes"] = total
+        entry["diverged"] = sum(r["diverged"] for r in group)
+        entry["wall_time_s"] = float(np.mean([r["wall_time_s"] for r in group]))
+        table.append(entry)
+    return table
+
+
+def _fmt(stats, digits=2):
+    mean, std, sem, n = stats
+    if n == 0:
+        return "n/a"
+    return f"{mean:.{digits}f} ± {sem:.{digits}f} (std {std:.{digits}f})"
+
+
+def write_results(workdir: str, runs, swept: list[str]) -> None:
+    """Writes results.csv, report.md and plots/ for the finished `runs` of a sweep."""
+    from gan_jax.sweep import run_dir
+
+    rows = [run_row(run, run_dir(workdir, run), swept) for run in runs]
+    with open(os.path.join(workdir, "results.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    num_modes = {}
+    for run in runs:
+        last = read_metrics(os.path.join(run_dir(workdir, run), "metrics.jsonl"))[-1]
+        num_modes[run.variant] = len(last.get("mode_histogram", []))
+    table = aggregate(rows, num_modes)
+    plots_dir = os.path.join(workdir, "plots")
+    os.makedirs(plots_dir, exist_ok=True)
+    curves = _plot_curves(workdir, runs, plots_dir)
+    versus = _plot_versus(rows, swept, plots_dir)
+    samples = _plot_final_samples(workdir, runs, plots_dir)
+
+    lines = [
+        f"# Sweep report: {os.path.basename(os.path.abspath(workdir))}",
+        "",
+        f"{len(rows)} runs, {len(table)} variants. Final metrics at the last step, mean ± "
+        "standard error over seeds (std in brackets). Per-run numbers: `results.csv`.",
+        "",
+        "| variant | seeds | modes covered | all modes in | HQ % | reverse KL | diverged | "
+        "wall s / run |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for e in table:
+        lines.append(
+            f"| {e['variant']} | {e['seeds']} | {_fmt(e['modes_covered'])} | "
+            f"{e['all_modes']} of {e['seeds']} seeds ({e['num_modes']}/{e['num_modes']}) | "
+            f"{_fmt(e['high_quality_pct'], 1)} | {_fmt(e['reverse_kl'], 3)} | "
+            f"{e['diverged']} | {e['wall_time_s']:.0f} |"
+        )
+    diverged = [r for r in rows if r["diverged"]]
+    if diverged:
+        lines += ["", "Diverged runs (frozen at their last finite state):", ""]
+        lines += [f"- {r['run']}: diverged at step {r['diverged_at']}" for r in diverged]
+    lines += ["", "## Metrics over training (mean over seeds, band: min to max)", ""]
+    lines += [f"![{name}](plots/{name})" for name in curves]
+    if versus:
+        lines += ["", "## Final metrics vs swept value (mean ± standard error)", ""]
+        lines += [f"![{name}](plots/{name})" for name in versus]
+    lines += [
+        "",
+        "## Final samples (first seed of each variant)",
+        "",
+        f"![samples](plots/{samples})",
+    ]
+    with open(os.path.join(workdir, "report.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def _plot_curves(workdir, runs, plots_dir) -> list[str]:
+    from gan_jax.sweep import run_dir
+
+    by_variant: dict[str, list[list[dict]]] = {}
+    for run in runs:
+        by_variant.setdefault(run.variant, []).append(
+            read_metrics(os.path.join(run_dir(workdir, run), "metrics.jsonl"))
+        )
+    names = []
+    for metric in METRICS:
+        fig, ax = plt.subplots(figsize=(6.5, 3.8))
+        for variant, seeds in by_variant.items():
+            steps = [r["step"] for r in seeds[0]]
+            values = np.array(
+                [[np.nan if r.get(metric) is None else r[metric] for r in rows] for rows in seeds]
+            )
+            with warnings.catch_warnings():  # an eval where every seed is NaN stays NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean, low, high = (f(values, axis=0) for f in (np.nanmean, np.nanmin, np.nanmax))
+            line = ax.plot(steps, mean, label=variant)[0]
+            ax.fill_between(steps, low, high, alpha=0.2, color=line.get_color())
+        ax.set_xlabel("step")
+        ax.set_ylabel(LABELS[metric])
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        name = f"curve_{metric}.png"
+        fig.savefig(os.path.join(plots_dir, name), dpi=100)
+        plt.close(fig)
+        names.append(name)
+    return names
+
+
+def _plot_versus(rows, swept, plots_dir) -> list[str]:
+    names = []
+    for field in swept:
+        values = sorted({r[field] for r in rows}, key=str)
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            continue
+        fig, axes = plt.subplots(1, len(METRICS), figsize=(4 * len(METRICS), 3.2))
+        others = [f for f in swept if f != field]
+        lines: dict[tuple, list[dict]] = {}
+        for r in rows:
+            lines.setdefault(tuple(r[f] for f in others), []).append(r)
+        for ax, metric in zip(axes, METRICS, strict=True):
+            for key, group in lines.items():
+                xs, means, sems = [], [], []
+                for v in values:
+                    mean, _, sem, n = _mean_std_sem(
+                        [r[f"final_{metric}"] for r in group if r[field] == v]
+                    )
+                    if n:
+                        xs.append(v)
+                        means.append(mean)
+                        sems.append(sem)
+                label = ",".join(f"{f}={k}" for f, k in zip(others, key, strict=True)) or None
+                ax.errorbar(xs, means, yerr=sems, marker="o", capsize=3, label=label)
+            ax.set_xlabel(field)
+            ax.set_ylabel(LABELS[metric])
+            if others:
+                ax.legend(fontsize=7)
+        fig.tight_layout()
+        name = f"final_vs_{field.replace('.', '_')}.png"
+        fig.savefig(os.path.join(plots_dir, name), dpi=100)
+        plt.close(fig)
+        names.append(name)
+    return names
+
+
+def _plot_final_samples(workdir, runs, plots_dir) -> str:
+    from gan_jax.sweep import run_dir
+
+    first = {}
+    for run in runs:
+        first.setdefault(run.variant, run)
+    count = len(first)
+    cols = min(count, 4)
+    rows_ = -(-count // cols)
+    fig, axes = plt.subplots(rows_, cols, figsize=(3 * cols, 3 * rows_), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (variant, run) in zip(axes.flat, first.items(), strict=False):
+        directory = os.path.join(run_dir(workdir, run), "samples")
+        last = sorted(n for n in os.listdir(directory) if n.endswith(".npy"))[-1]
+        points = np.load(os.path.join(directory, last))
+        ax.axis("on")
+        ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, color="tab:green", linewidths=0)
+        centers = data.make_dataset(run.config.data.name).centers
+        ax.scatter(centers[:, 0], centers[:, 1], s=20, marker="x", color="tab:red")
+        ax.set_title(f"{variant}\n{run.name.split(',')[-1]}", fontsize=7)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    name = "final_samples.png"
+    fig.savefig(os.path.join(plots_dir, name), dpi=100)
+    plt.close(fig)
+    return name

@@ -1,0 +1,45 @@
+"""The runs axis of a sweep: padding to the device count and sharding over a 1D mesh.
+
+Runs are independent, so the only sharding a sweep needs is the leading axis of every state
+leaf split over devices ("runs"). Padding repeats the last run; padded runs are trained and
+thrown away, so any number of runs works on any number of devices.
+"""
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+RUNS_AXIS = "runs"
+
+
+def runs_mesh(num_runs: int) -> Mesh:
+    """A 1D mesh over min(num_runs, device count) devices, with an auto (GSPMD) axis."""
+    devices = np.array(jax.devices()[: max(1, min(num_runs, jax.device_count()))])
+    try:
+        axis_types = (jax.sharding.AxisType.Auto,)
+        return Mesh(devices, (RUNS_AXIS,), axis_types=axis_types)
+    except (AttributeError, TypeError):  # older jax: every axis is auto
+        return Mesh(devices, (RUNS_AXIS,))
+
+
+def padded_size(num_runs: int, mesh: Mesh) -> int:
+    """The smallest multiple of the mesh size that holds `num_runs`."""
+    size = mesh.devices.size
+    return -(-num_runs // size) * size
+
+
+def pad_runs(tree, num_padded: int):
+    """Pads every leaf's leading (runs) axis to `num_padded` by repeating the last run."""
+
+    def pad(x):
+        x = np.asarray(x)
+        extra = num_padded - x.shape[0]
+        return np.concatenate([x, np.repeat(x[-1:], extra, axis=0)]) if extra else x
+
+    return jax.tree.map(pad, tree)
+
+
+def shard_runs(tree, mesh: Mesh):
+    """Places every leaf with its leading axis split over the mesh's runs axis."""
+    sharding = NamedSharding(mesh, PartitionSpec(RUNS_AXIS))
+    return jax.device_put(tree, sharding)

@@ -1,0 +1,220 @@
+"""Sweeps: a grid of config values times seeds, trained as few compiled programs as possible.
+
+A sweep lives in its config (`config.sweep`): `seeds` (runs per grid point, seeds
+`config.seed + i`) and `grid`, nested like the config with a tuple of values at each leaf:
+
+    config.sweep = ml_collections.ConfigDict(dict(seeds=10, grid=dict(unroll=dict(steps=(0, 5)))))
+
+Runs that differ only in *dynamic* fields (seed, optimizer hyperparameters, `loss.*`) form one
+group: one compiled program with a vmapped runs axis sharded over devices. Runs that differ in a
+*static* field (k, architecture, objective, batch, ...) compile separately.
+"""
+
+import hashlib
+import itertools
+import json
+import os
+import shutil
+from typing import NamedTuple
+
+import ml_collections
+from absl import logging
+from tqdm import tqdm
+
+from gan_jax import optim, report
+from gan_jax.config import ConfigError, validate
+from gan_jax.run import (
+    RunSpec,
+    config_to_dict,
+    prepare_workdir,
+    stop_on_signals,
+    train_group,
+)
+
+FINAL_FILE = "final.json"  # written into a run's folder when it has reached num_steps
+
+
+class SweepRun(NamedTuple):
+    """One run of a sweep: `name` like "unroll.steps=5,seed=3", its `variant` (the grid point,
+    seed excluded) and its full config."""
+
+    name: str
+    variant: str
+    assignments: dict
+    config: ml_collections.ConfigDict
+
+
+def is_sweep(config: ml_collections.ConfigDict) -> bool:
+    return "sweep" in config
+
+
+def grid_fields(grid: ml_collections.ConfigDict, prefix: str = "") -> dict[str, tuple]:
+    """The grid's leaves as {"unroll.steps": (0, 1, 5), ...}, sorted by field name."""
+    fields = {}
+    for key, value in grid.items():
+        if isinstance(value, ml_collections.ConfigDict | dict):
+            fields.update(grid_fields(value, f"{prefix}{key}."))
+        else:
+            fields[f"{prefix}{key}"] = value
+    return fields
+
+
+def _format(value) -> str:
+    if isinstance(value, tuple | list):
+        return "x".join(str(v) for v in value)
+    return str(value)
+
+
+def _set(config: ml_collections.ConfigDict, field: str, value) -> None:
+    node = config
+    *parents, leaf = field.split(".")
+    for parent in parents:
+        if parent not in node or not isinstance(node[parent], ml_collections.ConfigDict):
+            raise ConfigError(f"sweep.grid.{field} names no config field")
+        node = node[parent]
+    if leaf not in node:
+        raise ConfigError(f"sweep.grid.{field} names no config field")
+    try:
+        node[leaf] = value
+    except TypeError as error:
+        raise ConfigError(f"sweep.grid.{field} value {value!r} does not fit: {error}") from None
+
+
+def expand(config: ml_collections.ConfigDict) -> list[SweepRun]:
+    """Every run of the sweep in `config`, each config validated (grid order, then seeds)."""
+    seeds = config.sweep.get("seeds", 1)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ConfigError(f"sweep.seeds={seeds!r} is invalid: must be an integer >= 1")
+    fields = grid_fields(config.sweep.get("grid", ml_collections.ConfigDict()))
+    for field, values in fields.items():
+        if field == "seed" or field.startswith("sweep."):
+            raise ConfigError(f"sweep.grid.{field} cannot be swept; use sweep.seeds for seeds")
+        if not isinstance(values, tuple | list) or not values:
+            raise ConfigError(
+                f"sweep.grid.{field}={values!r} is invalid: must be a non-empty tuple of values"
+            )
+    base = ml_collections.ConfigDict(config.to_dict())
+    del base["sweep"]
+    runs = []
+    for values in itertools.product(*fields.values()):
+        assignments = dict(zip(fields, values, strict=True))
+        variant = ",".join(f"{f}={_format(v)}" for f, v in assignments.items())
+        for i in range(seeds):
+            run_config = ml_collections.ConfigDict(base.to_dict())
+            for field, value in assignments.items():
+                _set(run_config, field, value)
+            run_config.seed = config.seed + i
+            try:
+                validate(run_config)
+            except ConfigError as error:
+                raise ConfigError(f"sweep run {variant or 'base'}: {error}") from None
+            name = f"{variant},seed={run_config.seed}" if variant else f"seed={run_config.seed}"
+            runs.append(SweepRun(name, variant or "base", assignments, run_config))
+    return runs
+
+
+def dynamic_fields(config: ml_collections.ConfigDict) -> set[str]:
+    """Fields that are numbers inside the math: they vmap instead of recompiling."""
+    fields = {"seed"} | {f"loss.{k}" for k in config.loss}
+    for player in ("g", "d"):
+        cfg = config.optim[player]
+        fields |= {f"optim.{player}.{k}" for k in optim.optimizer_hparams(cfg)}
+    return fields
+
+
+def static_key(config: ml_collections.ConfigDict) -> str:
+    """A string equal for two configs exactly when they can share one compiled program."""
+    dynamic = dynamic_fields(config)
+    flat = {}
+
+    def walk(tree, prefix=""):
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                walk(value, f"{prefix}{key}.")
+            elif f"{prefix}{key}" not in dynamic:
+                flat[f"{prefix}{key}"] = value
+
+    walk(config_to_dict(config))
+    return json.dumps(flat, sort_keys=True)
+
+
+def group_runs(runs: list[SweepRun]) -> list[list[SweepRun]]:
+    """Runs grouped by `static_key`, groups in order of their first run."""
+    groups: dict[str, list[SweepRun]] = {}
+    for run in runs:
+        groups.setdefault(static_key(run.config), []).append(run)
+    return list(groups.values())
+
+
+def _group_id(group: list[SweepRun]) -> str:
+    names = "\n".join(sorted(run.name for run in group))
+    return hashlib.sha1(names.encode()).hexdigest()[:12]
+
+
+def run_dir(workdir: str, run: SweepRun) -> str:
+    return os.path.join(workdir, "runs", run.name)
+
+
+def run_sweep(
+    config: ml_collections.ConfigDict,
+    workdir: str,
+    *,
+    overwrite: bool = False,
+    stop_after_chunks: int | None = None,
+    progress: bool = True,
+) -> list[SweepRun]:
+    """Trains every unfinished run of the sweep in `config`, then writes results and report.
+
+    Finished runs (a `final.json` in their folder) are skipped, so rerunning the command resumes
+    an interrupted sweep; a run whose stored config differs is refused unless `overwrite`.
+    Returns the runs of the sweep.
+    """
+    runs = expand(config)
+    if overwrite:
+        for name in ("runs", "checkpoints", "results.csv", "report.md", "plots"):
+            path = os.path.join(workdir, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            elif os.path.exists(path):
+                os.remove(path)
+    os.makedirs(workdir, exist_ok=True)
+    with open(os.path.join(workdir, "config.json"), "w") as f:
+        json.dump(config_to_dict(config), f, indent=2)
+    for run in runs:
+        prepare_workdir(run.config, run_dir(workdir, run), overwrite=False)
+    todo = [r for r in runs if not os.path.exists(os.path.join(run_dir(workdir, r), FINAL_FILE))]
+    groups = group_runs(todo)
+    logging.warning(
+        "sweep: %d runs, %d finished, %d to train in %d compiled group(s)",
+        len(runs),
+        len(runs) - len(todo),
+        len(todo),
+        len(groups),
+    )
+    bar = tqdm(
+        total=sum(run.config.num_steps for run in todo),
+        unit="step",
+        unit_scale=True,
+        disable=None if progress else True,
+        dynamic_ncols=True,
+    )
+    with stop_on_signals(stop_after_chunks) as should_stop:
+        for group in groups:
+            specs = [RunSpec(run.name, run.config, run_dir(workdir, run)) for run in group]
+            _, finished = train_group(
+                specs,
+                os.path.join(workdir, "checkpoints", _group_id(group)),
+                bar=bar,
+                should_stop=should_stop,
+            )
+            if not finished:
+                logging.warning("sweep stopped; rerun the same command to resume")
+                break
+            for spec in specs:
+                with open(os.path.join(spec.workdir, FINAL_FILE), "w") as f:
+                    json.dump({"name": spec.name}, f)
+    bar.close()
+    done = [r for r in runs if os.path.exists(os.path.join(run_dir(workdir, r), FINAL_FILE))]
+    if done:
+        report.write_results(workdir, done, list(grid_fields(config.sweep.get("grid", {}))))
+    return runs

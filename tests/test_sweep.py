@@ -1,0 +1,149 @@
+"""Sweeps: expansion, static/dynamic grouping, vmap == one by one, sharding, divergence
+isolation, resume, and the results/report files."""
+
+import csv
+import os
+
+import jax
+import ml_collections
+import numpy as np
+import pytest
+from conftest import make_tiny_config
+
+from gan_jax.config import ConfigError
+from gan_jax.experiment import dynamic_params, make_experiment
+from gan_jax.run import init_group_state
+from gan_jax.sharding import runs_mesh
+from gan_jax.sweep import expand, group_runs, run_sweep
+from gan_jax.train import init_state, make_train_chunk
+
+
+def _sweep_config(seeds=2, **grid):
+    config = make_tiny_config()
+    config.sweep = ml_collections.ConfigDict(dict(seeds=seeds, grid=grid))
+    return config
+
+
+def test_expansion_is_the_grid_product_times_seeds_with_readable_names():
+    config = _sweep_config(seeds=3, unroll=dict(steps=(0, 5)), data=dict(name=("ring", "grid")))
+    config.seed = 10
+    runs = expand(config)
+    assert len(runs) == 2 * 2 * 3
+    assert runs[0].name == "data.name=ring,unroll.steps=0,seed=10"  # fields sorted by name
+    assert runs[-1].name == "data.name=grid,unroll.steps=5,seed=12"
+    assert runs[-1].variant == "data.name=grid,unroll.steps=5"
+    assert [r.config.seed for r in runs[:3]] == [10, 11, 12]
+    assert runs[-1].config.unroll.steps == 5 and runs[-1].config.data.name == "grid"
+    assert "sweep" not in runs[0].config
+
+
+def test_bad_sweeps_get_one_line():
+    with pytest.raises(ConfigError, match=r"sweep.grid.unroll.stepz names no config field"):
+        expand(_sweep_config(unroll=dict(stepz=(1, 2))))
+    with pytest.raises(ConfigError, match=r"sweep.seeds=0 is invalid"):
+        expand(_sweep_config(seeds=0))
+    with pytest.raises(ConfigError, match=r"sweep run unroll.steps=-1: unroll.steps=-1 is invalid"):
+        expand(_sweep_config(unroll=dict(steps=(0, -1))))
+
+
+def test_dynamic_fields_share_a_group_and_static_fields_split_it():
+    config = _sweep_config(
+        seeds=2, unroll=dict(steps=(0, 3)), optim=dict(d=dict(learning_rate=(1e-4, 1e-3)))
+    )
+    groups = group_runs(expand(config))
+    assert len(groups) == 2  # one per k; learning rates and seeds vmap
+    assert [len(g) for g in groups] == [4, 4]
+    assert {r.config.unroll.steps for r in groups[1]} == {3}
+
+
+def _train_group(configs, length, devices=1):
+    exp = make_experiment(configs[0])
+    mesh = runs_mesh(min(len(configs), devices))
+    state = init_group_state(exp, configs, mesh)
+    return jax.jit(jax.vmap(make_train_chunk(exp, length)))(state)[0]
+
+
+def _variants():
+    configs = []
+    for seed, lr in [(0, 1e-4), (1, 1e-3), (2, 3e-4)]:
+        config = make_tiny_config(seed=seed, **{"unroll.steps": 2})
+        config.optim.d.learning_rate = lr
+        configs.append(config)
+    return configs
+
+
+def test_vmapped_runs_equal_the_same_runs_trained_one_by_one():
+    configs = _variants()
+    stacked = _train_group(configs, 10)
+    for i, config in enumerate(configs):
+        exp = make_experiment(config)
+        single = init_state(exp, jax.random.PRNGKey(config.seed), dynamic_params(config))
+        single, _ = jax.jit(make_train_chunk(exp, 10))(single)
+        row = jax.tree.map(lambda a, i=i: a[i], stacked)
+        # Batched matmuls may sum in another order: agree to float32 round-off over 10 steps.
+        jax.tree.map(
+            lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5), row, single
+        )
+
+
+@pytest.mark.parametrize("num_runs", [4, 5])
+def test_sharded_equals_unsharded(num_runs):
+    assert jax.device_count() == 4  # conftest's virtual devices
+    configs = [make_tiny_config(seed=s) for s in range(num_runs)]
+    sharded = _train_group(configs, 6, devices=4)
+    unsharded = _train_group(configs, 6, devices=1)
+    assert sharded.step.shape[0] == (4 if num_runs == 4 else 8)  # 5 runs pad to 8
+    assert len(sharded.step.sharding.device_set) == 4
+    jax.tree.map(
+        lambda a, b: np.testing.assert_allclose(a[:num_runs], b[:num_runs], rtol=1e-5, atol=1e-6),
+        sharded,
+        unsharded,
+    )
+
+
+def test_a_diverging_run_is_frozen_and_does_not_touch_the_others():
+    healthy = _variants()[:2]
+    exploding = make_tiny_config(seed=5)
+    exploding.optim.d.learning_rate = 1e36
+    exploding.optim.g.learning_rate = 1e36
+    with_bad = _train_group([healthy[0], exploding, healthy[1]], 10)
+    without = _train_group(healthy, 10)
+    assert 0 <= int(with_bad.diverged_at[1]) < 10
+    assert list(np.asarray(with_bad.diverged_at)[[0, 2]]) == [-1, -1]
+    for leaf in jax.tree.leaves((with_bad.g_params, with_bad.d_params)):
+        assert np.all(np.isfinite(leaf[1]))
+    jax.tree.map(
+        lambda a, b: np.testing.assert_array_equal(np.asarray(a)[[0, 2]], b), with_bad, without
+    )
+
+
+def test_interrupted_sweep_resumes_skips_finished_runs_and_reports_every_run(tmp_path):
+    config = _sweep_config(seeds=2, unroll=dict(steps=(0, 2)))
+    reference = str(tmp_path / "reference")
+    run_sweep(config, reference, progress=False)
+
+    workdir = str(tmp_path / "resumed")
+    run_sweep(config, workdir, progress=False, stop_after_chunks=3)  # group 1 done, group 2 half
+    runs_dir = os.path.join(workdir, "runs")
+    first = os.path.join(runs_dir, "unroll.steps=0,seed=0", "metrics.jsonl")
+    assert os.path.exists(os.path.join(runs_dir, "unroll.steps=0,seed=0", "final.json"))
+    assert not os.path.exists(os.path.join(runs_dir, "unroll.steps=2,seed=0", "final.json"))
+    mtime = os.path.getmtime(first)
+    run_sweep(config, workdir, progress=False)
+    assert os.path.getmtime(first) == mtime  # the finished group was skipped
+
+    with open(os.path.join(workdir, "results.csv")) as f:
+        rows = list(csv.DictReader(f))
+    with open(os.path.join(reference, "results.csv")) as f:
+        reference_rows = list(csv.DictReader(f))
+    assert sorted(r["run"] for r in rows) == sorted(
+        f"unroll.steps={k},seed={s}" for k in (0, 2) for s in (0, 1)
+    )
+    for row, ref in zip(rows, reference_rows, strict=True):
+        for key in ("final_modes_covered", "final_high_quality_pct", "final_reverse_kl"):
+            assert row[key] == ref[key], (row["run"], key)
+    report = open(os.path.join(workdir, "report.md")).read()
+    for variant in ("unroll.steps=0", "unroll.steps=2"):
+        assert f"| {variant} | 2 |" in report
+    for name in ("curve_modes_covered.png", "final_vs_unroll_steps.png", "final_samples.png"):
+        assert os.path.exists(os.path.join(workdir, "plots", name))
