@@ -5,6 +5,8 @@
 
 Prints, measured in one process so that the ratios are fair on a noisy machine:
   1. steps/s of a Python loop over a jitted single step vs scanned chunks (k = 5);
+  1b. steps/s summed over 8 runs (k = 5): (a) a Python loop over a jitted step, run after run;
+     (b) scanned chunks, run after run; (c) the vmapped sweep, all 8 runs in one program;
   2. compile time and peak temporary memory of the chunk vs k, with and without
      jax.checkpoint on the unroll body;
   3. achieved FLOP/s of the scanned step (XLA's cost analysis) vs this machine's large-matmul
@@ -23,6 +25,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from configs import unrolled  # noqa: E402
 from gan_jax.experiment import dynamic_params, make_experiment  # noqa: E402
+from gan_jax.run import init_group_state  # noqa: E402
+from gan_jax.sharding import runs_mesh  # noqa: E402
 from gan_jax.train import init_state, make_train_chunk, make_train_step  # noqa: E402
 
 
@@ -71,6 +75,49 @@ def loop_vs_scan(steps, repeats):
     return scan_time / steps
 
 
+def sweep_ways(num_runs, steps, repeats):
+    """Steps/s summed over `num_runs` runs, three ways; returns seconds per run-step of (c)."""
+    configs = []
+    for seed in range(num_runs):
+        config = _config(5)
+        config.seed = seed
+        config.optim.d.learning_rate = 1e-4 * (1 + seed % 3)  # dynamic: still one program
+        configs.append(config)
+    exp, _ = _state(configs[0])
+    singles = [init_state(exp, jax.random.PRNGKey(c.seed), dynamic_params(c)) for c in configs]
+    step = jax.jit(make_train_step(exp))
+    chunk = jax.jit(make_train_chunk(exp, steps))
+    stacked = init_group_state(exp, configs, runs_mesh(num_runs))
+    sweep = jax.jit(jax.vmap(make_train_chunk(exp, steps)))
+    keys = jax.random.split(jax.random.PRNGKey(1), steps)
+    jax.block_until_ready((step(singles[0], keys[0]), chunk(singles[0]), sweep(stacked)))
+
+    def loop_each():
+        for s in singles:
+            for key in keys:
+                s, _ = step(s, key)
+            jax.block_until_ready(s)
+
+    def scan_each():
+        for s in singles:
+            jax.block_until_ready(chunk(s))
+
+    times = {
+        "(a) Python loop over jitted step, run after run": _best_of(loop_each, repeats),
+        "(b) scanned chunks, run after run": _best_of(scan_each, repeats),
+        "(c) vmapped sweep, one program": _best_of(
+            lambda: jax.block_until_ready(sweep(stacked)), repeats
+        ),
+    }
+    print(f"\n## {num_runs} runs, k = 5, {steps} steps each (best of {repeats})")
+    print("| way | run-steps/s (summed over runs) |\n| --- | --- |")
+    for way, seconds in times.items():
+        print(f"| {way} | {num_runs * steps / seconds:.0f} |")
+    values = list(times.values())
+    print(f"(c)/(a) = {values[0] / values[2]:.2f}x, (c)/(b) = {values[1] / values[2]:.2f}x")
+    return values[2] / (num_runs * steps)
+
+
 def compile_vs_k(ks):
     print("\n## Compile time and temporary memory of a 100-step chunk vs k")
     print("| k | remat | compile s | temp MiB |\n| --- | --- | --- | --- |")
@@ -110,11 +157,11 @@ def step_flops(k):
     return plain + k * (flops(1) - plain)
 
 
-def achieved_flops(seconds_per_step, k=5):
+def achieved_flops(seconds_per_step, label, k=5):
     flops_per_step = step_flops(k)
     peak = matmul_flops()
     achieved = flops_per_step / seconds_per_step
-    print(f"\n## Achieved FLOP/s (scanned step, k = {k})")
+    print(f"\n## Achieved FLOP/s ({label}, k = {k})")
     print(f"XLA cost analysis: {flops_per_step / 1e6:.1f} MFLOP per step")
     print(
         f"achieved {achieved / 1e9:.2f} GFLOP/s; large matmul (2048^2 f32) {peak / 1e9:.2f} "
@@ -129,8 +176,10 @@ def main():
     steps, repeats, ks = (50, 1, (1, 5)) if args.quick else (1000, 3, (1, 5, 20))
     print(f"# gan_jax step benchmark: jax {jax.__version__}, {jax.devices()}")
     seconds_per_step = loop_vs_scan(steps, repeats)
+    sweep_seconds_per_step = sweep_ways(8, steps // 2, repeats)
     compile_vs_k(ks)
-    achieved_flops(seconds_per_step)
+    achieved_flops(seconds_per_step, label="single run, scanned")
+    achieved_flops(sweep_seconds_per_step, label="8-run vmapped sweep")
 
 
 if __name__ == "__main__":

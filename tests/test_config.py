@@ -109,3 +109,27 @@ def test_shipped_configs_are_valid():
     for module in (default, gan, unrolled):
         validate(module.get_config())
     assert unrolled.get_config().unroll.steps == 5 and gan.get_config().unroll.steps == 0
+
+
+def test_shipped_sweeps_and_experiments_expand_to_valid_runs():
+    import importlib.util
+    import os
+
+    from gan_jax.sweep import expand, group_runs
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    paths = ["configs/sweeps/unroll_ring.py"] + [
+        f"experiments/{name}/config.py"
+        for name in sorted(os.listdir(os.path.join(root, "experiments")))
+        if os.path.exists(os.path.join(root, "experiments", name, "config.py"))
+    ]
+    assert len(paths) >= 3
+    for path in paths:
+        spec = importlib.util.spec_from_file_location("cfg", os.path.join(root, path))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        runs = expand(module.get_config())
+        assert len(runs) >= 10, path
+        # each group differs in a static field; seeds always share a group
+        for group in group_runs(runs):
+            assert len({r.variant for r in group}) == 1

@@ -98,3 +98,21 @@ def test_sigterm_saves_a_checkpoint_and_the_run_resumes(tmp_path):
     steps = [row["step"] for row in read_metrics(metrics_path)]
     assert steps[-1] == saved + 20 and len(steps) == len(set(steps))
     assert gan_jax.restore(workdir).step == saved + 20
+
+
+def test_sweep_from_the_command_line_with_a_seeds_override(tmp_path):
+    result = _main(
+        "--config=configs/sweeps/unroll_ring.py",
+        f"--workdir={tmp_path}",
+        "--config.sweep.seeds=2",
+        "--config.sweep.grid.unroll.steps=(0,1)",
+        "--config.num_steps=10",
+        "--config.eval_every=10",
+        "--config.checkpoint_every=10",
+        *TINY,
+    )
+    assert result.returncode == 0, result.stderr
+    runs = sorted(os.listdir(tmp_path / "runs"))
+    assert runs == [f"unroll.steps={k},seed={s}" for k in (0, 1) for s in (0, 1)]
+    assert (tmp_path / "results.csv").exists() and (tmp_path / "report.md").exists()
+    assert gan_jax.restore(str(tmp_path / "runs" / "unroll.steps=1,seed=1")).step == 10
