@@ -26,6 +26,8 @@ def get_config() -> ml_collections.ConfigDict:
     config.data = ml_collections.ConfigDict(dict(name="ring"))
     config.objective = "nonsaturating"
     config.loss = ml_collections.ConfigDict()  # the objective's dynamic scalars, e.g. margin
+    # A gradient penalty on D ("none", "gp" for WGAN-GP, "r1"); its weight is dynamic.
+    config.penalty = ml_collections.ConfigDict(dict(name="none", weight=0.0))
     config.n_d_steps = 1
     config.update_order = "alternating"
 
@@ -37,7 +39,15 @@ def get_config() -> ml_collections.ConfigDict:
         dict(name="mlp", latent_dim=256, hidden_sizes=(128, 128), activation="tanh")
     )
     config.model.d = ml_collections.ConfigDict(
-        dict(name="mlp", hidden_sizes=(128,), activation="tanh")
+        dict(
+            name="mlp",
+            hidden_sizes=(128,),
+            activation="tanh",
+            minibatch_kernels=0,  # > 0: minibatch discrimination (Salimans et al. 2016)
+            minibatch_kernel_dim=5,
+            minibatch_stddev=False,  # minibatch standard deviation (Karras et al. 2018)
+            pack=1,  # PacGAN: D judges `pack` samples at once (Lin et al. 2018)
+        )
     )
     config.optim = ml_collections.ConfigDict()
     config.optim.g = _adam(1e-3)

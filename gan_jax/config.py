@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import jax
 import ml_collections
 
-from gan_jax import data, models, objectives, optim
+from gan_jax import data, models, objectives, optim, penalties
 
 UPDATE_ORDERS = ("alternating", "simultaneous")
 
@@ -75,8 +75,11 @@ def _check_module(config, field: str, registry: Mapping[str, type]) -> None:
             and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in value)
         ):
             _fail(f"{field}.{key}", value, "must be a tuple of positive integers")
-        if key == "latent_dim":
-            _int(config, f"{field}.{key}", 1)
+        minimum = {"latent_dim": 1, "code_dim": 1, "minibatch_kernel_dim": 1, "pack": 1}
+        if key in minimum or key == "minibatch_kernels":
+            _int(config, f"{field}.{key}", minimum.get(key, 0))
+        if key == "minibatch_stddev":
+            _bool(config, f"{field}.{key}")
 
 
 def _check_optimizer(config, field: str) -> None:
@@ -145,5 +148,32 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
             )
         if not _number(value):
             _fail(f"loss.{key}", value, "must be a number")
-    objective.validate({**objective.hparams, **dict(config.loss)})
+    try:
+        objective.validate({**objective.hparams, **dict(config.loss)})
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    d_output = models.DISCRIMINATOR_OUTPUTS[config.model.d.name]
+    if d_output != objective.d_output:
+        fitting = sorted(
+            n for n, o in models.DISCRIMINATOR_OUTPUTS.items() if o == objective.d_output
+        )
+        _fail(
+            "model.d.name",
+            config.model.d.name,
+            f"objective {config.objective!r} needs a D with {objective.d_output} output; "
+            f"choose one of {fitting}",
+        )
+    penalty = _choice(config, "penalty.name", penalties.PENALTIES)
+    weight = _get(config, "penalty.weight")
+    if not _number(weight) or weight < 0:
+        _fail("penalty.weight", weight, "must be a number >= 0")
+    if penalty != "none" and objective.d_output != "logit":
+        _fail(
+            "penalty.name",
+            penalty,
+            f"penalties need a logit D; objective {config.objective!r} uses an energy D",
+        )
+    pack = config.model.d.get("pack", 1)
+    if batch_size % pack:
+        _fail("batch_size", batch_size, f"must be divisible by model.d.pack={pack}")
     return config

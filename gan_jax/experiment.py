@@ -6,13 +6,14 @@ inside the math (seed, learning rates, loss weights) are `dynamic_params`, carri
 so that runs differing only in them share one program along a vmapped axis.
 """
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import flax.linen as nn
 import ml_collections
 import optax
 
-from gan_jax import data, models, objectives, optim
+from gan_jax import data, models, objectives, optim, penalties
 from gan_jax.objectives import Objective
 
 
@@ -32,6 +33,7 @@ class Experiment(NamedTuple):
     generator: nn.Module
     discriminator: nn.Module
     objective: Objective
+    penalty: Callable  # penalty(discriminate, real, fake, key) -> scalar, see penalties.py
     g_optimizer: optax.GradientTransformation
     d_optimizer: optax.GradientTransformation
     batch_size: int
@@ -49,6 +51,7 @@ def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
         generator=models.make_generator(config.model.g, dataset.shape),
         discriminator=models.make_discriminator(config.model.d),
         objective=objectives.get_objective(config.objective),
+        penalty=penalties.PENALTIES[config.penalty.name],
         g_optimizer=optim.make_optimizer(config.optim.g),
         d_optimizer=optim.make_optimizer(config.optim.d),
         batch_size=config.batch_size,
@@ -64,8 +67,9 @@ def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
     )
 
 
-def dynamic_params(config: ml_collections.ConfigDict) -> dict[str, dict[str, float]]:
-    """The numbers of a run that vmap: optimizer hyperparameters and the objective's scalars."""
+def dynamic_params(config: ml_collections.ConfigDict) -> dict:
+    """The numbers of a run that vmap: optimizer hyperparameters, the objective's scalars and
+    the penalty weight."""
     objective = objectives.get_objective(config.objective)
     loss = {
         name: float(config.loss.get(name, default)) for name, default in objective.hparams.items()
@@ -74,4 +78,5 @@ def dynamic_params(config: ml_collections.ConfigDict) -> dict[str, dict[str, flo
         "g": optim.optimizer_hparams(config.optim.g),
         "d": optim.optimizer_hparams(config.optim.d),
         "loss": loss,
+        "penalty_weight": float(config.penalty.weight),
     }

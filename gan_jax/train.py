@@ -32,7 +32,7 @@ class GANState:
     g_opt_state: Any  # optax state, hyperparameters (learning rate, ...) injected
     d_opt_state: Any
     objective_state: Any  # e.g. BEGAN's k_t; () for stateless objectives
-    hparams: dict[str, jax.Array]  # the objective's dynamic scalars (config.loss)
+    hparams: dict  # {"loss": the objective's scalars (config.loss), "penalty_weight": ...}
     diverged_at: jax.Array  # int32 scalar: -1 while finite, else the step that went non-finite
 
 
@@ -40,7 +40,8 @@ def init_state(exp: Experiment, rng: jax.Array, dynamic: dict) -> GANState:
     """Initial state of one run from its key and its dynamic numbers (`dynamic_params`)."""
     g_rng, d_rng, run_rng = jax.random.split(rng, 3)
     g_params = exp.generator.init(g_rng, jnp.zeros((1, exp.generator.latent_dim)))
-    d_params = exp.discriminator.init(d_rng, jnp.zeros((1, *exp.dataset.shape)))
+    # A full batch: PacGAN's D needs at least `pack` samples to see one input.
+    d_params = exp.discriminator.init(d_rng, jnp.zeros((exp.batch_size, *exp.dataset.shape)))
     return GANState(
         step=jnp.zeros((), jnp.int32),
         rng=run_rng,
@@ -49,7 +50,10 @@ def init_state(exp: Experiment, rng: jax.Array, dynamic: dict) -> GANState:
         g_opt_state=optim.with_hparams(exp.g_optimizer.init(g_params), dynamic["g"]),
         d_opt_state=optim.with_hparams(exp.d_optimizer.init(d_params), dynamic["d"]),
         objective_state=exp.objective.init_state(),
-        hparams={k: jnp.asarray(v, jnp.float32) for k, v in dynamic["loss"].items()},
+        hparams=jax.tree.map(
+            lambda v: jnp.asarray(v, jnp.float32),
+            {"loss": dynamic["loss"], "penalty_weight": dynamic["penalty_weight"]},
+        ),
         diverged_at=jnp.full((), -1, jnp.int32),
     )
 
@@ -71,30 +75,29 @@ def make_generate(exp: Experiment):
 
 
 def make_d_update(exp: Experiment):
-    """Returns `d_update(d_params, d_opt_state, real, fake, obj_state, hparams)`: one optax step.
+    """Returns `d_update(d_params, d_opt_state, real, fake, obj_state, hparams, key)`: one optax
+    step on the objective's D loss plus the weighted penalty (`key` draws its randomness).
 
     It returns `(d_params, d_opt_state, loss, aux, grad_norm)`. It is differentiable in `fake`,
     which is what the unrolled G loss backpropagates through.
     """
     D, objective = exp.discriminator, exp.objective
 
-    def d_loss_fn(d_params, real, fake, obj_state, hparams):
-        return objective.d_loss(
-            D.apply(d_params, real), D.apply(d_params, fake), obj_state, hparams
+    def d_loss_fn(d_params, real, fake, obj_state, hparams, key):
+        loss, aux = objective.d_loss(
+            D.apply(d_params, real), D.apply(d_params, fake), obj_state, hparams["loss"]
         )
+        penalty = exp.penalty(lambda x: D.apply(d_params, x), real, fake, key)
+        aux = {**aux, "d/penalty": penalty}
+        return loss + hparams["penalty_weight"] * penalty, aux
 
-    def d_update(d_params, d_opt_state, real, fake, obj_state, hparams):
+    def d_update(d_params, d_opt_state, real, fake, obj_state, hparams, key):
         (loss, aux), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
-            d_params, real, fake, obj_state, hparams
+            d_params, real, fake, obj_state, hparams, key
         )
         updates, d_opt_state = exp.d_optimizer.update(grads, d_opt_state, d_params)
-        return (
-            optax.apply_updates(d_params, updates),
-            d_opt_state,
-            loss,
-            aux,
-            optax.tree.norm(grads),
-        )
+        new_params = optax.apply_updates(d_params, updates)
+        return new_params, d_opt_state, loss, aux, optax.tree.norm(grads)
 
     return d_update
 
@@ -118,14 +121,14 @@ def make_unroll(exp: Experiment):
 
         def body(carry, step_key):
             d_params, d_opt_state = carry
+            real_key, z_key, penalty_key = jax.random.split(step_key, 3)
             if spec.fresh_batches:
-                real_key, z_key = jax.random.split(step_key)
                 batch_real = dataset.sample(real_key, exp.batch_size)
                 batch_fake = generate(g_params, z_key, exp.batch_size)
             else:
                 batch_real, batch_fake = real, fake
             d_params, d_opt_state, *_ = d_update(
-                d_params, d_opt_state, batch_real, batch_fake, obj_state, hparams
+                d_params, d_opt_state, batch_real, batch_fake, obj_state, hparams, penalty_key
             )
             return (d_params, d_opt_state), None
 
@@ -148,29 +151,29 @@ def make_train_step(exp: Experiment):
     def d_phase(state, real, fake, g_params, key):
         """`n_d_steps` D updates: the first on (real, fake), later ones on fresh batches."""
 
-        def one_update(carry, batch_real, batch_fake):
+        def one_update(carry, batch_real, batch_fake, penalty_key):
             d_params, d_opt_state, obj_state = carry
             d_params, d_opt_state, loss, aux, grad_norm = d_update(
-                d_params, d_opt_state, batch_real, batch_fake, obj_state, state.hparams
+                d_params, d_opt_state, batch_real, batch_fake, obj_state, state.hparams, penalty_key
             )
-            obj_state = objective.update_state(obj_state, aux, state.hparams)
+            obj_state = objective.update_state(obj_state, aux, state.hparams["loss"])
             return (d_params, d_opt_state, obj_state), {
                 "d/loss": loss,
                 "d/grad_norm": grad_norm,
                 **aux,
             }
 
+        first_key, key = jax.random.split(key)
         carry, first = one_update(
-            (state.d_params, state.d_opt_state, state.objective_state), real, fake
+            (state.d_params, state.d_opt_state, state.objective_state), real, fake, first_key
         )
         if exp.n_d_steps == 1:
             return carry, first
 
         def body(carry, step_key):
-            real_key, z_key = jax.random.split(step_key)
-            return one_update(
-                carry, dataset.sample(real_key, batch), generate(g_params, z_key, batch)
-            )
+            real_key, z_key, penalty_key = jax.random.split(step_key, 3)
+            real, fake = dataset.sample(real_key, batch), generate(g_params, z_key, batch)
+            return one_update(carry, real, fake, penalty_key)
 
         carry, rest = lax.scan(body, carry, jax.random.split(key, exp.n_d_steps - 1))
         mean_metrics = jax.tree.map(lambda a, b: (a + b.sum()) / exp.n_d_steps, first, rest)
@@ -199,7 +202,9 @@ def make_train_step(exp: Experiment):
             d_params = unroll(
                 d_params, d_opt_state, obj_state, state.hparams, real, fake, g_params, unroll_key
             )
-            loss, g_aux = objective.g_loss(D.apply(d_params, fake), obj_state, state.hparams)
+            loss, g_aux = objective.g_loss(
+                D.apply(d_params, fake), obj_state, state.hparams["loss"]
+            )
             return loss, (d_carry, {**d_metrics, **g_aux})
 
         (g_loss, (d_carry, step_metrics)), g_grads = jax.value_and_grad(g_objective, has_aux=True)(

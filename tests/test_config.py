@@ -12,11 +12,15 @@ from gan_jax.config import ConfigError, validate
         (
             "objective",
             "wgan-typo",
-            r"objective='wgan-typo' is invalid: choose one of \['minimax', 'nonsaturating'\]",
+            r"objective='wgan-typo' is invalid: choose one of \['began', 'ebgan', 'hinge', 'lsgan', 'minimax', 'nonsaturating', 'wasserstein'\]",
         ),
         ("data.name", "moons", r"data.name='moons' is invalid: choose one of \['grid', 'ring'\]"),
         ("model.g.name", "resnet", r"model.g.name='resnet' is invalid: choose one of \['mlp'\]"),
-        ("model.d.name", "resnet", r"model.d.name='resnet' is invalid: choose one of \['mlp'\]"),
+        (
+            "model.d.name",
+            "resnet",
+            r"model.d.name='resnet' is invalid: choose one of \['autoencoder', 'mlp'\]",
+        ),
         ("model.g.activation", "swish", r"model.g.activation='swish' is invalid: choose one of"),
         (
             "model.d.hidden_sizes",
@@ -78,7 +82,7 @@ def test_unknown_model_field_names_the_allowed_ones():
     config.model.d.width = 3
     with pytest.raises(
         ConfigError,
-        match=r"model.d.width is not a field of model 'mlp'; it takes \['activation', 'hidden_sizes'\]",
+        match=r"model.d.width is not a field of model 'mlp'; it takes \['activation', 'hidden_sizes', 'minibatch_kernel_dim'",
     ):
         validate(config)
 

@@ -42,19 +42,49 @@ def test_minimax_g_gradient_saturates_where_nonsaturating_does_not():
     assert abs(float(g_ns(confident)[0])) > 0.99
 
 
+def _outputs(kind, values, scale=1.0):
+    """D outputs of the kind an objective consumes, built from `values`."""
+    if kind == "logit":
+        return jnp.asarray(values)
+    energy = scale * jnp.abs(jnp.asarray(values)) + 0.1
+    codes = jnp.stack([values, values**2, jnp.ones_like(values)], axis=-1)
+    return {"l1": energy, "l2": energy**2, "codes": codes}
+
+
 @pytest.mark.parametrize("name", sorted(objectives.OBJECTIVES))
 def test_objective_contract(name):
-    """Every registered objective: finite losses under jit, both players get a gradient."""
+    """Every registered objective: finite losses under jit, both players get a gradient, the
+    objective state keeps its structure."""
     objective = objectives.get_objective(name)
-    state, hparams = objective.init_state(), dict(objective.hparams)
-    d_grad = jax.jit(jax.grad(lambda r, f: objective.d_loss(r, f, state, hparams)[0], (0, 1)))
-    g_grad = jax.jit(jax.grad(lambda f: objective.g_loss(f, state, hparams)[0]))
-    for grad in (*d_grad(D_REAL, D_FAKE), g_grad(D_FAKE)):
-        assert np.all(np.isfinite(grad)) and np.any(grad != 0)
-    new_state = objective.update_state(
-        state, objective.d_loss(D_REAL, D_FAKE, state, hparams)[1], hparams
+    hparams = dict(objective.hparams)
+    real, fake = jnp.asarray(D_REAL), jnp.asarray(D_FAKE)
+    # One state update first, as in training (BEGAN's k_0 = 0 ignores fakes until k moves;
+    # fakes reconstruct better than reals here, so k grows).
+    state = objective.init_state()
+    _, aux = objective.d_loss(
+        _outputs(objective.d_output, real), _outputs(objective.d_output, fake, 0.2), state, hparams
     )
+    state = objective.update_state(state, aux, hparams)
+
+    def d_loss(r, f):
+        return objective.d_loss(
+            _outputs(objective.d_output, r), _outputs(objective.d_output, f, 0.2), state, hparams
+        )[0]
+
+    def g_loss(f):
+        return objective.g_loss(_outputs(objective.d_output, f, 0.2), state, hparams)[0]
+
+    d_grads = jax.jit(jax.grad(d_loss, (0, 1)))(real, fake)
+    g_grad = jax.jit(jax.grad(g_loss))(fake)
+    for grad in (*d_grads, g_grad):
+        assert np.all(np.isfinite(grad)) and np.any(grad != 0)
+    _, aux = objective.d_loss(
+        _outputs(objective.d_output, real), _outputs(objective.d_output, fake, 0.2), state, hparams
+    )
+    new_state = objective.update_state(state, aux, hparams)
     assert jax.tree.structure(new_state) == jax.tree.structure(state)
+    for key in ("d/real_output", "d/fake_output", "d/real_accuracy", "d/fake_accuracy"):
+        assert key in aux, key
 
 
 def test_unknown_objective_names_the_choices():

@@ -44,7 +44,9 @@ def _scanned_g_grad(exp, state, real, z):
 
     def unroll_fn(g_params, fake):
         key = jax.random.PRNGKey(3)
-        return unroll(state.d_params, state.d_opt_state, (), {}, real, fake, g_params, key)
+        return unroll(
+            state.d_params, state.d_opt_state, (), state.hparams, real, fake, g_params, key
+        )
 
     return jax.jit(jax.grad(_g_loss_through(exp, unroll_fn, state, real, z)))(state.g_params)
 
@@ -65,7 +67,14 @@ def test_unrolled_d_equals_k_manual_optax_steps():
     fake = exp.generator.apply(state.g_params, z)
     unroll = jax.jit(make_unroll(exp))
     got = unroll(
-        state.d_params, state.d_opt_state, (), {}, real, fake, state.g_params, jax.random.PRNGKey(3)
+        state.d_params,
+        state.d_opt_state,
+        (),
+        state.hparams,
+        real,
+        fake,
+        state.g_params,
+        jax.random.PRNGKey(3),
     )
     want = _manual_unroll(exp, state.d_params, state.d_opt_state, real, fake, K)
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6), got, want)
@@ -136,7 +145,7 @@ def test_fresh_batches_change_the_unrolled_d():
         state.d_params,
         state.d_opt_state,
         (),
-        {},
+        state.hparams,
         real,
         fake,
         state.g_params,

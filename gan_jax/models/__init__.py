@@ -1,9 +1,16 @@
 """Generators and discriminators, found by name (`config.model.g.name`, `config.model.d.name`)."""
 
-from gan_jax.models.mlp import ACTIVATIONS, MLPDiscriminator, MLPGenerator
+from gan_jax.models.mlp import (
+    ACTIVATIONS,
+    MLPAutoencoderDiscriminator,
+    MLPDiscriminator,
+    MLPGenerator,
+)
 
 GENERATORS = {"mlp": MLPGenerator}
-DISCRIMINATORS = {"mlp": MLPDiscriminator}
+DISCRIMINATORS = {"mlp": MLPDiscriminator, "autoencoder": MLPAutoencoderDiscriminator}
+# What each D returns, matched against `Objective.d_output` by config validation.
+DISCRIMINATOR_OUTPUTS = {"mlp": "logit", "autoencoder": "energy"}
 
 
 def _kwargs(cfg) -> dict:
@@ -33,6 +40,8 @@ def make_discriminator(cfg):
 __all__ = [
     "ACTIVATIONS",
     "DISCRIMINATORS",
+    "DISCRIMINATOR_OUTPUTS",
+    "MLPAutoencoderDiscriminator",
     "GENERATORS",
     "MLPDiscriminator",
     "MLPGenerator",

@@ -49,13 +49,83 @@ class MLPGenerator(nn.Module):
         return out.reshape(z.shape[:-1] + tuple(self.data_shape))
 
 
+class MinibatchDiscrimination(nn.Module):
+    """Salimans et al. 2016, "Improved Techniques for Training GANs", Sec. 3.2.
+
+    Features f_i (n, A) are projected by a tensor T (A x B x C) to M_i (B x C); for each of the
+    B kernels c_b(i, j) = exp(-||M_{i,b} - M_{j,b}||_1) and o(x_i)_b = sum_j c_b(i, j). The
+    (n, B) outputs are concatenated to the features, so D sees how close a sample is to the rest
+    of its batch.
+    """
+
+    num_kernels: int
+    kernel_dim: int
+
+    @nn.compact
+    def __call__(self, features: jax.Array) -> jax.Array:
+        projection = nn.Dense(self.num_kernels * self.kernel_dim, use_bias=False, name="T")
+        m = projection(features).reshape(-1, self.num_kernels, self.kernel_dim)
+        l1 = jnp.sum(jnp.abs(m[:, None] - m[None, :]), axis=-1)  # (n, n, B)
+        return jnp.concatenate([features, jnp.sum(jnp.exp(-l1), axis=1)], axis=-1)
+
+
+def minibatch_stddev(features: jax.Array) -> jax.Array:
+    """Karras et al. 2018 (Progressive GANs), Sec. 3: the standard deviation of each feature over
+    the batch, averaged to one number, appended to every sample's features."""
+    spread = jnp.mean(jnp.sqrt(jnp.var(features, axis=0) + 1e-8))
+    return jnp.concatenate([features, jnp.full((features.shape[0], 1), spread)], axis=-1)
+
+
 class MLPDiscriminator(nn.Module):
-    """Maps a batch of samples to one real-valued output (a logit) per sample, shape (n,)."""
+    """Maps a batch of samples to one real-valued output (a logit) per sample, shape (n,).
+
+    Mode-collapse options: `minibatch_kernels > 0` adds minibatch discrimination and
+    `minibatch_stddev` the minibatch standard deviation before the last layer; `pack = m`
+    (PacGAN, Lin et al. 2018) makes D judge m samples at once, concatenated, so the output has
+    n / m entries.
+    """
 
     hidden_sizes: Sequence[int] = (128,)
     activation: str = "tanh"
+    minibatch_kernels: int = 0
+    minibatch_kernel_dim: int = 5
+    minibatch_stddev: bool = False
+    pack: int = 1
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = x.reshape(x.shape[0], -1)
-        return MLP(self.hidden_sizes, 1, self.activation)(x)[:, 0]
+        x = x.reshape(x.shape[0] // self.pack, -1)
+        act = ACTIVATIONS[self.activation]
+        for width in self.hidden_sizes:
+            x = act(nn.Dense(width)(x))
+        if self.minibatch_kernels:
+            x = MinibatchDiscrimination(self.minibatch_kernels, self.minibatch_kernel_dim)(x)
+        if self.minibatch_stddev:
+            x = minibatch_stddev(x)
+        return nn.Dense(1)(x)[:, 0]
+
+
+class MLPAutoencoderDiscriminator(nn.Module):
+    """The autoencoder D of EBGAN (Zhao et al. 2017) and BEGAN (Berthelot et al. 2017).
+
+    Returns per-sample reconstruction errors, mean absolute ("l1", BEGAN's L) and mean squared
+    ("l2", EBGAN's energy), and the encoder's codes ("codes", for the pulling-away term).
+    """
+
+    hidden_sizes: Sequence[int] = (128,)
+    code_dim: int = 16
+    activation: str = "tanh"
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> dict[str, jax.Array]:
+        flat = x.reshape(x.shape[0], -1)
+        codes = MLP(self.hidden_sizes, self.code_dim, self.activation, name="encoder")(flat)
+        decoder = MLP(
+            tuple(reversed(self.hidden_sizes)), flat.shape[-1], self.activation, name="decoder"
+        )
+        error = decoder(codes) - flat
+        return {
+            "l1": jnp.mean(jnp.abs(error), axis=-1),
+            "l2": jnp.mean(error**2, axis=-1),
+            "codes": codes,
+        }

@@ -6,12 +6,17 @@ there) with its pure update, and its dynamic scalar parameters (`config.loss.*`)
 Adding a variant is one file here plus one line in `OBJECTIVES`; the train step never changes.
 """
 
-from gan_jax.objectives import minimax, nonsaturating
+from gan_jax.objectives import began, ebgan, hinge, lsgan, minimax, nonsaturating, wasserstein
 from gan_jax.objectives.base import Objective
 
 OBJECTIVES: dict[str, Objective] = {
     "minimax": minimax.OBJECTIVE,
     "nonsaturating": nonsaturating.OBJECTIVE,
+    "lsgan": lsgan.OBJECTIVE,
+    "hinge": hinge.OBJECTIVE,
+    "wasserstein": wasserstein.OBJECTIVE,
+    "ebgan": ebgan.OBJECTIVE,
+    "began": began.OBJECTIVE,
 }
 
 

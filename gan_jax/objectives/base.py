@@ -34,6 +34,8 @@ class Objective(NamedTuple):
         `aux` that `d_loss` returned.
       hparams: the dynamic scalar parameters with their defaults; `config.loss.*` overrides them.
       validate: `(hparams) -> None`, raises `ValueError` naming `loss.<field>` on a bad value.
+      d_output: what D must return: "logit" (one number per sample) or "energy" (an
+        autoencoder's dict with per-sample "l1" and "l2" reconstruction errors and "codes").
     """
 
     d_loss: Callable[..., tuple[jax.Array, Aux]]
@@ -42,6 +44,7 @@ class Objective(NamedTuple):
     update_state: Callable[..., Any] = _keep_state
     hparams: Mapping[str, float] = {}
     validate: Callable[[Mapping[str, float]], None] = _accept_all
+    d_output: str = "logit"
 
 
 def logit_diagnostics(d_real: jax.Array, d_fake: jax.Array) -> Aux:
@@ -65,3 +68,15 @@ def cross_entropy_d_loss(d_real, d_fake, state, hparams):
     del state, hparams
     loss = jnp.mean(jax.nn.softplus(-d_real)) + jnp.mean(jax.nn.softplus(d_fake))
     return loss, logit_diagnostics(d_real, d_fake)
+
+
+def energy_diagnostics(real_energy: jax.Array, fake_energy: jax.Array) -> Aux:
+    """Balance diagnostics of an energy D (low energy means "real"): a sample counts as judged
+    correctly when its energy is on the right side of the midpoint of the two batch means."""
+    midpoint = 0.5 * (jnp.mean(real_energy) + jnp.mean(fake_energy))
+    return {
+        "d/real_output": jnp.mean(real_energy),
+        "d/fake_output": jnp.mean(fake_energy),
+        "d/real_accuracy": jnp.mean(real_energy < midpoint),
+        "d/fake_accuracy": jnp.mean(fake_energy > midpoint),
+    }
