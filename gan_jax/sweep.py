@@ -5,12 +5,18 @@ A sweep lives in its config (`config.sweep`): `seeds` (runs per grid point, seed
 
     config.sweep = ml_collections.ConfigDict(dict(seeds=10, grid=dict(unroll=dict(steps=(0, 5)))))
 
+To compare variants that differ in many fields at once (an objective with its own model and
+optimizer), `sweep.configs = ("gan", "lsgan", ...)` names config files under `configs/`: each
+run starts from that file's `get_config()` instead of this config, with `sweep.set` (nested
+like the config, e.g. `dict(num_steps=10_000)`) applied to all of them, then the grid.
+
 Runs that differ only in *dynamic* fields (seed, optimizer hyperparameters, `loss.*`) form one
 group: one compiled program with a vmapped runs axis sharded over devices. Runs that differ in a
 *static* field (k, architecture, objective, batch, ...) compile separately.
 """
 
 import hashlib
+import importlib
 import itertools
 import json
 import os
@@ -65,19 +71,19 @@ def _format(value) -> str:
     return str(value)
 
 
-def _set(config: ml_collections.ConfigDict, field: str, value) -> None:
+def _set(config: ml_collections.ConfigDict, field: str, value, where: str = "sweep.grid") -> None:
     node = config
     *parents, leaf = field.split(".")
     for parent in parents:
         if parent not in node or not isinstance(node[parent], ml_collections.ConfigDict):
-            raise ConfigError(f"sweep.grid.{field} names no config field")
+            raise ConfigError(f"{where}.{field} names no config field")
         node = node[parent]
     if leaf not in node:
-        raise ConfigError(f"sweep.grid.{field} names no config field")
+        raise ConfigError(f"{where}.{field} names no config field")
     try:
         node[leaf] = value
     except TypeError as error:
-        raise ConfigError(f"sweep.grid.{field} value {value!r} does not fit: {error}") from None
+        raise ConfigError(f"{where}.{field} value {value!r} does not fit: {error}") from None
 
 
 def expand(config: ml_collections.ConfigDict) -> list[SweepRun]:
@@ -93,23 +99,56 @@ def expand(config: ml_collections.ConfigDict) -> list[SweepRun]:
             raise ConfigError(
                 f"sweep.grid.{field}={values!r} is invalid: must be a non-empty tuple of values"
             )
-    base = ml_collections.ConfigDict(config.to_dict())
-    del base["sweep"]
     runs = []
-    for values in itertools.product(*fields.values()):
-        assignments = dict(zip(fields, values, strict=True))
-        variant = ",".join(f"{f}={_format(v)}" for f, v in assignments.items())
-        for i in range(seeds):
-            run_config = ml_collections.ConfigDict(base.to_dict())
-            for field, value in assignments.items():
+    for base_name, base in _bases(config):
+        for values in itertools.product(*fields.values()):
+            assignments = dict(zip(fields, values, strict=True))
+            if base_name is not None:
+                assignments = {"config": base_name, **assignments}
+            runs += _seeded_runs(config, base, assignments, seeds)
+    return runs
+
+
+def _bases(config):
+    """(name, config) pairs every grid point starts from: the sweep's own config, or the files
+    named in `sweep.configs` with `sweep.set` applied."""
+    names = config.sweep.get("configs", ())
+    if not names:
+        base = ml_collections.ConfigDict(config.to_dict())
+        del base["sweep"]
+        return [(None, base)]
+    bases = []
+    overrides = grid_fields(config.sweep.get("set", ml_collections.ConfigDict()))
+    for name in names:
+        try:
+            module = importlib.import_module(f"configs.{name}")
+        except ModuleNotFoundError:
+            raise ConfigError(
+                f"sweep.configs names {name!r}, but configs/{name}.py does not exist"
+            ) from None
+        base = module.get_config()
+        for field, value in overrides.items():
+            _set(base, field, value, where="sweep.set")
+        bases.append((name, base))
+    return bases
+
+
+def _seeded_runs(config, base, assignments, seeds) -> list[SweepRun]:
+    """The `seeds` runs of one grid point: `base` with `assignments` set, seeds from config.seed."""
+    runs = []
+    variant = ",".join(f"{f}={_format(v)}" for f, v in assignments.items())
+    for i in range(seeds):
+        run_config = ml_collections.ConfigDict(base.to_dict())
+        for field, value in assignments.items():
+            if field != "config":
                 _set(run_config, field, value)
-            run_config.seed = config.seed + i
-            try:
-                validate(run_config)
-            except ConfigError as error:
-                raise ConfigError(f"sweep run {variant or 'base'}: {error}") from None
-            name = f"{variant},seed={run_config.seed}" if variant else f"seed={run_config.seed}"
-            runs.append(SweepRun(name, variant or "base", assignments, run_config))
+        run_config.seed = config.seed + i
+        try:
+            validate(run_config)
+        except ConfigError as error:
+            raise ConfigError(f"sweep run {variant or 'base'}: {error}") from None
+        name = f"{variant},seed={run_config.seed}" if variant else f"seed={run_config.seed}"
+        runs.append(SweepRun(name, variant or "base", assignments, run_config))
     return runs
 
 
@@ -216,5 +255,8 @@ def run_sweep(
     bar.close()
     done = [r for r in runs if os.path.exists(os.path.join(run_dir(workdir, r), FINAL_FILE))]
     if done:
-        report.write_results(workdir, done, list(grid_fields(config.sweep.get("grid", {}))))
+        swept = list(grid_fields(config.sweep.get("grid", {})))
+        if config.sweep.get("configs", ()):
+            swept = ["config", *swept]
+        report.write_results(workdir, done, swept)
     return runs

@@ -147,3 +147,29 @@ def test_interrupted_sweep_resumes_skips_finished_runs_and_reports_every_run(tmp
         assert f"| {variant} | 2 |" in report
     for name in ("curve_modes_covered.png", "final_vs_unroll_steps.png", "final_samples.png"):
         assert os.path.exists(os.path.join(workdir, "plots", name))
+
+
+def test_sweep_over_config_files_applies_set_then_grid():
+    config = make_tiny_config()
+    config.sweep = ml_collections.ConfigDict(
+        dict(
+            seeds=2,
+            configs=("lsgan", "ebgan"),
+            set=dict(num_steps=7, batch_size=16),
+            grid=dict(data=dict(name=("ring", "grid"))),
+        )
+    )
+    runs = expand(config)
+    assert len(runs) == 2 * 2 * 2
+    assert runs[0].name == "config=lsgan,data.name=ring,seed=0"
+    ebgan = [r for r in runs if r.assignments["config"] == "ebgan"]
+    assert all(
+        r.config.objective == "ebgan" and r.config.model.d.name == "autoencoder" for r in ebgan
+    )
+    assert all(r.config.num_steps == 7 and r.config.batch_size == 16 for r in runs)
+    assert len(group_runs(runs)) == 4  # objective and data set are static; seeds vmap
+    config.sweep.configs = ("nope",)
+    with pytest.raises(
+        ConfigError, match=r"sweep.configs names 'nope', but configs/nope.py does not exist"
+    ):
+        expand(config)
