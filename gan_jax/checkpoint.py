@@ -19,7 +19,7 @@ def save(manager: ocp.CheckpointManager, state) -> None:
 
     A stacked (vmapped) state's runs share one clock, so its step is any run's step.
     """
-    step = int(np.max(jax.device_get(state.step)))
+    step = int(np.asarray(state.step.addressable_shards[0].data).max())
     if manager.latest_step() != step:
         manager.save(step, args=ocp.args.StandardSave(state))
     manager.wait_until_finished()

@@ -26,6 +26,16 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, metr
 _OVERWRITE = flags.DEFINE_bool(
     "overwrite", False, "Discard a run with a different config already in --workdir."
 )
+_DISTRIBUTED = flags.DEFINE_bool(
+    "distributed",
+    False,
+    "Multi-host: call jax.distributed.initialize() first (auto-detected on TPU pods / SLURM, or "
+    "set --coordinator_address, --num_processes, --process_id); every process runs the same "
+    "command, the runs axis spans all processes' devices and process 0 writes the outputs.",
+)
+_COORDINATOR = flags.DEFINE_string("coordinator_address", None, "host:port of process 0.")
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None, "Number of processes.")
+_PROCESS_ID = flags.DEFINE_integer("process_id", None, "This process's index.")
 
 
 def _exit_with(message: str) -> None:
@@ -92,6 +102,22 @@ def parse_flags(argv: list[str]) -> list[str]:
     return []
 
 
+def initialize_distributed(coordinator_address, num_processes, process_id) -> None:
+    """jax.distributed.initialize before any computation; on CPU, gloo carries the collectives
+    that gather metrics from every process."""
+    import jax
+
+    try:
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    except (AttributeError, ValueError):  # a jax without the option
+        pass
+    jax.distributed.initialize(
+        coordinator_address=coordinator_address,
+        num_processes=num_processes,
+        process_id=process_id,
+    )
+
+
 def main(argv: list[str]) -> None:
     if len(argv) > 1:
         _exit_with(f"unexpected arguments {argv[1:]}; fields are set with --config.<field>=<value>")
@@ -100,6 +126,8 @@ def main(argv: list[str]) -> None:
     if not _WORKDIR.value:
         _exit_with("--workdir is required, e.g. --workdir=runs/unrolled")
     logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint file at INFO
+    if _DISTRIBUTED.value:
+        initialize_distributed(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
     try:
         train = run_sweep if is_sweep(_CONFIG.value) else train_and_evaluate
         train(_CONFIG.value, _WORKDIR.value, overwrite=_OVERWRITE.value)

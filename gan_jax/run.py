@@ -78,6 +78,8 @@ def prepare_workdir(config: ml_collections.ConfigDict, workdir: str, overwrite: 
                 + "; ".join(differences)
                 + "); use another --workdir, or pass --overwrite to discard that run"
             )
+    if not sharding.is_primary():
+        return  # every process checks; only process 0 writes
     if overwrite:
         for name in OUTPUTS:
             target = os.path.join(workdir, name)
@@ -130,6 +132,11 @@ def _stack(trees: list):
     return jax.tree.map(lambda *leaves: np.stack(leaves), *trees)
 
 
+def current_step(state: GANState) -> int:
+    """The step of a stacked state (its runs share one clock), read from any local shard."""
+    return int(np.asarray(state.step.addressable_shards[0].data).reshape(-1)[0])
+
+
 def init_group_state(exp, configs: list[ml_collections.ConfigDict], mesh) -> GANState:
     """Initial states of `configs` (one static group) stacked on a leading runs axis, padded to
     the mesh size and sharded over it."""
@@ -137,8 +144,9 @@ def init_group_state(exp, configs: list[ml_collections.ConfigDict], mesh) -> GAN
     dynamic = _stack([dynamic_params(c) for c in configs])
     num_padded = sharding.padded_size(len(configs), mesh)
     keys, dynamic = sharding.pad_runs((keys, dynamic), num_padded)
-    state = jax.jit(jax.vmap(lambda k, d: init_state(exp, k, d)))(keys, dynamic)
-    return sharding.shard_runs(state, mesh)
+    init = jax.vmap(lambda k, d: init_state(exp, k, d))
+    # Created in place on the mesh: also right when several processes share it.
+    return jax.jit(init, out_shardings=sharding.runs_sharding(mesh))(keys, dynamic)
 
 
 def train_group(
@@ -160,13 +168,14 @@ def train_group(
     mesh = sharding.runs_mesh(len(runs))
     state = init_group_state(exp, [run.config for run in runs], mesh)
     manager = checkpoint.make_manager(checkpoint_dir)
-    writers_ = [writers.MetricsWriter(run.workdir) for run in runs]
+    primary = sharding.is_primary()
+    writers_ = [writers.MetricsWriter(run.workdir) for run in runs] if primary else []
     evaluate = jax.jit(jax.vmap(make_evaluate(exp)))
 
     def log_eval(state, train_metrics, steps_per_sec):
-        eval_metrics, samples = jax.device_get(evaluate(state))
-        step, diverged_at = int(state.step[0]), np.asarray(state.diverged_at)
-        for i, (run, writer) in enumerate(zip(runs, writers_, strict=True)):
+        eval_metrics, samples, diverged_at = sharding.to_host((*evaluate(state), state.diverged_at))
+        step = current_step(state)
+        for i, (run, writer) in enumerate(zip(runs, writers_, strict=False)):
             row = {k: v[i] for k, v in {**train_metrics, **eval_metrics}.items()}
             row["diverged_at"] = diverged_at[i]
             if steps_per_sec is not None:
@@ -174,12 +183,12 @@ def train_group(
             writer.write(step, row)
             path = os.path.join(run.workdir, "samples", f"step_{step:08d}.npy")
             np.save(path, samples[i, : config.eval.plot_samples])
-        if len(runs) == 1 and not bar.disable:
+        if len(runs) == 1 and primary and not bar.disable:
             summary = _summary({k: v[0] for k, v in {**train_metrics, **eval_metrics}.items()})
             bar.set_postfix(summary)
             bar.write(f"step {step}: " + " ".join(f"{k}={v}" for k, v in summary.items()))
 
-    for index, run in enumerate(runs):
+    for index, run in enumerate(runs if primary else []):
         pointer = {
             "checkpoint_dir": os.path.relpath(checkpoint_dir, run.workdir),
             "index": index,
@@ -193,13 +202,13 @@ def train_group(
         log_eval(state, {}, None)
     else:
         state = restored
-        bar.update(int(state.step[0]) * len(runs))
+        bar.update(current_step(state) * len(runs))
         for writer in writers_:
-            writer.truncate_after(int(state.step[0]))
+            writer.truncate_after(current_step(state))
 
     chunk_len = math.gcd(config.eval_every, config.checkpoint_every)
     chunk_fns, pending = {}, []
-    last_time, last_step = time.perf_counter(), int(state.step[0])
+    last_time, last_step = time.perf_counter(), current_step(state)
     step = last_step
     while step < config.num_steps:
         length = min(chunk_len - step % chunk_len, config.num_steps - step)
@@ -213,7 +222,7 @@ def train_group(
         stopping = should_stop()
         if step % config.eval_every == 0 or step == config.num_steps:
             now = time.perf_counter()
-            merged = jax.device_get(pending)
+            merged = sharding.to_host(pending)
             train_metrics = {
                 k: np.mean(np.concatenate([m[k] for m in merged], axis=1), axis=1)
                 for k in merged[0]
@@ -227,7 +236,7 @@ def train_group(
     for writer in writers_:
         writer.close()
     manager.close()
-    for run in runs:
+    for run in runs if primary else []:
         plot_run(run.workdir, exp.dataset)
     return state, step >= config.num_steps
 
@@ -254,7 +263,7 @@ def train_and_evaluate(
     bar = tqdm(
         total=config.num_steps,
         unit="step",
-        disable=None if progress else True,
+        disable=None if progress and sharding.is_primary() else True,
         dynamic_ncols=True,
     )
     with stop_on_signals(stop_after_chunks) as should_stop:
@@ -267,7 +276,7 @@ def train_and_evaluate(
     bar.close()
     if not finished:
         logging.warning(
-            "stopped at step %d; rerun the same command to resume", int(stacked.step[0])
+            "stopped at step %d; rerun the same command to resume", current_step(stacked)
         )
     return jax.tree.map(lambda x: x[0], stacked)
 

@@ -39,7 +39,21 @@ def pad_runs(tree, num_padded: int):
     return jax.tree.map(pad, tree)
 
 
-def shard_runs(tree, mesh: Mesh):
-    """Places every leaf with its leading axis split over the mesh's runs axis."""
-    sharding = NamedSharding(mesh, PartitionSpec(RUNS_AXIS))
-    return jax.device_put(tree, sharding)
+def runs_sharding(mesh: Mesh) -> NamedSharding:
+    """Every leaf's leading axis split over the mesh's runs axis."""
+    return NamedSharding(mesh, PartitionSpec(RUNS_AXIS))
+
+
+def to_host(tree):
+    """Fetches a (possibly sharded) pytree as numpy. With several processes each holds only its
+    devices' runs, so the runs are all-gathered first."""
+    if jax.process_count() == 1:
+        return jax.device_get(tree)
+    from jax.experimental import multihost_utils
+
+    return multihost_utils.process_allgather(tree, tiled=True)
+
+
+def is_primary() -> bool:
+    """Whether this process writes the outputs (process 0; every process computes)."""
+    return jax.process_index() == 0

@@ -27,7 +27,7 @@ import ml_collections
 from absl import logging
 from tqdm import tqdm
 
-from gan_jax import optim, report
+from gan_jax import optim, report, sharding
 from gan_jax.config import ConfigError, validate
 from gan_jax.run import (
     RunSpec,
@@ -209,16 +209,18 @@ def run_sweep(
     Returns the runs of the sweep.
     """
     runs = expand(config)
-    if overwrite:
+    primary = sharding.is_primary()
+    if overwrite and primary:
         for name in ("runs", "checkpoints", "results.csv", "report.md", "plots"):
             path = os.path.join(workdir, name)
             if os.path.isdir(path):
                 shutil.rmtree(path)
             elif os.path.exists(path):
                 os.remove(path)
-    os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-        json.dump(config_to_dict(config), f, indent=2)
+    if primary:
+        os.makedirs(workdir, exist_ok=True)
+        with open(os.path.join(workdir, "config.json"), "w") as f:
+            json.dump(config_to_dict(config), f, indent=2)
     for run in runs:
         prepare_workdir(run.config, run_dir(workdir, run), overwrite=False)
     todo = [r for r in runs if not os.path.exists(os.path.join(run_dir(workdir, r), FINAL_FILE))]
@@ -234,7 +236,7 @@ def run_sweep(
         total=sum(run.config.num_steps for run in todo),
         unit="step",
         unit_scale=True,
-        disable=None if progress else True,
+        disable=None if progress and sharding.is_primary() else True,
         dynamic_ncols=True,
     )
     with stop_on_signals(stop_after_chunks) as should_stop:
@@ -249,12 +251,12 @@ def run_sweep(
             if not finished:
                 logging.warning("sweep stopped; rerun the same command to resume")
                 break
-            for spec in specs:
+            for spec in specs if primary else []:
                 with open(os.path.join(spec.workdir, FINAL_FILE), "w") as f:
                     json.dump({"name": spec.name}, f)
     bar.close()
     done = [r for r in runs if os.path.exists(os.path.join(run_dir(workdir, r), FINAL_FILE))]
-    if done:
+    if done and primary:
         swept = list(grid_fields(config.sweep.get("grid", {})))
         if config.sweep.get("configs", ()):
             swept = ["config", *swept]
