@@ -85,6 +85,10 @@ def _check_module(config, field: str, registry: Mapping[str, type]) -> None:
 def _check_optimizer(config, field: str) -> None:
     cfg = _get(config, field)
     _choice(config, f"{field}.name", optim.OPTIMIZERS)
+    _, fields = optim.OPTIMIZERS[cfg.name]
+    for key in fields:
+        if key in cfg and not _number(cfg[key]):
+            _fail(f"{field}.{key}", cfg[key], "must be a number")
     for key, value in optim.optimizer_hparams(cfg).items():
         ok = {
             "learning_rate": lambda v: v > 0,
@@ -108,7 +112,7 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     """Checks every field a run reads; returns the config unchanged or raises `ConfigError`."""
     _int(config, "seed", 0)
     _int(config, "num_steps", 1)
-    batch_size = _int(config, "batch_size", 1)
+    batch_size = _int(config, "batch_size", 2)
     _int(config, "eval_every", 1)
     _int(config, "checkpoint_every", 1)
     _int(config, "n_d_steps", 1)
@@ -131,10 +135,11 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     _check_optimizer(config, "optim.g")
     _check_optimizer(config, "optim.d")
     d_opt = config.optim.d
-    if unroll_steps > 0 and second_order and d_opt.name == "adam" and not d_opt.eps_root > 0:
+    eps_root = d_opt.get("eps_root", 0.0)
+    if unroll_steps > 0 and second_order and d_opt.name == "adam" and not eps_root > 0:
         _fail(
             "optim.d.eps_root",
-            d_opt.eps_root,
+            eps_root,
             "must be > 0 with second-order unrolling through Adam (sqrt(v) has an infinite "
             "derivative at v = 0, which makes the gradient NaN); use e.g. 1e-8",
         )
@@ -172,6 +177,19 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
             "penalty.name",
             penalty,
             f"penalties need a logit D; objective {config.objective!r} uses an energy D",
+        )
+    d_cfg = config.model.d
+    mixes_samples = (
+        d_cfg.get("pack", 1) > 1
+        or d_cfg.get("minibatch_kernels", 0) > 0
+        or d_cfg.get("minibatch_stddev", False)
+    )
+    if penalty != "none" and mixes_samples:
+        _fail(
+            "penalty.name",
+            penalty,
+            "a per-sample gradient penalty needs a D whose output for a sample depends on that "
+            "sample alone; unset model.d.pack / minibatch_kernels / minibatch_stddev",
         )
     pack = config.model.d.get("pack", 1)
     if batch_size % pack:

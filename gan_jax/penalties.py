@@ -1,7 +1,9 @@
 """Gradient penalties on D, found by name (`config.penalty.name`), weighted by the dynamic
 `config.penalty.weight`, added to any logit objective's D loss.
 
-Each is `penalty(discriminate, real, fake, key) -> scalar`, `discriminate(x) -> (n,)` logits.
+Each is `penalty(discriminate, real, fake, key) -> scalar`, `discriminate(x) -> (n,)` logits,
+one per sample: config validation refuses penalties with PacGAN packing or minibatch features,
+where D's output for one sample depends on others.
 """
 
 import jax
@@ -19,7 +21,9 @@ def gradient_penalty(discriminate, real, fake, key):
     eps = jax.random.uniform(key, (real.shape[0],) + (1,) * (real.ndim - 1))
     interpolates = eps * real + (1.0 - eps) * fake
     grads = _input_gradients(discriminate, interpolates).reshape(real.shape[0], -1)
-    return jnp.mean((jnp.linalg.norm(grads, axis=-1) - 1.0) ** 2)
+    # sqrt(. + tiny), not norm(): norm's gradient is NaN where a sample's gradient is exactly 0
+    norms = jnp.sqrt(jnp.sum(grads**2, axis=-1) + 1e-12)
+    return jnp.mean((norms - 1.0) ** 2)
 
 
 def r1_penalty(discriminate, real, fake, key):

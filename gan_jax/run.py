@@ -32,7 +32,15 @@ GROUP_FILE = "group.json"  # in a run's workdir: where its stacked checkpoint is
 # Fields that may change between a run and its resumption: they set how long it runs and how
 # often it saves, never what a step computes.
 RESUMABLE_FIELDS = ("num_steps", "checkpoint_every")
-OUTPUTS = ("checkpoints", "metrics.jsonl", "tensorboard", "samples", "config.json")
+OUTPUTS = (
+    "checkpoints",
+    "metrics.jsonl",
+    "tensorboard",
+    "samples",
+    "config.json",
+    "group.json",
+    "final.json",
+)
 PLOTTED_STEPS = 6
 
 
@@ -66,21 +74,24 @@ def config_differences(old: dict, new: dict, ignore=RESUMABLE_FIELDS) -> list[st
 
 
 def prepare_workdir(config: ml_collections.ConfigDict, workdir: str, overwrite: bool) -> None:
-    """Writes `config.json`; refuses a workdir that holds a different config unless `overwrite`."""
+    """Writes `config.json`. A workdir holding a run with a different config is refused, or
+    with `overwrite` that run's outputs are deleted; a run with the same config is kept (and
+    resumed), whatever `overwrite` says."""
     path = os.path.join(workdir, "config.json")
     new = config_to_dict(config)
-    if os.path.exists(path) and not overwrite:
+    differences = []
+    if os.path.exists(path):
         with open(path) as f:
             differences = config_differences(json.load(f), new)
-        if differences:
-            raise WorkdirError(
-                f"workdir {workdir} holds a run with a different config ("
-                + "; ".join(differences)
-                + "); use another --workdir, or pass --overwrite to discard that run"
-            )
+    if differences and not overwrite:
+        raise WorkdirError(
+            f"workdir {workdir} holds a run with a different config ("
+            + "; ".join(differences)
+            + "); use another --workdir, or pass --overwrite to discard that run"
+        )
     if not sharding.is_primary():
         return  # every process checks; only process 0 writes
-    if overwrite:
+    if differences:
         for name in OUTPUTS:
             target = os.path.join(workdir, name)
             if os.path.isdir(target):
@@ -132,6 +143,21 @@ def _stack(trees: list):
     return jax.tree.map(lambda *leaves: np.stack(leaves), *trees)
 
 
+def _check_padding(workdir: str, checkpoint_dir: str, num_padded: int) -> None:
+    """A stacked checkpoint restores only into the same number of (padded) runs."""
+    pointer_path = os.path.join(workdir, GROUP_FILE)
+    if not (os.path.exists(pointer_path) and os.path.isdir(checkpoint_dir)):
+        return
+    with open(pointer_path) as f:
+        saved = json.load(f)["num_padded"]
+    if saved != num_padded:
+        raise WorkdirError(
+            f"{checkpoint_dir} holds {saved} stacked runs (padded to the device count when it "
+            f"was saved), but this machine pads them to {num_padded}; resume with "
+            f"XLA_FLAGS/devices giving a device count that divides {saved}"
+        )
+
+
 def current_step(state: GANState) -> int:
     """The step of a stacked state (its runs share one clock), read from any local shard."""
     return int(np.asarray(state.step.addressable_shards[0].data).reshape(-1)[0])
@@ -167,6 +193,7 @@ def train_group(
     exp = make_experiment(config)
     mesh = sharding.runs_mesh(len(runs))
     state = init_group_state(exp, [run.config for run in runs], mesh)
+    _check_padding(runs[0].workdir, checkpoint_dir, int(state.step.shape[0]))
     manager = checkpoint.make_manager(checkpoint_dir)
     primary = sharding.is_primary()
     writers_ = [writers.MetricsWriter(run.workdir) for run in runs] if primary else []
@@ -199,6 +226,8 @@ def train_group(
 
     restored = checkpoint.restore_latest(manager, state)
     if restored is None:
+        for writer in writers_:
+            writer.truncate_after(-1)  # rows of an attempt that died before its first save
         log_eval(state, {}, None)
     else:
         state = restored
@@ -260,6 +289,7 @@ def train_and_evaluate(
     """
     validate(config)
     prepare_workdir(config, workdir, overwrite)
+    sharding.barrier("workdir prepared")
     bar = tqdm(
         total=config.num_steps,
         unit="step",

@@ -13,8 +13,10 @@ RUNS_AXIS = "runs"
 
 
 def runs_mesh(num_runs: int) -> Mesh:
-    """A 1D mesh over min(num_runs, device count) devices, with an auto (GSPMD) axis."""
-    devices = np.array(jax.devices()[: max(1, min(num_runs, jax.device_count()))])
+    """A 1D mesh over min(num_runs, device count) devices, with an auto (GSPMD) axis; over
+    every device when several processes share the run (each must own a shard)."""
+    count = jax.device_count() if jax.process_count() > 1 else min(num_runs, jax.device_count())
+    devices = np.array(jax.devices()[: max(1, count)])
     try:
         axis_types = (jax.sharding.AxisType.Auto,)
         return Mesh(devices, (RUNS_AXIS,), axis_types=axis_types)
@@ -57,3 +59,11 @@ def to_host(tree):
 def is_primary() -> bool:
     """Whether this process writes the outputs (process 0; every process computes)."""
     return jax.process_index() == 0
+
+
+def barrier(name: str) -> None:
+    """Waits until every process gets here (after process 0 changed files); no-op alone."""
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)

@@ -20,7 +20,6 @@ import importlib
 import itertools
 import json
 import os
-import shutil
 from typing import NamedTuple
 
 import ml_collections
@@ -30,6 +29,7 @@ from tqdm import tqdm
 from gan_jax import optim, report, sharding
 from gan_jax.config import ConfigError, validate
 from gan_jax.run import (
+    RESUMABLE_FIELDS,
     RunSpec,
     config_to_dict,
     prepare_workdir,
@@ -113,6 +113,8 @@ def _bases(config):
     """(name, config) pairs every grid point starts from: the sweep's own config, or the files
     named in `sweep.configs` with `sweep.set` applied."""
     names = config.sweep.get("configs", ())
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"sweep.configs={names!r} is invalid: must be a tuple of config names")
     if not names:
         base = ml_collections.ConfigDict(config.to_dict())
         del base["sweep"]
@@ -182,16 +184,34 @@ def group_runs(runs: list[SweepRun]) -> list[list[SweepRun]]:
     groups: dict[str, list[SweepRun]] = {}
     for run in runs:
         groups.setdefault(static_key(run.config), []).append(run)
-    return list(groups.values())
+    # Rows of a stacked checkpoint follow the group's order: make it independent of grid order.
+    return [sorted(group, key=lambda run: run.name) for group in groups.values()]
 
 
 def _group_id(group: list[SweepRun]) -> str:
-    names = "\n".join(sorted(run.name for run in group))
-    return hashlib.sha1(names.encode()).hexdigest()[:12]
+    """Names the group's checkpoint folder after its runs and their configs (num_steps and
+    checkpoint_every excepted, which may grow on resume): a changed run never restores an old
+    state."""
+    parts = []
+    for run in group:
+        config = config_to_dict(run.config)
+        for field in RESUMABLE_FIELDS:
+            config.pop(field, None)
+        parts.append(run.name + json.dumps(config, sort_keys=True))
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:12]
 
 
 def run_dir(workdir: str, run: SweepRun) -> str:
     return os.path.join(workdir, "runs", run.name)
+
+
+def is_finished(workdir: str, run: SweepRun) -> bool:
+    """Whether `run` has trained its `num_steps` (a larger num_steps continues it)."""
+    path = os.path.join(run_dir(workdir, run), FINAL_FILE)
+    if not os.path.exists(path):
+        return False
+    with open(path) as f:
+        return json.load(f).get("num_steps", run.config.num_steps) >= run.config.num_steps
 
 
 def run_sweep(
@@ -210,20 +230,13 @@ def run_sweep(
     """
     runs = expand(config)
     primary = sharding.is_primary()
-    if overwrite and primary:
-        for name in ("runs", "checkpoints", "results.csv", "report.md", "plots"):
-            path = os.path.join(workdir, name)
-            if os.path.isdir(path):
-                shutil.rmtree(path)
-            elif os.path.exists(path):
-                os.remove(path)
+    for run in runs:
+        prepare_workdir(run.config, run_dir(workdir, run), overwrite=overwrite)
     if primary:
-        os.makedirs(workdir, exist_ok=True)
         with open(os.path.join(workdir, "config.json"), "w") as f:
             json.dump(config_to_dict(config), f, indent=2)
-    for run in runs:
-        prepare_workdir(run.config, run_dir(workdir, run), overwrite=False)
-    todo = [r for r in runs if not os.path.exists(os.path.join(run_dir(workdir, r), FINAL_FILE))]
+    sharding.barrier("sweep prepared")
+    todo = [run for run in runs if not is_finished(workdir, run)]
     groups = group_runs(todo)
     logging.warning(
         "sweep: %d runs, %d finished, %d to train in %d compiled group(s)",
@@ -253,9 +266,9 @@ def run_sweep(
                 break
             for spec in specs if primary else []:
                 with open(os.path.join(spec.workdir, FINAL_FILE), "w") as f:
-                    json.dump({"name": spec.name}, f)
+                    json.dump({"name": spec.name, "num_steps": spec.config.num_steps}, f)
     bar.close()
-    done = [r for r in runs if os.path.exists(os.path.join(run_dir(workdir, r), FINAL_FILE))]
+    done = [run for run in runs if is_finished(workdir, run)]
     if done and primary:
         swept = list(grid_fields(config.sweep.get("grid", {})))
         if config.sweep.get("configs", ()):

@@ -51,7 +51,7 @@ from gan_jax.config import ConfigError, validate
             "random",
             r"update_order='random' is invalid: choose one of \['alternating', 'simultaneous'\]",
         ),
-        ("batch_size", 0, r"batch_size=0 is invalid: must be an integer >= 1"),
+        ("batch_size", 1, r"batch_size=1 is invalid: must be an integer >= 2"),
     ],
 )
 def test_bad_values_get_one_clear_line(field, value, message):
@@ -137,3 +137,16 @@ def test_shipped_sweeps_and_experiments_expand_to_valid_runs():
         # each group differs in a static field; seeds always share a group
         for group in group_runs(runs):
             assert len({r.variant for r in group}) == 1
+
+
+def test_optimizer_fields_of_the_wrong_type_get_one_line():
+    config = make_tiny_config()
+    config.optim.d.name = "sgd"
+    with config.optim.d.ignore_type():
+        config.optim.d.momentum = None
+    with pytest.raises(ConfigError, match=r"optim.d.momentum=None is invalid: must be a number"):
+        validate(config)
+    config = make_tiny_config(**{"unroll.steps": 2})
+    del config.optim.d["eps_root"]
+    with pytest.raises(ConfigError, match=r"optim.d.eps_root=0.0 is invalid"):
+        validate(config)

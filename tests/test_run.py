@@ -94,3 +94,23 @@ def test_restore_samples_from_the_final_generator(finished_run):
     np.testing.assert_array_equal(samples, gan.sample(100, seed=1))
     assert not np.array_equal(samples, gan.sample(100, seed=2))
     _assert_states_equal(gan.state.g_params, state.g_params)
+
+
+def test_overwrite_keeps_a_run_whose_config_is_unchanged(tmp_path):
+    workdir = str(tmp_path)
+    config = make_tiny_config(num_steps=10)
+    train_and_evaluate(config, workdir, progress=False)
+    state = train_and_evaluate(config, workdir, overwrite=True, progress=False)
+    assert int(state.step) == 10  # resumed at the end, not retrained
+    assert [r["step"] for r in read_metrics(os.path.join(workdir, "metrics.jsonl"))] == [0, 10]
+
+
+def test_rows_of_an_attempt_without_checkpoint_are_not_duplicated(tmp_path):
+    import shutil
+
+    workdir = str(tmp_path)
+    config = make_tiny_config(num_steps=10)
+    train_and_evaluate(config, workdir, progress=False)
+    shutil.rmtree(os.path.join(workdir, "checkpoints"))  # as if killed before its first save
+    train_and_evaluate(config, workdir, progress=False)
+    assert [r["step"] for r in read_metrics(os.path.join(workdir, "metrics.jsonl"))] == [0, 10]

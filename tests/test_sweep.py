@@ -2,6 +2,7 @@
 isolation, resume, and the results/report files."""
 
 import csv
+import json
 import os
 
 import jax
@@ -173,3 +174,22 @@ def test_sweep_over_config_files_applies_set_then_grid():
         ConfigError, match=r"sweep.configs names 'nope', but configs/nope.py does not exist"
     ):
         expand(config)
+
+
+def test_group_rows_do_not_depend_on_grid_order():
+    forward = _sweep_config(seeds=1, optim=dict(d=dict(learning_rate=(1e-4, 1e-3))))
+    backward = _sweep_config(seeds=1, optim=dict(d=dict(learning_rate=(1e-3, 1e-4))))
+    names = lambda config: [run.name for run in group_runs(expand(config))[0]]
+    assert names(forward) == names(backward)
+
+
+def test_raising_num_steps_continues_a_finished_sweep(tmp_path):
+    config = _sweep_config(seeds=2)
+    config.num_steps = 10
+    run_sweep(config, str(tmp_path), progress=False)
+    config.num_steps = 20
+    run_sweep(config, str(tmp_path), progress=False)
+    for seed in (0, 1):
+        path = os.path.join(tmp_path, "runs", f"seed={seed}", "metrics.jsonl")
+        steps = [json.loads(line)["step"] for line in open(path)]
+        assert steps == [0, 10, 20]

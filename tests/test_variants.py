@@ -294,3 +294,21 @@ def test_energy_objective_needs_an_autoencoder_d():
         match=r"model.d.name='mlp' is invalid: objective 'began' needs a D with energy output; choose one of \['autoencoder'\]",
     ):
         validate(config)
+
+
+def test_gradient_penalty_is_finite_where_d_is_flat():
+    flat = lambda x: jnp.zeros(x.shape[0])
+    real = jnp.ones((4, 2))
+    value, grad = jax.value_and_grad(
+        lambda r: penalties.gradient_penalty(flat, r, -r, jax.random.PRNGKey(0))
+    )(real)
+    assert float(value) == pytest.approx(1.0, rel=1e-5) and np.all(np.isfinite(grad))
+
+
+def test_penalties_refuse_ds_that_mix_samples():
+    for field, value in (("pack", 4), ("minibatch_kernels", 3), ("minibatch_stddev", True)):
+        config = make_tiny_config(**{"penalty.name": "gp", f"model.d.{field}": value})
+        with pytest.raises(
+            ConfigError, match=r"penalty.name='gp' is invalid: a per-sample gradient penalty"
+        ):
+            validate(config)
