@@ -42,6 +42,12 @@ def run_row(run, run_dir: str, swept: list[str]) -> dict:
         row[f"final_{metric}"] = final.get(metric)
         values = _finite(r.get(metric) for r in rows[1:])
         row[f"best_{metric}"] = BEST[metric](values) if values else None
+    # Steadiness: how much a metric still moves over the second half of training (std over
+    # those evals); a GAN that hops between modes scores high even when its final eval is good.
+    late = rows[len(rows) // 2 :]
+    for metric in ("modes_covered", "high_quality_pct"):
+        values = _finite(r.get(metric) for r in late)
+        row[f"late_std_{metric}"] = float(np.std(values)) if values else None
     row["diverged"] = final.get("diverged_at", -1) >= 0
     row["diverged_at"] = final.get("diverged_at", -1)
     wall = sum(
@@ -72,13 +78,19 @@ def aggregate(rows: list[dict], num_modes: dict[str, int]) -> list[dict]:
         entry = {"variant": variant, "seeds": len(group)}
         for metric in METRICS:
             entry[metric] = _mean_std_sem([r[f"final_{metric}"] for r in group])
+        for metric in ("modes_covered", "high_quality_pct"):
+            entry[f"late_std_{metric}"] = _mean_std_sem([r[f"late_std_{metric}"] for r in group])
         total = num_modes[variant]
         entry["all_modes"] = sum(r["final_modes_covered"] == total for r in group)
         entry["num_modes"] = total
         entry["diverged"] = sum(r["diverged"] for r in group)
         entry["wall_time_s"] = float(np.mean([r["wall_time_s"] for r in group]))
         table.append(entry)
-    return table
+    # Ranked: most modes, then most high-quality samples, then lowest KL.
+    return sorted(
+        table,
+        key=lambda e: (-e["modes_covered"][0], -e["high_quality_pct"][0], e["reverse_kl"][0]),
+    )
 
 
 def _fmt(stats, digits=2):
@@ -112,18 +124,21 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
     lines = [
         f"# Sweep report: {os.path.basename(os.path.abspath(workdir))}",
         "",
-        f"{len(rows)} runs, {len(table)} variants. Final metrics at the last step, mean ± "
-        "standard error over seeds (std in brackets). Per-run numbers: `results.csv`.",
+        f"{len(rows)} runs, {len(table)} variants, ranked by modes covered, then HQ %, then "
+        "reverse KL. Final metrics at the last step, mean ± standard error over seeds (std in "
+        "brackets). *Unsteadiness*: the std of modes covered / HQ % over the second half of the "
+        "evals, mean over seeds (0 = the curve has settled). Per-run numbers: `results.csv`.",
         "",
-        "| variant | seeds | modes covered | all modes in | HQ % | reverse KL | diverged | "
-        "wall s / run |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| rank | variant | seeds | modes covered | all modes in | HQ % | reverse KL | "
+        "unsteadiness (modes / HQ %) | diverged | wall s / run |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for e in table:
+    for rank, e in enumerate(table, 1):
         lines.append(
-            f"| {e['variant']} | {e['seeds']} | {_fmt(e['modes_covered'])} | "
+            f"| {rank} | {e['variant']} | {e['seeds']} | {_fmt(e['modes_covered'])} | "
             f"{e['all_modes']} of {e['seeds']} seeds ({e['num_modes']}/{e['num_modes']}) | "
             f"{_fmt(e['high_quality_pct'], 1)} | {_fmt(e['reverse_kl'], 3)} | "
+            f"{e['late_std_modes_covered'][0]:.2f} / {e['late_std_high_quality_pct'][0]:.1f} | "
             f"{e['diverged']} | {e['wall_time_s']:.0f} |"
         )
     diverged = [r for r in rows if r["diverged"]]

@@ -145,7 +145,7 @@ def test_interrupted_sweep_resumes_skips_finished_runs_and_reports_every_run(tmp
             assert row[key] == ref[key], (row["run"], key)
     report = open(os.path.join(workdir, "report.md")).read()
     for variant in ("unroll.steps=0", "unroll.steps=2"):
-        assert f"| {variant} | 2 |" in report
+        assert f" {variant} | 2 |" in report
     for name in ("curve_modes_covered.png", "final_vs_unroll_steps.png", "final_samples.png"):
         assert os.path.exists(os.path.join(workdir, "plots", name))
 

@@ -1,0 +1,55 @@
+"""The sweep report's numbers against hand computations on hand-written metrics."""
+
+import json
+import math
+
+from conftest import make_tiny_config
+
+from gan_jax.report import aggregate, run_row
+from gan_jax.sweep import SweepRun
+
+
+def _write_run(tmp_path, name, modes, hq, seed):
+    directory = tmp_path / name
+    directory.mkdir()
+    with open(directory / "metrics.jsonl", "w") as f:
+        for i, (m, h) in enumerate(zip(modes, hq, strict=True)):
+            row = {
+                "step": 100 * i,
+                "modes_covered": m,
+                "high_quality_pct": h,
+                "reverse_kl": 0.1 * i,
+            }
+            row.update({"steps_per_sec": 50.0, "diverged_at": -1, "mode_histogram": [0] * 8})
+            f.write(json.dumps(row) + "\n")
+    config = make_tiny_config(seed=seed, **{"unroll.steps": 5})
+    run = SweepRun(name, "unroll.steps=5", {"unroll.steps": 5}, config)
+    return run_row(run, str(directory), ["unroll.steps"])
+
+
+def test_run_row_final_best_steadiness_and_wall_time(tmp_path):
+    row = _write_run(tmp_path, "a", [0, 8, 2, 8, 6], [0.0, 40.0, 90.0, 50.0, 60.0], seed=0)
+    assert row["final_modes_covered"] == 6 and row["best_modes_covered"] == 8
+    assert row["best_high_quality_pct"] == 90.0 and row["best_reverse_kl"] == 0.1
+    # second half of the evals: [2, 8, 6] -> population std
+    assert math.isclose(
+        row["late_std_modes_covered"],
+        (((2 - 16 / 3) ** 2 + (8 - 16 / 3) ** 2 + (6 - 16 / 3) ** 2) / 3) ** 0.5,
+    )
+    assert row["wall_time_s"] == 4 * 100 / 50.0
+    assert row["unroll.steps"] == 5 and row["seed"] == 0 and row["diverged"] is False
+
+
+def test_aggregate_mean_standard_error_and_all_modes_count(tmp_path):
+    rows = [
+        _write_run(tmp_path, "a", [0, 8], [0.0, 50.0], seed=0),
+        _write_run(tmp_path, "b", [0, 6], [0.0, 70.0], seed=1),
+        _write_run(tmp_path, "c", [0, 8], [0.0, 90.0], seed=2),
+    ]
+    (entry,) = aggregate(rows, {"unroll.steps=5": 8})
+    mean, std, sem, n = entry["modes_covered"]
+    assert n == 3 and math.isclose(mean, 22 / 3)
+    assert math.isclose(std, math.sqrt(((8 - 22 / 3) ** 2 * 2 + (6 - 22 / 3) ** 2) / 2))
+    assert math.isclose(sem, std / math.sqrt(3))
+    assert entry["all_modes"] == 2 and entry["seeds"] == 3
+    assert math.isclose(entry["high_quality_pct"][0], 70.0)
