@@ -1,4 +1,4 @@
-"""Second- vs first-order unrolling at equal k = 5, ring, 10 seeds.
+"""Second- vs first-order unrolling at equal k = 5, ring, 5 seeds.
 
   python -m gan_jax.main --config=experiments/unroll_order/config.py --workdir=runs/unroll_order
 
@@ -17,6 +17,6 @@ def get_config():
     config.eval_every = 500
     config.checkpoint_every = 5_000
     config.sweep = ml_collections.ConfigDict(
-        dict(seeds=10, grid=dict(unroll=dict(second_order=(True, False))))
+        dict(seeds=5, grid=dict(unroll=dict(second_order=(True, False))))
     )
     return config
