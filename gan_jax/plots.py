@@ -38,3 +38,20 @@ def pick_evenly(steps: list[int], count: int) -> list[int]:
         return steps
     index = np.round(np.linspace(0, len(steps) - 1, count)).astype(int)
     return [steps[i] for i in index]
+
+
+def plot_mode_occupancy(steps: list[int], shares: np.ndarray, path: str) -> None:
+    """Heatmap of the share of high-quality samples per mode (rows) at each eval (columns):
+    a collapsed G cycling round the modes draws a staircase."""
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.12 * len(steps) + 2), 0.25 * shares.shape[1] + 1.2))
+    image = ax.imshow(
+        shares.T, aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest"
+    )
+    ticks = np.linspace(0, len(steps) - 1, min(6, len(steps))).astype(int)
+    ax.set_xticks(ticks, [str(steps[i]) for i in ticks])
+    ax.set_xlabel("step")
+    ax.set_ylabel("mode")
+    fig.colorbar(image, ax=ax, label="share of HQ samples")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from gan_jax import data  # noqa: E402
+from gan_jax.metrics import hopping  # noqa: E402
 from gan_jax.writers import read_metrics  # noqa: E402
 
 METRICS = ("modes_covered", "high_quality_pct", "reverse_kl")
@@ -48,6 +49,9 @@ def run_row(run, run_dir: str, swept: list[str]) -> dict:
     for metric in ("modes_covered", "high_quality_pct"):
         values = _finite(r.get(metric) for r in late)
         row[f"late_std_{metric}"] = float(np.std(values)) if values else None
+    histograms = [r["mode_histogram"] for r in rows[1:] if r.get("mode_histogram")]
+    row["mode_hops"] = hopping.count_hops(hopping.dominant_modes(histograms))
+    row["occupancy_shift"] = hopping.mean_occupancy_shift(histograms)
     row["diverged"] = final.get("diverged_at", -1) >= 0
     row["diverged_at"] = final.get("diverged_at", -1)
     wall = sum(
@@ -80,6 +84,8 @@ def aggregate(rows: list[dict], num_modes: dict[str, int]) -> list[dict]:
             entry[metric] = _mean_std_sem([r[f"final_{metric}"] for r in group])
         for metric in ("modes_covered", "high_quality_pct"):
             entry[f"late_std_{metric}"] = _mean_std_sem([r[f"late_std_{metric}"] for r in group])
+        entry["mode_hops"] = _mean_std_sem([r["mode_hops"] for r in group])
+        entry["occupancy_shift"] = _mean_std_sem([r["occupancy_shift"] for r in group])
         total = num_modes[variant]
         entry["all_modes"] = sum(r["final_modes_covered"] == total for r in group)
         entry["num_modes"] = total
@@ -127,11 +133,14 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
         f"{len(rows)} runs, {len(table)} variants, ranked by modes covered, then HQ %, then "
         "reverse KL. Final metrics at the last step, mean ± standard error over seeds (std in "
         "brackets). *Unsteadiness*: the std of modes covered / HQ % over the second half of the "
-        "evals, mean over seeds (0 = the curve has settled). Per-run numbers: `results.csv`.",
+        "evals, mean over seeds (0 = the curve has settled). *Mode hops*: switches of the "
+        "dominant mode (one holding >= half the high-quality samples) between evals; *shift*: "
+        "mean total variation between consecutive mode occupancies (0 = G holds its modes, "
+        "1 = its mass jumps every eval). Per-run numbers: `results.csv`.",
         "",
         "| rank | variant | seeds | modes covered | all modes in | HQ % | reverse KL | "
-        "unsteadiness (modes / HQ %) | diverged | wall s / run |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "unsteadiness (modes / HQ %) | mode hops | shift | diverged | wall s / run |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for rank, e in enumerate(table, 1):
         lines.append(
@@ -139,6 +148,7 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
             f"{e['all_modes']} of {e['seeds']} seeds ({e['num_modes']}/{e['num_modes']}) | "
             f"{_fmt(e['high_quality_pct'], 1)} | {_fmt(e['reverse_kl'], 3)} | "
             f"{e['late_std_modes_covered'][0]:.2f} / {e['late_std_high_quality_pct'][0]:.1f} | "
+            f"{e['mode_hops'][0]:.1f} | {e['occupancy_shift'][0]:.2f} | "
             f"{e['diverged']} | {e['wall_time_s']:.0f} |"
         )
     diverged = [r for r in rows if r["diverged"]]

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from gan_jax import checkpoint, plots, sharding, writers
 from gan_jax.config import ConfigError, validate
 from gan_jax.experiment import dynamic_params, make_experiment
+from gan_jax.metrics import hopping
 from gan_jax.train import GANState, init_state, make_evaluate, make_train_chunk
 
 GROUP_FILE = "group.json"  # in a run's workdir: where its stacked checkpoint is, and its row
@@ -312,7 +313,8 @@ def train_and_evaluate(
 
 
 def plot_run(workdir: str, dataset) -> None:
-    """Writes samples/samples_over_training.png from the saved eval samples."""
+    """Writes samples/samples_over_training.png from the saved eval samples and
+    samples/mode_occupancy.png from the logged mode histograms."""
     samples_dir = os.path.join(workdir, "samples")
     saved = {
         int(name[5:13]): os.path.join(samples_dir, name)
@@ -321,6 +323,15 @@ def plot_run(workdir: str, dataset) -> None:
     }
     if not saved or not hasattr(dataset, "centers"):
         return
+    rows = [
+        r
+        for r in writers.read_metrics(os.path.join(workdir, "metrics.jsonl"))
+        if r.get("mode_histogram")
+    ]
+    if rows:
+        shares = hopping.occupancy([r["mode_histogram"] for r in rows])
+        path = os.path.join(samples_dir, "mode_occupancy.png")
+        plots.plot_mode_occupancy([r["step"] for r in rows], shares, path)
     chosen = plots.pick_evenly(list(saved), PLOTTED_STEPS)
     plots.plot_samples_over_training(
         {step: np.load(saved[step]) for step in chosen},

@@ -38,6 +38,7 @@ def test_run_row_final_best_steadiness_and_wall_time(tmp_path):
     )
     assert row["wall_time_s"] == 4 * 100 / 50.0
     assert row["unroll.steps"] == 5 and row["seed"] == 0 and row["diverged"] is False
+    assert row["mode_hops"] == 0  # empty histograms: no mode ever dominates
 
 
 def test_aggregate_mean_standard_error_and_all_modes_count(tmp_path):

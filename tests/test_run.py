@@ -50,6 +50,7 @@ def test_outputs_land_in_the_workdir(finished_run):
     )
     samples = os.listdir(os.path.join(workdir, "samples"))
     assert "samples_over_training.png" in samples and "step_00000020.npy" in samples
+    assert "mode_occupancy.png" in samples
 
 
 def test_interrupted_run_resumes_to_exactly_the_same_parameters(finished_run, tmp_path):
