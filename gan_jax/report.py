@@ -92,10 +92,15 @@ def aggregate(rows: list[dict], num_modes: dict[str, int]) -> list[dict]:
         entry["diverged"] = sum(r["diverged"] for r in group)
         entry["wall_time_s"] = float(np.mean([r["wall_time_s"] for r in group]))
         table.append(entry)
-    # Ranked: most modes, then most high-quality samples, then lowest KL.
+    # Ranked: largest share of modes covered (comparable across data sets), then most
+    # high-quality samples, then lowest KL.
     return sorted(
         table,
-        key=lambda e: (-e["modes_covered"][0], -e["high_quality_pct"][0], e["reverse_kl"][0]),
+        key=lambda e: (
+            -e["modes_covered"][0] / max(e["num_modes"], 1),
+            -e["high_quality_pct"][0],
+            e["reverse_kl"][0],
+        ),
     )
 
 
@@ -130,8 +135,8 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
     lines = [
         f"# Sweep report: {os.path.basename(os.path.abspath(workdir))}",
         "",
-        f"{len(rows)} runs, {len(table)} variants, ranked by modes covered, then HQ %, then "
-        "reverse KL. Final metrics at the last step, mean ± standard error over seeds (std in "
+        f"{len(rows)} runs, {len(table)} variants, ranked by the share of modes covered, then "
+        "HQ %, then reverse KL. Final metrics at the last step, mean ± standard error over seeds (std in "
         "brackets). *Unsteadiness*: the std of modes covered / HQ % over the second half of the "
         "evals, mean over seeds (0 = the curve has settled). *Mode hops*: switches of the "
         "dominant mode (one holding >= half the high-quality samples) between evals; *shift*: "

@@ -33,6 +33,16 @@ GROUP_FILE = "group.json"  # in a run's workdir: where its stacked checkpoint is
 # Fields that may change between a run and its resumption: they set how long it runs and how
 # often it saves, never what a step computes.
 RESUMABLE_FIELDS = ("num_steps", "checkpoint_every")
+# Fields added to the config after runs were made, with the value that reproduces the behaviour
+# those runs had: a stored config without the field still matches a config that has this value.
+ADDED_FIELDS = {
+    "penalty.name": "none",
+    "penalty.weight": 0.0,
+    "model.d.minibatch_kernels": 0,
+    "model.d.minibatch_kernel_dim": 5,
+    "model.d.minibatch_stddev": False,
+    "model.d.pack": 1,
+}
 OUTPUTS = (
     "checkpoints",
     "metrics.jsonl",
@@ -67,6 +77,9 @@ def config_to_dict(config: ml_collections.ConfigDict) -> dict:
 def config_differences(old: dict, new: dict, ignore=RESUMABLE_FIELDS) -> list[str]:
     """`field: old -> new` for each field that differs between two config dicts."""
     old_flat, new_flat = _flatten(old), _flatten(new)
+    for key, value in ADDED_FIELDS.items():
+        if key not in old_flat and new_flat.get(key) == value:
+            old_flat[key] = value
     return [
         f"{key}: {old_flat.get(key, '<absent>')!r} -> {new_flat.get(key, '<absent>')!r}"
         for key in sorted(set(old_flat) | set(new_flat))

@@ -115,3 +115,13 @@ def test_rows_of_an_attempt_without_checkpoint_are_not_duplicated(tmp_path):
     shutil.rmtree(os.path.join(workdir, "checkpoints"))  # as if killed before its first save
     train_and_evaluate(config, workdir, progress=False)
     assert [r["step"] for r in read_metrics(os.path.join(workdir, "metrics.jsonl"))] == [0, 10]
+
+
+def test_fields_added_since_a_run_was_made_match_at_their_old_behaviour():
+    from gan_jax.run import config_differences
+
+    old = {"model": {"d": {"name": "mlp"}}, "seed": 0}
+    new = {"model": {"d": {"name": "mlp", "pack": 1}}, "penalty": {"name": "none"}, "seed": 0}
+    assert config_differences(old, new) == []
+    new["model"]["d"]["pack"] = 4
+    assert config_differences(old, new) == ["model.d.pack: '<absent>' -> 4"]
