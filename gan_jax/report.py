@@ -136,8 +136,8 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
         f"# Sweep report: {os.path.basename(os.path.abspath(workdir))}",
         "",
         f"{len(rows)} runs, {len(table)} variants, ranked by the share of modes covered, "
-        "then HQ %, then reverse KL. Final metrics at the last step, mean ± standard error over seeds (std in "
-        "brackets). *Unsteadiness*: the std of modes covered / HQ % over the second half of the "
+        "then HQ %, then reverse KL. Final metrics at the last step, mean ± standard error "
+        "over seeds (std in brackets). *Unsteadiness*: the std of modes covered / HQ % over the second half of the "
         "evals, mean over seeds (0 = the curve has settled). *Mode hops*: switches of the "
         "dominant mode (one holding >= half the high-quality samples) between evals; *shift*: "
         "mean total variation between consecutive mode occupancies (0 = G holds its modes, "
@@ -210,9 +210,10 @@ def _plot_curves(workdir, runs, plots_dir) -> list[str]:
 def _plot_versus(rows, swept, plots_dir) -> list[str]:
     names = []
     for field in swept:
-        values = sorted({r[field] for r in rows}, key=str)
+        values = {r[field] for r in rows}
         if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
             continue
+        values = sorted(values)
         fig, axes = plt.subplots(1, len(METRICS), figsize=(4 * len(METRICS), 3.2))
         others = [f for f in swept if f != field]
         lines: dict[tuple, list[dict]] = {}
