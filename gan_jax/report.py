@@ -139,7 +139,8 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
         "then HQ %, then reverse KL. Final metrics at the last step, mean ± standard error "
         "over seeds (std in brackets). *Unsteadiness*: the std of modes covered / HQ % over "
         "the second half of the evals, mean over seeds (0 = the curve has settled). "
-        "*Mode hops*: switches of the dominant mode (one holding >= half the high-quality samples) between evals; *shift*: "
+        "*Mode hops*: switches of the dominant mode (one holding >= half the high-quality "
+        "samples) between evals; *shift*: "
         "mean total variation between consecutive mode occupancies (0 = G holds its modes, "
         "1 = its mass jumps every eval). Per-run numbers: `results.csv`.",
         "",
