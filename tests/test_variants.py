@@ -312,3 +312,15 @@ def test_penalties_refuse_ds_that_mix_samples():
             ConfigError, match=r"penalty.name='gp' is invalid: a per-sample gradient penalty"
         ):
             validate(config)
+
+
+def test_minibatch_discrimination_matches_a_numpy_reference():
+    x = jax.random.normal(jax.random.PRNGKey(1), (5, 4))
+    layer = MinibatchDiscrimination(num_kernels=3, kernel_dim=2)
+    params = layer.init(jax.random.PRNGKey(0), x)
+    t = np.asarray(params["params"]["T"]["kernel"]).reshape(4, 3, 2)
+    m = np.einsum("na,abc->nbc", np.asarray(x), t)
+    reference = np.exp(-np.abs(m[:, None] - m[None, :]).sum(-1)).sum(
+        1
+    )  # Salimans et al., Eq. in 3.2
+    np.testing.assert_allclose(layer.apply(params, x)[:, 4:], reference, rtol=1e-5)
