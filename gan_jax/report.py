@@ -176,6 +176,14 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
         f.write("\n".join(lines) + "\n")
 
 
+def _save(fig, plots_dir: str, name: str) -> str:
+    """Writes `fig` as plots/<name> and frees it; returns the name for report.md."""
+    fig.tight_layout()
+    fig.savefig(os.path.join(plots_dir, name), dpi=100)
+    plt.close(fig)
+    return name
+
+
 def _plot_curves(workdir, runs, plots_dir) -> list[str]:
     from gan_jax.sweep import run_dir
 
@@ -200,11 +208,7 @@ def _plot_curves(workdir, runs, plots_dir) -> list[str]:
         ax.set_xlabel("step")
         ax.set_ylabel(LABELS[metric])
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        name = f"curve_{metric}.png"
-        fig.savefig(os.path.join(plots_dir, name), dpi=100)
-        plt.close(fig)
-        names.append(name)
+        names.append(_save(fig, plots_dir, f"curve_{metric}.png"))
     return names
 
 
@@ -237,11 +241,7 @@ def _plot_versus(rows, swept, plots_dir) -> list[str]:
             ax.set_ylabel(LABELS[metric])
             if others:
                 ax.legend(fontsize=7)
-        fig.tight_layout()
-        name = f"final_vs_{field.replace('.', '_')}.png"
-        fig.savefig(os.path.join(plots_dir, name), dpi=100)
-        plt.close(fig)
-        names.append(name)
+        names.append(_save(fig, plots_dir, f"final_vs_{field.replace('.', '_')}.png"))
     return names
 
 
@@ -269,8 +269,4 @@ def _plot_final_samples(workdir, runs, plots_dir) -> str:
         ax.set_aspect("equal")
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout()
-    name = "final_samples.png"
-    fig.savefig(os.path.join(plots_dir, name), dpi=100)
-    plt.close(fig)
-    return name
+    return _save(fig, plots_dir, "final_samples.png")
