@@ -30,6 +30,11 @@ def get_config() -> ml_collections.ConfigDict:
     config.penalty = ml_collections.ConfigDict(dict(name="none", weight=0.0))
     config.n_d_steps = 1
     config.update_order = "alternating"
+    # Fixes for oscillation (gan_jax/game.py), composable with every objective: consensus
+    # optimisation (its weight gamma is dynamic) and extragradient steps ("none" or
+    # "extragradient"). Optimistic steps are optimizers: optim.*.name = "optimistic_adam".
+    config.consensus = ml_collections.ConfigDict(dict(enabled=False, weight=10.0))
+    config.extrapolation = "none"
 
     config.unroll = ml_collections.ConfigDict(
         dict(steps=0, second_order=True, fresh_batches=False, remat=False)

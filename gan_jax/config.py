@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import jax
 import ml_collections
 
-from gan_jax import data, models, objectives, optim, penalties
+from gan_jax import data, game, models, objectives, optim, penalties
 
 UPDATE_ORDERS = ("alternating", "simultaneous")
 
@@ -124,6 +124,11 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
 
     _choice(config, "data.name", data.DATASETS)
     _choice(config, "update_order", UPDATE_ORDERS)
+    _choice(config, "extrapolation", game.EXTRAPOLATIONS)
+    _bool(config, "consensus.enabled")
+    consensus_weight = _get(config, "consensus.weight")
+    if not _number(consensus_weight) or consensus_weight < 0:
+        _fail("consensus.weight", consensus_weight, "must be a number >= 0")
 
     unroll_steps = _int(config, "unroll.steps", 0)
     second_order = _bool(config, "unroll.second_order")
@@ -136,7 +141,8 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     _check_optimizer(config, "optim.d")
     d_opt = config.optim.d
     eps_root = d_opt.get("eps_root", 0.0)
-    if unroll_steps > 0 and second_order and d_opt.name == "adam" and not eps_root > 0:
+    adam_like = d_opt.name in ("adam", "optimistic_adam")
+    if unroll_steps > 0 and second_order and adam_like and not eps_root > 0:
         _fail(
             "optim.d.eps_root",
             eps_root,

@@ -41,6 +41,8 @@ class Experiment(NamedTuple):
     update_order: str  # "alternating": G faces the updated D; "simultaneous": the same D
     unroll: Unroll
     eval_samples: int
+    consensus: bool = False  # add consensus-optimisation terms to both players' gradients
+    extrapolation: str = "none"  # "extragradient": step with the field at a look-ahead point
 
 
 def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
@@ -64,19 +66,24 @@ def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
             remat=config.unroll.remat,
         ),
         eval_samples=config.eval.num_samples,
+        consensus=config.consensus.enabled,
+        extrapolation=config.extrapolation,
     )
 
 
 def dynamic_params(config: ml_collections.ConfigDict) -> dict:
-    """The numbers of a run that vmap: optimizer hyperparameters, the objective's scalars and
-    the penalty weight."""
+    """The numbers of a run that vmap: optimizer hyperparameters, the objective's scalars, the
+    penalty weight and, with consensus optimisation on, its weight gamma."""
     objective = objectives.get_objective(config.objective)
     loss = {
         name: float(config.loss.get(name, default)) for name, default in objective.hparams.items()
     }
-    return {
+    dynamic = {
         "g": optim.optimizer_hparams(config.optim.g),
         "d": optim.optimizer_hparams(config.optim.d),
         "loss": loss,
         "penalty_weight": float(config.penalty.weight),
     }
+    if config.consensus.enabled:  # absent otherwise: older checkpoints keep their structure
+        dynamic["consensus_weight"] = float(config.consensus.weight)
+    return dynamic

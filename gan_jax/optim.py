@@ -15,6 +15,11 @@ OPTIMIZERS = {
     "adam": (optax.adam, ("learning_rate", "b1", "b2", "eps", "eps_root")),
     "sgd": (optax.sgd, ("learning_rate", "momentum")),
     "rmsprop": (optax.rmsprop, ("learning_rate", "decay", "eps")),
+    # Optimistic gradient descent (Daskalakis et al. 2018, Eq. 4): x+ = x - (1 + alpha) lr g_t
+    # + beta lr g_{t-1}, with alpha = beta = 1 in the paper.
+    "optimistic_sgd": (optax.optimistic_gradient_descent, ("learning_rate", "alpha", "beta")),
+    # Optimistic Adam (Daskalakis et al. 2018, Alg. 1).
+    "optimistic_adam": (optax.optimistic_adam, ("learning_rate", "b1", "b2", "eps", "eps_root")),
 }
 
 

@@ -21,6 +21,15 @@ from gan_jax.metrics import hopping  # noqa: E402
 from gan_jax.writers import read_metrics  # noqa: E402
 
 METRICS = ("modes_covered", "high_quality_pct", "reverse_kl")
+# Oscillation measures averaged over the second half of the evals (see `run_row`).
+OSCILLATION = (
+    "g/update_cosine",
+    "d/update_cosine",
+    "game/grad_norm",
+    "d/loss_period",
+    "d/loss_amplitude",
+    "g/loss_amplitude",
+)
 BEST = {"modes_covered": max, "high_quality_pct": max, "reverse_kl": min}
 LABELS = {"modes_covered": "modes covered", "high_quality_pct": "HQ %", "reverse_kl": "reverse KL"}
 
@@ -49,6 +58,12 @@ def run_row(run, run_dir: str, swept: list[str]) -> dict:
     for metric in ("modes_covered", "high_quality_pct"):
         values = _finite(r.get(metric) for r in late)
         row[f"late_std_{metric}"] = float(np.std(values)) if values else None
+    # Rotation and loss swing, logged per eval window; a late mean, like the unsteadiness.
+    for metric in OSCILLATION:
+        values = _finite(r.get(metric) for r in late)
+        row[f"late_{metric.replace('/', '_')}"] = float(np.mean(values)) if values else None
+    speeds = _finite(r.get("steps_per_sec") for r in rows)
+    row["steps_per_sec"] = float(np.mean(speeds)) if speeds else None
     histograms = [r["mode_histogram"] for r in rows[1:] if r.get("mode_histogram")]
     row["mode_hops"] = hopping.count_hops(hopping.dominant_modes(histograms))
     row["occupancy_shift"] = hopping.mean_occupancy_shift(histograms)
@@ -85,6 +100,10 @@ def aggregate(rows: list[dict], num_modes: dict[str, int]) -> list[dict]:
         for metric in ("modes_covered", "high_quality_pct"):
             entry[f"late_std_{metric}"] = _mean_std_sem([r[f"late_std_{metric}"] for r in group])
         entry["mode_hops"] = _mean_std_sem([r["mode_hops"] for r in group])
+        for metric in OSCILLATION:
+            column = f"late_{metric.replace('/', '_')}"
+            entry[column] = _mean_std_sem([r[column] for r in group])
+        entry["steps_per_sec"] = _mean_std_sem([r["steps_per_sec"] for r in group])
         entry["occupancy_shift"] = _mean_std_sem([r["occupancy_shift"] for r in group])
         total = num_modes[variant]
         entry["all_modes"] = sum(r["final_modes_covered"] == total for r in group)
@@ -157,6 +176,7 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
             f"{e['mode_hops'][0]:.1f} | {e['occupancy_shift'][0]:.2f} | "
             f"{e['diverged']} | {e['wall_time_s']:.0f} |"
         )
+    lines += _oscillation_table(table)
     diverged = [r for r in rows if r["diverged"]]
     if diverged:
         lines += ["", "Diverged runs (frozen at their last finite state):", ""]
@@ -174,6 +194,38 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
     ]
     with open(os.path.join(workdir, "report.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def _oscillation_table(table: list[dict]) -> list[str]:
+    """The rotation / swing table, in the ranking of the main table."""
+
+    def mean(stats, digits):
+        return "n/a" if stats[3] == 0 else f"{stats[0]:.{digits}f}"
+
+    lines = [
+        "",
+        "## Oscillation",
+        "",
+        "Means over seeds of per-run means over the second half of the evals. *cos*: the "
+        "cosine between a player's successive parameter updates (1 = steady drift, ~0 = "
+        "turning, < 0 = swinging back and forth); *|v|*: the norm of the joint gradient field "
+        "(0 at a stationary point); *D loss swing*: the dominant period (steps) and amplitude "
+        "of D's per-step loss within each eval window; *steps/s*: training throughput of the "
+        "run's compiled group (all its seeds at once).",
+        "",
+        "| rank | variant | mode hops | G cos | D cos | abs v | D loss swing (period / "
+        "amplitude) | G loss amplitude | steps/s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for rank, e in enumerate(table, 1):
+        lines.append(
+            f"| {rank} | {e['variant']} | {e['mode_hops'][0]:.1f} | "
+            f"{mean(e['late_g_update_cosine'], 3)} | {mean(e['late_d_update_cosine'], 3)} | "
+            f"{mean(e['late_game_grad_norm'], 2)} | {mean(e['late_d_loss_period'], 0)} / "
+            f"{mean(e['late_d_loss_amplitude'], 3)} | {mean(e['late_g_loss_amplitude'], 3)} | "
+            f"{mean(e['steps_per_sec'], 0)} |"
+        )
+    return lines
 
 
 def _save(fig, plots_dir: str, name: str) -> str:

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from gan_jax import checkpoint, plots, sharding, writers
 from gan_jax.config import ConfigError, validate
 from gan_jax.experiment import dynamic_params, make_experiment
-from gan_jax.metrics import hopping
+from gan_jax.metrics import hopping, oscillation
 from gan_jax.train import GANState, init_state, make_evaluate, make_train_chunk
 
 GROUP_FILE = "group.json"  # in a run's workdir: where its stacked checkpoint is, and its row
@@ -42,6 +42,9 @@ ADDED_FIELDS = {
     "model.d.minibatch_kernel_dim": 5,
     "model.d.minibatch_stddev": False,
     "model.d.pack": 1,
+    "consensus.enabled": False,
+    "consensus.weight": 10.0,
+    "extrapolation": "none",
 }
 OUTPUTS = (
     "checkpoints",
@@ -266,10 +269,9 @@ def train_group(
         if step % config.eval_every == 0 or step == config.num_steps:
             now = time.perf_counter()
             merged = sharding.to_host(pending)
-            train_metrics = {
-                k: np.mean(np.concatenate([m[k] for m in merged], axis=1), axis=1)
-                for k in merged[0]
-            }
+            series = {k: np.concatenate([m[k] for m in merged], axis=1) for k in merged[0]}
+            train_metrics = {k: np.mean(v, axis=1) for k, v in series.items()}
+            train_metrics.update(oscillation.swing_metrics(series))
             log_eval(state, train_metrics, (step - last_step) / (now - last_time))
             pending, last_time, last_step = [], now, step
         if step % config.checkpoint_every == 0 or step == config.num_steps or stopping:

@@ -156,7 +156,7 @@ def _seeded_runs(config, base, assignments, seeds) -> list[SweepRun]:
 
 def dynamic_fields(config: ml_collections.ConfigDict) -> set[str]:
     """Fields that are numbers inside the math: they vmap instead of recompiling."""
-    fields = {"seed", "penalty.weight"} | {f"loss.{k}" for k in config.loss}
+    fields = {"seed", "penalty.weight", "consensus.weight"} | {f"loss.{k}" for k in config.loss}
     for player in ("g", "d"):
         cfg = config.optim[player]
         fields |= {f"optim.{player}.{k}" for k in optim.optimizer_hparams(cfg)}

@@ -16,8 +16,8 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
+from gan_jax import game, optim
 from gan_jax import metrics as metrics_lib
-from gan_jax import optim
 from gan_jax.experiment import Experiment
 
 
@@ -32,7 +32,7 @@ class GANState:
     g_opt_state: Any  # optax state, hyperparameters (learning rate, ...) injected
     d_opt_state: Any
     objective_state: Any  # e.g. BEGAN's k_t; () for stateless objectives
-    hparams: dict  # {"loss": the objective's scalars (config.loss), "penalty_weight": ...}
+    hparams: dict  # {"loss": config.loss scalars, "penalty_weight", maybe "consensus_weight"}
     diverged_at: jax.Array  # int32 scalar: -1 while finite, else the step that went non-finite
 
 
@@ -52,7 +52,7 @@ def init_state(exp: Experiment, rng: jax.Array, dynamic: dict) -> GANState:
         objective_state=exp.objective.init_state(),
         hparams=jax.tree.map(
             lambda v: jnp.asarray(v, jnp.float32),
-            {"loss": dynamic["loss"], "penalty_weight": dynamic["penalty_weight"]},
+            {k: v for k, v in dynamic.items() if k not in ("g", "d")},
         ),
         diverged_at=jnp.full((), -1, jnp.int32),
     )
@@ -75,26 +75,21 @@ def make_generate(exp: Experiment):
 
 
 def make_d_update(exp: Experiment):
-    """Returns `d_update(d_params, d_opt_state, real, fake, obj_state, hparams, key)`: one optax
-    step on the objective's D loss plus the weighted penalty (`key` draws its randomness).
+    """Returns `d_update(d_params, d_opt_state, real, fake, obj_state, hparams, key,
+    extra_grads=None)`: one optax step on the objective's D loss plus the weighted penalty
+    (`key` draws its randomness); `extra_grads` (e.g. consensus terms) are added to the gradient.
 
     It returns `(d_params, d_opt_state, loss, aux, grad_norm)`. It is differentiable in `fake`,
     which is what the unrolled G loss backpropagates through.
     """
-    D, objective = exp.discriminator, exp.objective
+    d_loss_fn = game.make_d_loss(exp)
 
-    def d_loss_fn(d_params, real, fake, obj_state, hparams, key):
-        loss, aux = objective.d_loss(
-            D.apply(d_params, real), D.apply(d_params, fake), obj_state, hparams["loss"]
-        )
-        penalty = exp.penalty(lambda x: D.apply(d_params, x), real, fake, key)
-        aux = {**aux, "d/penalty": penalty}
-        return loss + hparams["penalty_weight"] * penalty, aux
-
-    def d_update(d_params, d_opt_state, real, fake, obj_state, hparams, key):
+    def d_update(d_params, d_opt_state, real, fake, obj_state, hparams, key, extra_grads=None):
         (loss, aux), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
             d_params, real, fake, obj_state, hparams, key
         )
+        if extra_grads is not None:
+            grads = jax.tree.map(jnp.add, grads, extra_grads)
         updates, d_opt_state = exp.d_optimizer.update(grads, d_opt_state, d_params)
         new_params = optax.apply_updates(d_params, updates)
         return new_params, d_opt_state, loss, aux, optax.tree.norm(grads)
@@ -146,15 +141,24 @@ def make_train_step(exp: Experiment):
     """Returns the pure step `train_step(state, key) -> (state, metrics)`."""
     D, objective, dataset = exp.discriminator, exp.objective, exp.dataset
     d_update, generate, unroll = make_d_update(exp), make_generate(exp), make_unroll(exp)
+    consensus_grads = game.make_consensus_grads(exp) if exp.consensus else game.no_consensus_grads
     batch = exp.batch_size
 
-    def d_phase(state, real, fake, g_params, key):
-        """`n_d_steps` D updates: the first on (real, fake), later ones on fresh batches."""
+    def d_phase(state, real, fake, g_params, key, d_extra):
+        """`n_d_steps` D updates: the first on (real, fake) plus `d_extra` in its gradient,
+        later ones on fresh batches."""
 
-        def one_update(carry, batch_real, batch_fake, penalty_key):
+        def one_update(carry, batch_real, batch_fake, penalty_key, extra=None):
             d_params, d_opt_state, obj_state = carry
             d_params, d_opt_state, loss, aux, grad_norm = d_update(
-                d_params, d_opt_state, batch_real, batch_fake, obj_state, state.hparams, penalty_key
+                d_params,
+                d_opt_state,
+                batch_real,
+                batch_fake,
+                obj_state,
+                state.hparams,
+                penalty_key,
+                extra,
             )
             obj_state = objective.update_state(obj_state, aux, state.hparams["loss"])
             return (d_params, d_opt_state, obj_state), {
@@ -165,7 +169,11 @@ def make_train_step(exp: Experiment):
 
         first_key, key = jax.random.split(key)
         carry, first = one_update(
-            (state.d_params, state.d_opt_state, state.objective_state), real, fake, first_key
+            (state.d_params, state.d_opt_state, state.objective_state),
+            real,
+            fake,
+            first_key,
+            d_extra,
         )
         if exp.n_d_steps == 1:
             return carry, first
@@ -183,13 +191,14 @@ def make_train_step(exp: Experiment):
         real_key, z_key, d_key, unroll_key = jax.random.split(key, 4)
         real = dataset.sample(real_key, batch)
         z = jax.random.normal(z_key, (batch, exp.generator.latent_dim))
+        g_extra, d_extra = consensus_grads(state, real, z, d_key)
 
         def g_objective(g_params):
             # G runs forward once; D trains on the same samples with the gradient stopped, so the
             # D phase costs nothing in G's backward pass.
             fake = exp.generator.apply(g_params, z)
             d_carry, d_metrics = d_phase(
-                state, real, lax.stop_gradient(fake), lax.stop_gradient(g_params), d_key
+                state, real, lax.stop_gradient(fake), lax.stop_gradient(g_params), d_key, d_extra
             )
             if exp.update_order == "alternating":
                 d_params, d_opt_state, obj_state = d_carry
@@ -210,6 +219,7 @@ def make_train_step(exp: Experiment):
         (g_loss, (d_carry, step_metrics)), g_grads = jax.value_and_grad(g_objective, has_aux=True)(
             state.g_params
         )
+        g_grads = jax.tree.map(jnp.add, g_grads, g_extra)
         g_updates, g_opt_state = exp.g_optimizer.update(g_grads, state.g_opt_state, state.g_params)
         d_params, d_opt_state, obj_state = d_carry
         new_state = state.replace(
@@ -223,6 +233,10 @@ def make_train_step(exp: Experiment):
         step_metrics = {**step_metrics, "g/loss": g_loss, "g/grad_norm": optax.tree.norm(g_grads)}
         step_metrics["g_over_d_grad_norm"] = step_metrics["g/grad_norm"] / (
             step_metrics["d/grad_norm"] + 1e-12
+        )
+        # The norm of the joint gradient field (Mescheder et al. 2017): 0 at a stationary point.
+        step_metrics["game/grad_norm"] = jnp.sqrt(
+            step_metrics["g/grad_norm"] ** 2 + step_metrics["d/grad_norm"] ** 2
         )
         return freeze_if_diverged(state, new_state, step_metrics), step_metrics
 
@@ -243,20 +257,50 @@ def freeze_if_diverged(old: GANState, new: GANState, step_metrics: dict) -> GANS
     return frozen.replace(step=new.step, diverged_at=diverged_at)
 
 
+def make_train_step_with_extrapolation(exp: Experiment):
+    """The train step under the config's extrapolation rule (`game.EXTRAPOLATIONS`)."""
+    return game.EXTRAPOLATIONS[exp.extrapolation](make_train_step(exp))
+
+
+def _flat_params(state: GANState):
+    return {
+        "g": jnp.concatenate([p.ravel() for p in jax.tree.leaves(state.g_params)]),
+        "d": jnp.concatenate([p.ravel() for p in jax.tree.leaves(state.d_params)]),
+    }
+
+
 def make_train_chunk(exp: Experiment, length: int):
     """Returns `train_chunk(state) -> (state, metrics)`: `length` steps in one `lax.scan`.
 
     Metrics come back stacked, shape (length,) each. Step t always uses the key
     fold_in(train key, t), so any split of a run into chunks gives the same numbers.
+
+    Rotation (`g/update_cosine`, `d/update_cosine`): the cosine between each player's successive
+    parameter updates inside the chunk. The chunk's first step has no predecessor; it reports
+    the mean over the rest, so a mean over the chunk is the mean over its length - 1 pairs.
     """
-    train_step = make_train_step(exp)
+    train_step = make_train_step_with_extrapolation(exp)
 
     def train_chunk(state: GANState):
-        def body(state, _):
+        def body(carry, _):
+            state, previous_update = carry
             train_key, _ = _keys(state.rng)
-            return train_step(state, jax.random.fold_in(train_key, state.step))
+            new_state, step_metrics = train_step(state, jax.random.fold_in(train_key, state.step))
+            before, after = _flat_params(state), _flat_params(new_state)
+            update = {p: after[p] - before[p] for p in after}
+            for p in update:
+                step_metrics[f"{p}/update_cosine"] = game.update_cosine(
+                    update[p], previous_update[p]
+                )
+            return (new_state, update), step_metrics
 
-        return lax.scan(body, state, None, length=length)
+        zeros = jax.tree.map(jnp.zeros_like, _flat_params(state))
+        (state, _), chunk_metrics = lax.scan(body, (state, zeros), None, length=length)
+        for p in ("g", "d"):
+            cosines = chunk_metrics[f"{p}/update_cosine"]
+            first = jnp.mean(cosines[1:]) if length > 1 else jnp.full((), jnp.nan)
+            chunk_metrics[f"{p}/update_cosine"] = cosines.at[0].set(first)
+        return state, chunk_metrics
 
     return train_chunk
 

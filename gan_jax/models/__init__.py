@@ -1,5 +1,11 @@
 """Generators and discriminators, found by name (`config.model.g.name`, `config.model.d.name`)."""
 
+from gan_jax.models.dcgan import (
+    ConvAutoencoderDiscriminator,
+    DCGANDiscriminator,
+    DCGANGenerator,
+)
+from gan_jax.models.dirac import DiracGenerator, LinearDiscriminator
 from gan_jax.models.mlp import (
     ACTIVATIONS,
     MLPAutoencoderDiscriminator,
@@ -7,10 +13,22 @@ from gan_jax.models.mlp import (
     MLPGenerator,
 )
 
-GENERATORS = {"mlp": MLPGenerator}
-DISCRIMINATORS = {"mlp": MLPDiscriminator, "autoencoder": MLPAutoencoderDiscriminator}
+GENERATORS = {"mlp": MLPGenerator, "dirac": DiracGenerator, "dcgan": DCGANGenerator}
+DISCRIMINATORS = {
+    "mlp": MLPDiscriminator,
+    "autoencoder": MLPAutoencoderDiscriminator,
+    "linear": LinearDiscriminator,
+    "dcgan": DCGANDiscriminator,
+    "conv_autoencoder": ConvAutoencoderDiscriminator,
+}
 # What each D returns, matched against `Objective.d_output` by config validation.
-DISCRIMINATOR_OUTPUTS = {"mlp": "logit", "autoencoder": "energy"}
+DISCRIMINATOR_OUTPUTS = {
+    "mlp": "logit",
+    "autoencoder": "energy",
+    "linear": "logit",
+    "dcgan": "logit",
+    "conv_autoencoder": "energy",
+}
 
 
 def _kwargs(cfg) -> dict:
@@ -39,6 +57,9 @@ def make_discriminator(cfg):
 
 __all__ = [
     "ACTIVATIONS",
+    "ConvAutoencoderDiscriminator",
+    "DCGANDiscriminator",
+    "DCGANGenerator",
     "DISCRIMINATORS",
     "DISCRIMINATOR_OUTPUTS",
     "MLPAutoencoderDiscriminator",
