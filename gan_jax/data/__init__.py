@@ -1,15 +1,42 @@
 """Data sets sampled on device, found by name (`config.data.name`)."""
 
+import inspect
+
+from gan_jax.data.dirac import POINT_MASSES, PointMass
+from gan_jax.data.images import (
+    IMAGE_DATASETS,
+    DatasetUnavailable,
+    ImageDataset,
+    check_image_shape,
+)
 from gan_jax.data.mixtures import MIXTURES, Mixture2D
 
-DATASETS = dict(MIXTURES)
+DATASETS = {**MIXTURES, **POINT_MASSES, **IMAGE_DATASETS}
 
 
-def make_dataset(name: str):
-    """Returns the data set registered as `name` (see `DATASETS`)."""
+def make_dataset(name: str, **options):
+    """Returns the data set registered as `name` (see `DATASETS`).
+
+    `options` are the data set's own settings, e.g. `tfds_dir` and `image_size` for image sets
+    (`images.make_image_dataset`); an option set to None means the data set's default.
+    """
     if name not in DATASETS:
         raise ValueError(f"data.name={name!r} is unknown; choose one of {sorted(DATASETS)}")
-    return DATASETS[name]()
+    factory = DATASETS[name]
+    options = {key: value for key, value in options.items() if value is not None}
+    accepted = inspect.signature(factory).parameters
+    for key in options:
+        if key not in accepted:
+            raise ValueError(f"data.{key}={options[key]!r} does not apply to data.name={name!r}")
+    return factory(**options)
 
 
-__all__ = ["DATASETS", "Mixture2D", "make_dataset"]
+__all__ = [
+    "DATASETS",
+    "DatasetUnavailable",
+    "ImageDataset",
+    "Mixture2D",
+    "PointMass",
+    "check_image_shape",
+    "make_dataset",
+]
