@@ -248,3 +248,23 @@ def test_bad_oscillation_fields_get_one_line_errors(field, value, message):
     config = make_tiny_config(**{field: value})
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         validate(config)
+
+
+def test_spectrum_command_reports_a_trained_runs_dense_eigenvalues(tmp_path):
+    from gan_jax import api
+    from gan_jax.run import train_and_evaluate
+    from gan_jax.spectrum import spectrum_report
+
+    config = dirac.get_config()
+    config.num_steps, config.eval_every, config.checkpoint_every = 20, 10, 10
+    workdir = str(tmp_path / "dirac")
+    train_and_evaluate(config, workdir, progress=False)
+    report = spectrum_report(workdir, num_iters=2, top=2)
+    trained = api.restore(workdir)
+    dense = np.linalg.eigvals(
+        np.asarray(game.game_jacobian(trained.experiment, trained.state, jax.random.PRNGKey(0)))
+    )
+    assert "at step 20" in report and "rotation" in report
+    printed = report.splitlines()[1:3]
+    top_imag = max(abs(complex(line.replace(" ", "").replace("i", "j")).imag) for line in printed)
+    assert top_imag == pytest.approx(np.max(np.abs(dense.imag)), rel=1e-3)
