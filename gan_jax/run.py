@@ -215,6 +215,7 @@ def train_group(
     primary = sharding.is_primary()
     writers_ = [writers.MetricsWriter(run.workdir) for run in runs] if primary else []
     evaluate = jax.jit(jax.vmap(make_evaluate(exp)))
+    dataset = sharding.replicate(exp.dataset, mesh)  # a jit argument, shared by the runs
 
     def log_eval(state, train_metrics, steps_per_sec):
         eval_metrics, samples, diverged_at = sharding.to_host((*evaluate(state), state.diverged_at))
@@ -259,9 +260,9 @@ def train_group(
     while step < config.num_steps:
         length = min(chunk_len - step % chunk_len, config.num_steps - step)
         if length not in chunk_fns:
-            chunk = jax.vmap(make_train_chunk(exp, length))
+            chunk = jax.vmap(make_train_chunk(exp, length), in_axes=(0, None))
             chunk_fns[length] = jax.jit(chunk, donate_argnums=0)
-        state, chunk_metrics = chunk_fns[length](state)
+        state, chunk_metrics = chunk_fns[length](state, dataset)
         pending.append(chunk_metrics)
         step += length
         bar.update(length * len(runs))

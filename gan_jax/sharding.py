@@ -46,6 +46,13 @@ def runs_sharding(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, PartitionSpec(RUNS_AXIS))
 
 
+def replicate(tree, mesh: Mesh):
+    """Every leaf of `tree` (e.g. a data set's arrays) whole on every device of `mesh`: the
+    input a jitted sweep step shares across its runs. Each process passes the same values."""
+    replicated = NamedSharding(mesh, PartitionSpec())
+    return jax.tree.map(lambda x: jax.device_put(np.asarray(x), replicated), tree)
+
+
 def to_host(tree):
     """Fetches a (possibly sharded) pytree as numpy. With several processes each holds only its
     devices' runs, so the runs are all-gathered first."""

@@ -270,7 +270,8 @@ def _flat_params(state: GANState):
 
 
 def make_train_chunk(exp: Experiment, length: int):
-    """Returns `train_chunk(state) -> (state, metrics)`: `length` steps in one `lax.scan`.
+    """Returns `train_chunk(state, dataset=None) -> (state, metrics)`: `length` steps in one
+    `lax.scan`, on `dataset` (a data set pytree; None: `exp.dataset`, closed over).
 
     Metrics come back stacked, shape (length,) each. Step t always uses the key
     fold_in(train key, t), so any split of a run into chunks gives the same numbers.
@@ -279,9 +280,14 @@ def make_train_chunk(exp: Experiment, length: int):
     parameter updates inside the chunk. The chunk's first step has no predecessor; it reports
     the mean over the rest, so a mean over the chunk is the mean over its length - 1 pairs.
     """
-    train_step = make_train_step_with_extrapolation(exp)
 
-    def train_chunk(state: GANState):
+    def train_chunk(state: GANState, dataset=None):
+        # The data set may come in as an argument (a pytree): jax embeds arrays a jitted
+        # function closes over as constants in the program, which for MNIST-sized sets costs
+        # seconds of compile time and for CelebA exceeds the program size limit.
+        step_exp = exp if dataset is None else exp._replace(dataset=dataset)
+        train_step = make_train_step_with_extrapolation(step_exp)
+
         def body(carry, _):
             state, previous_update = carry
             train_key, _ = _keys(state.rng)

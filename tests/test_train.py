@@ -47,6 +47,22 @@ def test_chunk_boundaries_do_not_change_the_run():
     _assert_trees_equal(one, two, rtol=1e-6, atol=1e-7)
 
 
+def test_data_set_as_a_jit_argument_equals_the_closed_over_one():
+    exp, state = _state(make_tiny_config())
+    chunk = jax.jit(make_train_chunk(exp, 4))
+    closed, _ = chunk(state)
+    passed, _ = chunk(state, exp.dataset)
+    _assert_trees_equal(closed, passed)
+
+    def main_signature(*args):
+        text = jax.jit(make_train_chunk(exp, 2)).lower(*args).as_text()
+        return next(line for line in text.splitlines() if "func.func public @main" in line)
+
+    # The ring's 8 x 2 centers are an input of the program, not a constant inside it.
+    assert "tensor<8x2xf32>" in main_signature(state, exp.dataset)
+    assert "tensor<8x2xf32>" not in main_signature(state)
+
+
 def test_step_metrics_cover_losses_outputs_and_gradient_norms():
     config = make_tiny_config()
     exp, state = _state(config)

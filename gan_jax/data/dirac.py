@@ -6,14 +6,15 @@ The smallest GAN game that still oscillates: the data distribution is a Dirac at
 (`gan_jax.models.dirac`). The unique equilibrium is theta = location, psi = 0.
 """
 
-from typing import NamedTuple
+import dataclasses
 
 import jax
 import jax.numpy as jnp
 
 
-class PointMass(NamedTuple):
-    """Every sample is `location`: shape (dim,)."""
+@dataclasses.dataclass(frozen=True)
+class PointMass:
+    """Every sample is `location`: shape (dim,). A pytree without leaves."""
 
     name: str = "dirac"
     location: float = 0.0
@@ -30,6 +31,9 @@ class PointMass(NamedTuple):
     def sample(self, key: jax.Array, n: int) -> jax.Array:
         del key  # deterministic: the data set is one point
         return jnp.full((n, self.dim), self.location, jnp.float32)
+
+
+jax.tree_util.register_dataclass(PointMass, data_fields=[], meta_fields=["name", "location", "dim"])
 
 
 def point_mass_metrics(samples: jax.Array, location: float) -> dict:

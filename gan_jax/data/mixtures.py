@@ -5,15 +5,20 @@ Adversarial Networks", Sec. 3.1). *grid*: 25 Gaussians on a 5x5 grid with spacin
 (Srivastava et al. 2017, VEEGAN; Lin et al. 2018, PacGAN). Every mode has equal weight.
 """
 
-from typing import NamedTuple
+import dataclasses
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 
-class Mixture2D(NamedTuple):
-    """An equal-weight mixture of isotropic 2D Gaussians; its modes are the metrics' truth."""
+@dataclasses.dataclass(frozen=True, eq=False)
+class Mixture2D:
+    """An equal-weight mixture of isotropic 2D Gaussians; its modes are the metrics' truth.
+
+    A pytree whose one leaf is `centers`, like every data set, so a jitted step can take it as
+    an argument (see `gan_jax.train.make_train_chunk`).
+    """
 
     name: str
     centers: np.ndarray  # (num_modes, 2)
@@ -34,6 +39,9 @@ class Mixture2D(NamedTuple):
         modes = jax.random.randint(mode_key, (n,), 0, self.num_modes)
         noise = self.std * jax.random.normal(noise_key, (n, 2))
         return jnp.asarray(self.centers, jnp.float32)[modes] + noise
+
+
+jax.tree_util.register_dataclass(Mixture2D, data_fields=["centers"], meta_fields=["name", "std"])
 
 
 def ring(num_modes: int = 8, radius: float = 2.0, std: float = 0.02) -> Mixture2D:
