@@ -1,0 +1,150 @@
+"""The project's own digits classifier: accuracy, the cache, features, the command."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from gan_jax import classifier
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _single_threaded_lapack():
+    """One OpenBLAS thread for eigh/svd (jaxlib calls scipy's OpenBLAS LAPACK on CPU).
+
+    On a 2-core machine shared with other processes, OpenBLAS's spinning worker threads made a
+    256 x 256 eigh/svd take 0.5-2.5 s instead of ~5 ms. Setting OPENBLAS_NUM_THREADS=1 before
+    any import does the same for a whole session.
+    """
+    jnp.linalg.eigh(jnp.eye(2))  # loads the LAPACK library, so that threadpoolctl sees it
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return classifier.digits_arrays(seed=0)
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    # The session's base temp dir: test_image_metrics.py finds the same cache entry there.
+    return str(tmp_path_factory.getbasetemp() / "classifiers")
+
+
+@pytest.fixture(scope="module")
+def trained(digits, cache_dir):
+    start = time.time()
+    result = classifier.load_or_train("digits", *digits, cache_dir=cache_dir)
+    print(
+        f"\ndigits classifier: accuracy {result.test_accuracy:.4f}, "
+        f"{'loaded' if result.loaded else 'trained'} in {time.time() - start:.1f}s"
+    )
+    return result
+
+
+def test_digits_split_is_fixed_80_20(digits):
+    train_x, train_y, test_x, test_y = digits
+    assert train_x.shape == (1438, 8, 8, 1) and test_x.shape == (359, 8, 8, 1)
+    assert train_x.dtype == np.uint8 and train_x.max() == 255 and train_x.min() == 0
+    assert set(np.unique(train_y)) == set(range(10)) and train_y.dtype == np.int32
+    again = classifier.digits_arrays(seed=0)
+    for a, b in zip(digits, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = classifier.digits_arrays(seed=1)
+    assert not np.array_equal(other[2], test_x)
+
+
+def test_reaches_97_percent_on_digits(trained, digits):
+    assert trained.test_accuracy >= 0.97
+    assert classifier.accuracy(trained.params, trained.config, digits[2], digits[3]) == (
+        pytest.approx(trained.test_accuracy)
+    )
+    with open(os.path.join(trained.path, "meta.json")) as f:
+        meta = json.load(f)
+    assert meta["test_accuracy"] == pytest.approx(trained.test_accuracy)
+    assert meta["config"] == json.loads(json.dumps(dataclasses.asdict(trained.config)))
+    assert meta["jax_version"] == jax.__version__ and meta["num_train"] == 1438
+
+
+def test_second_call_loads_the_same_params(trained, digits, cache_dir):
+    again = classifier.load_or_train("digits", *digits, cache_dir=cache_dir)
+    assert again.loaded and again.path == trained.path
+    assert again.test_accuracy == trained.test_accuracy
+    leaves = jax.tree.leaves_with_path(trained.params)
+    loaded_leaves = jax.tree.leaves_with_path(again.params)
+    assert [p for p, _ in leaves] == [p for p, _ in loaded_leaves]
+    for (_, a), (_, b) in zip(leaves, loaded_leaves, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # Nothing half-written is left next to the entries.
+    assert not [name for name in os.listdir(cache_dir) if name.startswith(".tmp")]
+
+
+def test_other_config_or_data_gets_its_own_directory(trained, digits, cache_dir, monkeypatch):
+    trainings = []
+
+    def fake_training(config, *arrays):  # the cache logic, without a second compile
+        trainings.append(config)
+        return trained.params, 0.5
+
+    monkeypatch.setattr(classifier, "train_classifier", fake_training)
+    small = dataclasses.replace(trained.config, steps=5)
+    other = classifier.load_or_train("digits", *digits, config=small, cache_dir=cache_dir)
+    assert trainings == [small]
+    assert not other.loaded and other.path != trained.path
+    assert classifier.load_or_train("digits", *digits, config=small, cache_dir=cache_dir).loaded
+    assert trainings == [small]
+    assert os.path.basename(other.path).startswith("digits-")
+    assert classifier.cache_key(trained.config, *digits) != classifier.cache_key(
+        trained.config, digits[0][:-1], digits[1][:-1], *digits[2:]
+    )
+
+
+def test_feature_fn_shapes_and_stacked_channels(trained, digits):
+    config = trained.config
+    features_and_logits = jax.jit(classifier.make_feature_fn(trained.params, config, 64))
+    images = classifier.to_float_images(digits[2][:100])
+    features, logits = features_and_logits(images)
+    assert features.shape == (100, config.feature_dim) and logits.shape == (100, 10)
+
+    stacked = np.concatenate([images, images[::-1], images[np.arange(100) % 7]], axis=-1)
+    stacked_features, stacked_logits = features_and_logits(stacked)
+    assert stacked_features.shape == (100, 3 * config.feature_dim)
+    assert stacked_logits.shape == (100, 3, 10)
+    np.testing.assert_allclose(stacked_logits[:, 0], logits, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(stacked_logits[:, 1], logits[::-1], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        stacked_features[:, config.feature_dim : 2 * config.feature_dim],
+        features[::-1],
+        rtol=1e-5,
+        atol=1e-5,
+    )
+
+
+def test_command_prints_accuracy_and_cache_path(trained, cache_dir):
+    # The entry is cached by now: the command only loads it.
+    result = subprocess.run(
+        [sys.executable, "-m", "gan_jax.classifier", "--data=digits", f"--cache_dir={cache_dir}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "JAX_PLATFORMS": "cpu"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"test accuracy {trained.test_accuracy:.4f} (loaded)" in result.stdout
+    assert f"cache: {trained.path}" in result.stdout
