@@ -23,7 +23,15 @@ def get_config() -> ml_collections.ConfigDict:
     config.eval_every = 1_000
     config.checkpoint_every = 5_000
 
-    config.data = ml_collections.ConfigDict(dict(name="ring"))
+    # Image sets: tfds_dir holds prepared tfds data (python -m gan_jax.data.prepare), image_size
+    # resizes square images once at load (None: the set's own size).
+    config.data = ml_collections.ConfigDict(
+        dict(
+            name="ring",
+            tfds_dir=ml_collections.config_dict.placeholder(str),
+            image_size=ml_collections.config_dict.placeholder(int),
+        )
+    )
     config.objective = "nonsaturating"
     config.loss = ml_collections.ConfigDict()  # the objective's dynamic scalars, e.g. margin
     # A gradient penalty on D ("none", "gp" for WGAN-GP, "r1"); its weight is dynamic.

@@ -312,60 +312,48 @@ def load_or_train(
 # Data for the command
 
 
-def digits_arrays(seed: int = 0, test_fraction: float = 0.2):
-    """sklearn's 8x8 digits, the project's split: (train_images, train_labels, test_images,
-    test_labels).
+def digits_arrays(seed: int = 0):
+    """sklearn's 8x8 digits split by `seed`: (train_images, train_labels, test_images,
+    test_labels), as `gan_jax.data.images.load_digits_arrays` loads them."""
+    from gan_jax.data.images import load_digits_arrays
 
-    Pixels 0..16 -> uint8 round(x * 255 / 16), shape (n, 8, 8, 1). Split: a permutation of the
-    1797 indices by np.random.default_rng(seed); its first round(0.8 * 1797) = 1438 train, the
-    other 359 test; the same convention as `gan_jax.data.images.load_digits_arrays`.
-    """
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    images = np.round(digits.images * 255.0 / 16.0).astype(np.uint8)[..., None]
-    labels = digits.target.astype(np.int32)
-    order = np.random.default_rng(seed).permutation(len(labels))
-    num_train = int(round(len(labels) * (1.0 - test_fraction)))
-    train, test = order[:num_train], order[num_train:]
-    return images[train], labels[train], images[test], labels[test]
+    (train_images, train_labels), (test_images, test_labels) = load_digits_arrays(seed)
+    return train_images, train_labels, test_images, test_labels
 
 
-def _single_channel(images, labels):
-    """Stacked images (n, H, W, G) with labels (n, G) -> G single-channel samples each."""
-    images, labels = np.asarray(images), np.asarray(labels)
-    if images.shape[-1] > 1 and labels.ndim == 2 and labels.shape[1] == images.shape[-1]:
-        n, h, w, g = images.shape
-        images = images.transpose(0, 3, 1, 2).reshape(n * g, h, w, 1)
-        labels = labels.reshape(-1)
-    return images, labels
+def classifier_name(dataset) -> str:
+    """The cache name of a data set's classifier: a stacked set shares its base set's one
+    (stacked_digits -> digits), since its classifier reads one channel at a time."""
+    return dataset.name.removeprefix("stacked_")
 
 
-def _load_arrays(name: str):
-    """(train_images, train_labels, test_images, test_labels) of data set `name`.
-
-    "digits" comes from sklearn directly (`digits_arrays`). Any other name goes through
-    `gan_jax.data.make_dataset(name)`, whose image data sets expose `images`, `labels`,
-    `test_images`, `test_labels`; stacked ones with per-channel labels are split into
-    single-channel digits, since the classifier of stacked data is the single-digit one.
-    """
-    if name == "digits":
-        return digits_arrays()
-    from gan_jax.data import make_dataset
-
-    dataset = make_dataset(name)
-    train = _single_channel(dataset.images, dataset.labels)
-    test = _single_channel(dataset.test_images, dataset.test_labels)
-    return (*train, *test)
+def classifier_for(dataset, cache_dir: str | None = None) -> CachedClassifier:
+    """`load_or_train` on an `ImageDataset`'s train and held-out splits (for a stacked set, its
+    single-channel base images)."""
+    if dataset.num_classes is None:
+        raise ValueError(
+            f"data.name={dataset.name!r} has no labels: no classifier, so no FD, precision, "
+            "recall or modes can be computed for it"
+        )
+    return load_or_train(
+        classifier_name(dataset),
+        np.asarray(dataset.images),
+        np.asarray(dataset.labels),
+        np.asarray(dataset.test_images),
+        np.asarray(dataset.test_labels),
+        cache_dir=cache_dir,
+    )
 
 
 def main(argv: Sequence[str]) -> None:
     del argv
-    name = _DATA.value
-    arrays = _load_arrays(name)
+    from gan_jax.data import make_dataset
+
+    dataset = make_dataset(_DATA.value, tfds_dir=_TFDS_DIR.value)
     start = time.time()
-    result = load_or_train(name, *arrays, cache_dir=_CACHE_DIR.value)
+    result = classifier_for(dataset, cache_dir=_CACHE_DIR.value)
     verb = "loaded" if result.loaded else f"trained in {time.time() - start:.1f}s"
+    name = classifier_name(dataset)
     print(f"{name}: test accuracy {result.test_accuracy:.4f} ({verb})")
     print(f"cache: {result.path}")
 
@@ -374,6 +362,7 @@ if __name__ == "__main__":
     from absl import app, flags
 
     _DATA = flags.DEFINE_string("data", "digits", "Data set name (as config.data.name).")
+    _TFDS_DIR = flags.DEFINE_string("tfds_dir", None, "Prepared tfds data (as data.tfds_dir).")
     _CACHE_DIR = flags.DEFINE_string(
         "cache_dir", None, "Cache root; default $GAN_JAX_CACHE or ~/.cache/gan_jax/classifiers."
     )

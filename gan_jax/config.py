@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import Mapping
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 
 from gan_jax import data, game, models, objectives, optim, penalties
@@ -200,4 +201,43 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     pack = config.model.d.get("pack", 1)
     if batch_size % pack:
         _fail("batch_size", batch_size, f"must be divisible by model.d.pack={pack}")
+    _check_data_and_models(config)
     return config
+
+
+def _check_data_and_models(config) -> None:
+    """Loads the data set (cached for the run) and traces G and D on its shape abstractly
+    (`jax.eval_shape`: nothing compiles), so a missing tfds set or a model that cannot take the
+    data's shape is one line here, not a stack trace later."""
+    for field in ("data.tfds_dir",):
+        value = config.data.get(field.split(".")[1])
+        if value is not None and not isinstance(value, str):
+            _fail(field, value, "must be a directory path")
+    image_size = config.data.get("image_size")
+    if image_size is not None:
+        _int(config, "data.image_size", 1)
+    try:
+        dataset = data.make_dataset(
+            config.data.name, tfds_dir=config.data.get("tfds_dir"), image_size=image_size
+        )
+    except ValueError as error:  # DatasetUnavailable included: says how to prepare the set
+        raise ConfigError(" ".join(str(error).split())) from None
+    key = jax.random.PRNGKey(0)
+    try:
+        generator = models.make_generator(config.model.g, dataset.shape)
+        z = jax.ShapeDtypeStruct((config.batch_size, generator.latent_dim), jnp.float32)
+        g_params = jax.eval_shape(generator.init, key, z)
+        fake = jax.eval_shape(generator.apply, g_params, z)
+        if len(dataset.shape) == 3:
+            data.check_image_shape(config.data.name, dataset.shape, fake.shape[1:])
+        elif tuple(fake.shape[1:]) != tuple(dataset.shape):
+            raise ValueError(f"G makes samples of shape {fake.shape[1:]}, not {dataset.shape}")
+        discriminator = models.make_discriminator(config.model.d)
+        real = jax.ShapeDtypeStruct((config.batch_size, *dataset.shape), jnp.float32)
+        jax.eval_shape(discriminator.init, key, real)
+    except (ValueError, TypeError) as error:
+        raise ConfigError(
+            f"model.g.name={config.model.g.name!r} / model.d.name={config.model.d.name!r} "
+            f"cannot take data.name={config.data.name!r} (samples of shape {dataset.shape}): "
+            + " ".join(str(error).split())
+        ) from None

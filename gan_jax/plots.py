@@ -55,3 +55,48 @@ def plot_mode_occupancy(steps: list[int], shares: np.ndarray, path: str) -> None
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def image_grid(images: np.ndarray, columns: int) -> np.ndarray:
+    """(n, H, W, C) images in [-1, 1] tiled into one (rows*(H+1), columns*(W+1), C) array in
+    [0, 1], a 1-pixel white gap between tiles; missing tiles stay white."""
+    images = np.clip((np.asarray(images, np.float32) + 1) / 2, 0, 1)
+    n, height, width, channels = images.shape
+    rows = -(-n // columns)
+    grid = np.ones((rows * (height + 1) - 1, columns * (width + 1) - 1, channels), np.float32)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        grid[
+            r * (height + 1) : r * (height + 1) + height, c * (width + 1) : c * (width + 1) + width
+        ] = image
+    return grid
+
+
+def show_grid(ax, images: np.ndarray, columns: int, title: str = "") -> None:
+    """Draws `image_grid(images, columns)` on `ax`: grey for one channel, RGB for three."""
+    grid = image_grid(images, columns)
+    if grid.shape[-1] == 1:
+        ax.imshow(grid[..., 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    else:
+        ax.imshow(grid, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+
+
+def plot_image_samples_over_training(
+    samples_by_step: dict[int, np.ndarray], path: str, per_step: int = 36, real=None
+) -> None:
+    """One square grid of generated images per step in a row (and the real images first, when
+    given): the image-data counterpart of `plot_samples_over_training`."""
+    panels = ([("real", real)] if real is not None else []) + [
+        (f"step {step}", samples_by_step[step]) for step in sorted(samples_by_step)
+    ]
+    columns = int(np.ceil(np.sqrt(per_step)))
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 2.8), squeeze=False)
+    for ax, (title, images) in zip(axes[0], panels, strict=True):
+        show_grid(ax, images[:per_step], columns, title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -16,11 +16,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gan_jax import data  # noqa: E402
+from gan_jax import data, plots  # noqa: E402
 from gan_jax.metrics import hopping  # noqa: E402
 from gan_jax.writers import read_metrics  # noqa: E402
 
 METRICS = ("modes_covered", "high_quality_pct", "reverse_kl")
+# Classifier metrics of image runs (gan_jax/metrics/images.py), final values.
+IMAGE_METRICS = ("fd", "precision", "recall", "inception_score")
 # Oscillation measures averaged over the second half of the evals (see `run_row`).
 OSCILLATION = (
     "g/update_cosine",
@@ -31,7 +33,15 @@ OSCILLATION = (
     "g/loss_amplitude",
 )
 BEST = {"modes_covered": max, "high_quality_pct": max, "reverse_kl": min}
-LABELS = {"modes_covered": "modes covered", "high_quality_pct": "HQ %", "reverse_kl": "reverse KL"}
+LABELS = {
+    "modes_covered": "modes covered",
+    "high_quality_pct": "HQ %",
+    "reverse_kl": "reverse KL",
+    "fd": "Frechet distance",
+    "precision": "precision",
+    "recall": "recall",
+    "inception_score": "IS analogue",
+}
 
 
 def _finite(values):
@@ -52,6 +62,9 @@ def run_row(run, run_dir: str, swept: list[str]) -> dict:
         row[f"final_{metric}"] = final.get(metric)
         values = _finite(r.get(metric) for r in rows[1:])
         row[f"best_{metric}"] = BEST[metric](values) if values else None
+    for metric in IMAGE_METRICS:
+        if metric in final:
+            row[f"final_{metric}"] = final[metric]
     # Steadiness: how much a metric still moves over the second half of training (std over
     # those evals); a GAN that hops between modes scores high even when its final eval is good.
     late = rows[len(rows) // 2 :]
@@ -95,8 +108,8 @@ def aggregate(rows: list[dict], num_modes: dict[str, int]) -> list[dict]:
     table = []
     for variant, group in variants.items():
         entry = {"variant": variant, "seeds": len(group)}
-        for metric in METRICS:
-            entry[metric] = _mean_std_sem([r[f"final_{metric}"] for r in group])
+        for metric in METRICS + IMAGE_METRICS:
+            entry[metric] = _mean_std_sem([r.get(f"final_{metric}") for r in group])
         for metric in ("modes_covered", "high_quality_pct"):
             entry[f"late_std_{metric}"] = _mean_std_sem([r[f"late_std_{metric}"] for r in group])
         entry["mode_hops"] = _mean_std_sem([r["mode_hops"] for r in group])
@@ -176,6 +189,7 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
             f"{e['mode_hops'][0]:.1f} | {e['occupancy_shift'][0]:.2f} | "
             f"{e['diverged']} | {e['wall_time_s']:.0f} |"
         )
+    lines += _image_table(table)
     lines += _oscillation_table(table)
     diverged = [r for r in rows if r["diverged"]]
     if diverged:
@@ -194,6 +208,29 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
     ]
     with open(os.path.join(workdir, "report.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def _image_table(table: list[dict]) -> list[str]:
+    """Classifier metrics (image runs only), in the ranking of the main table."""
+    if not any(e["fd"][3] for e in table):
+        return []
+    lines = [
+        "",
+        "## Image metrics (in the data set's classifier feature space)",
+        "",
+        "Final values, mean ± standard error over seeds: Frechet distance to held-out real "
+        "images (lower is better), k-NN precision (quality) and recall (coverage; Kynkaanniemi "
+        "et al. 2019), and the Inception-score analogue.",
+        "",
+        "| rank | variant | FD | precision | recall | IS analogue |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for rank, e in enumerate(table, 1):
+        lines.append(
+            f"| {rank} | {e['variant']} | {_fmt(e['fd'])} | {_fmt(e['precision'], 3)} | "
+            f"{_fmt(e['recall'], 3)} | {_fmt(e['inception_score'])} |"
+        )
+    return lines
 
 
 def _oscillation_table(table: list[dict]) -> list[str]:
@@ -245,7 +282,8 @@ def _plot_curves(workdir, runs, plots_dir) -> list[str]:
             read_metrics(os.path.join(run_dir(workdir, run), "metrics.jsonl"))
         )
     names = []
-    for metric in METRICS:
+    logged = {k for seeds in by_variant.values() for rows in seeds for r in rows for k in r}
+    for metric in [m for m in METRICS + IMAGE_METRICS if m in logged]:
         fig, ax = plt.subplots(figsize=(6.5, 3.8))
         for variant, seeds in by_variant.items():
             steps = [r["step"] for r in seeds[0]]
@@ -271,17 +309,21 @@ def _plot_versus(rows, swept, plots_dir) -> list[str]:
         if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
             continue
         values = sorted(values)
-        fig, axes = plt.subplots(1, len(METRICS), figsize=(4 * len(METRICS), 3.2))
+        shown = [
+            m for m in METRICS + IMAGE_METRICS if any(r.get(f"final_{m}") is not None for r in rows)
+        ]
+        fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.2), squeeze=False)
+        axes = axes[0]
         others = [f for f in swept if f != field]
         lines: dict[tuple, list[dict]] = {}
         for r in rows:
             lines.setdefault(tuple(r[f] for f in others), []).append(r)
-        for ax, metric in zip(axes, METRICS, strict=True):
+        for ax, metric in zip(axes, shown, strict=True):
             for key, group in lines.items():
                 xs, means, sems = [], [], []
                 for v in values:
                     mean, _, sem, n = _mean_std_sem(
-                        [r[f"final_{metric}"] for r in group if r[field] == v]
+                        [r.get(f"final_{metric}") for r in group if r[field] == v]
                     )
                     if n:
                         xs.append(v)
@@ -313,6 +355,10 @@ def _plot_final_samples(workdir, runs, plots_dir) -> str:
         directory = os.path.join(run_dir(workdir, run), "samples")
         last = sorted(n for n in os.listdir(directory) if n.endswith(".npy"))[-1]
         points = np.load(os.path.join(directory, last))
+        if points.ndim == 4:  # images
+            plots.show_grid(ax, points[:36], 6, f"{variant}\n{run.name.split(',')[-1]}")
+            ax.axis("on")
+            continue
         ax.axis("on")
         ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, color="tab:green", linewidths=0)
         centers = data.make_dataset(run.config.data.name).centers

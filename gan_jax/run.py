@@ -45,6 +45,8 @@ ADDED_FIELDS = {
     "consensus.enabled": False,
     "consensus.weight": 10.0,
     "extrapolation": "none",
+    "data.tfds_dir": None,
+    "data.image_size": None,
 }
 OUTPUTS = (
     "checkpoints",
@@ -329,14 +331,24 @@ def train_and_evaluate(
 
 
 def plot_run(workdir: str, dataset) -> None:
-    """Writes samples/samples_over_training.png from the saved eval samples and
-    samples/mode_occupancy.png from the logged mode histograms."""
+    """Writes samples/samples_over_training.png from the saved eval samples (2D scatters, or
+    image grids beside real images) and, for mixtures, samples/mode_occupancy.png from the
+    logged mode histograms."""
     samples_dir = os.path.join(workdir, "samples")
     saved = {
         int(name[5:13]): os.path.join(samples_dir, name)
         for name in os.listdir(samples_dir)
         if name.startswith("step_") and name.endswith(".npy")
     }
+    if saved and len(dataset.shape) == 3:  # images: grids of samples, the real ones first
+        chosen = plots.pick_evenly(list(saved), PLOTTED_STEPS)
+        real = np.asarray(dataset.sample(jax.random.PRNGKey(0), 36))
+        plots.plot_image_samples_over_training(
+            {step: np.load(saved[step]) for step in chosen},
+            os.path.join(samples_dir, "samples_over_training.png"),
+            real=real,
+        )
+        return
     if not saved or not hasattr(dataset, "centers"):
         return
     rows = [

@@ -318,7 +318,7 @@ def make_evaluate(exp: Experiment):
     show how one fixed set of z moves.
     """
     generate = make_generate(exp)
-    metric_fn = metrics_lib.for_dataset(exp.dataset)
+    metric_fn = metrics_lib.for_dataset(exp.dataset, exp.eval_samples)
 
     def evaluate(state: GANState):
         _, eval_key = _keys(state.rng)

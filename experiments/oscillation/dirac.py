@@ -145,7 +145,8 @@ def main():
     thetas, psis = np.meshgrid(grid, grid)
     fig, axes = plt.subplots(2, 4, figsize=(16, 8.4))
     lines = [
-        "| method | eigenvalues at (0, 0) of the Jacobian of the field descended (jacfwd) | closed form | "
+        "| method | eigenvalues at (0, 0) of the Jacobian of the field descended (jacfwd) | "
+        "closed form | "
         "Arnoldi on the plain field v (2 iterations) | "
         "spectral radius of one step (lr 0.1) | distance to (0, 0) after "
         f"{STEPS} steps (start 1.41) |",

@@ -1,5 +1,6 @@
 """Data sets sampled on device, found by name (`config.data.name`)."""
 
+import functools
 import inspect
 
 from gan_jax.data.dirac import POINT_MASSES, PointMass
@@ -12,6 +13,11 @@ from gan_jax.data.images import (
 from gan_jax.data.mixtures import MIXTURES, Mixture2D
 
 DATASETS = {**MIXTURES, **POINT_MASSES, **IMAGE_DATASETS}
+
+
+@functools.lru_cache(maxsize=8)
+def _build(name: str, options: tuple):
+    return DATASETS[name](**dict(options))
 
 
 def make_dataset(name: str, **options):
@@ -28,7 +34,8 @@ def make_dataset(name: str, **options):
     for key in options:
         if key not in accepted:
             raise ValueError(f"data.{key}={options[key]!r} does not apply to data.name={name!r}")
-    return factory(**options)
+    # Cached: validation and the experiment both ask for it, and a tfds set loads in seconds.
+    return _build(name, tuple(sorted(options.items())))
 
 
 __all__ = [

@@ -217,11 +217,13 @@ def _from_arrays(
 # -- scikit-learn digits ---------------------------------------------------------------------
 
 
-def load_digits_arrays() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+def load_digits_arrays(
+    seed: int = DIGITS_SPLIT_SEED,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """scikit-learn's 1,797 8x8 digits as ((train images, labels), (test images, labels)).
 
     Images are (N, 8, 8, 1) uint8, the 0..16 pixels scaled by 255/16 and rounded. The split is
-    a permutation by `np.random.default_rng(DIGITS_SPLIT_SEED)`: its first
+    a permutation by `np.random.default_rng(seed)` (DIGITS_SPLIT_SEED = 0): its first
     round(1797 * (1 - DIGITS_TEST_FRACTION)) = 1,438 indices train, the other 359 test.
     """
     from sklearn.datasets import load_digits
@@ -229,7 +231,7 @@ def load_digits_arrays() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarra
     bunch = load_digits()
     images = np.round(bunch.images * (255.0 / 16.0)).astype(np.uint8)[..., None]
     labels = bunch.target.astype(np.int32)
-    order = np.random.default_rng(DIGITS_SPLIT_SEED).permutation(len(labels))
+    order = np.random.default_rng(seed).permutation(len(labels))
     num_train = round(len(labels) * (1 - DIGITS_TEST_FRACTION))
     train, test = order[:num_train], order[num_train:]
     return (images[train], labels[train]), (images[test], labels[test])
