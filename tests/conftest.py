@@ -2,10 +2,13 @@
 
 import os
 import sys
+import tempfile
 
 # One BLAS thread: jaxlib's CPU eigh/svd call OpenBLAS, whose thread pool makes a 256 x 256
 # decomposition take seconds instead of milliseconds on a loaded 2-core machine.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# The image metrics' classifiers train once per test session, in a fresh cache.
+os.environ.setdefault("GAN_JAX_CACHE", tempfile.mkdtemp(prefix="gan_jax_cache_"))
 # Four virtual CPU devices, so sharded sweeps are tested on this 2-core machine. Must be set
 # before jax is imported.
 os.environ["XLA_FLAGS"] = (
