@@ -115,12 +115,14 @@ def _bases(config):
     names = config.sweep.get("configs", ())
     if isinstance(names, str) or not all(isinstance(n, str) for n in names):
         raise ConfigError(f"sweep.configs={names!r} is invalid: must be a tuple of config names")
+    overrides = grid_fields(config.sweep.get("set", ml_collections.ConfigDict()))
     if not names:
         base = ml_collections.ConfigDict(config.to_dict())
         del base["sweep"]
+        for field, value in overrides.items():
+            _set(base, field, value, where="sweep.set")
         return [(None, base)]
     bases = []
-    overrides = grid_fields(config.sweep.get("set", ml_collections.ConfigDict()))
     for name in names:
         try:
             module = importlib.import_module(f"configs.{name}")

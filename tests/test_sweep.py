@@ -193,3 +193,12 @@ def test_raising_num_steps_continues_a_finished_sweep(tmp_path):
         path = os.path.join(tmp_path, "runs", f"seed={seed}", "metrics.jsonl")
         steps = [json.loads(line)["step"] for line in open(path)]
         assert steps == [0, 10, 20]
+
+
+def test_set_applies_to_a_sweep_of_its_own_config_too():
+    config = make_tiny_config(num_steps=20)
+    config.sweep = ml_collections.ConfigDict(
+        dict(seeds=1, set=dict(num_steps=7), grid=dict(unroll=dict(steps=(0, 1))))
+    )
+    runs = expand(config)
+    assert [r.config.num_steps for r in runs] == [7, 7]
