@@ -54,6 +54,24 @@ def _get(config, field: str):
     return node
 
 
+def set_field(config: ml_collections.ConfigDict, field: str, value, where: str = "") -> None:
+    """Sets the dotted `field` (e.g. "optim.g.learning_rate") of `config` to `value`; a field
+    that does not exist or a value of the wrong type is a `ConfigError` naming `where.field`."""
+    name = f"{where}.{field}" if where else field
+    node = config
+    *parents, leaf = field.split(".")
+    for parent in parents:
+        if parent not in node or not isinstance(node[parent], ml_collections.ConfigDict):
+            raise ConfigError(f"{name} names no config field")
+        node = node[parent]
+    if leaf not in node:
+        raise ConfigError(f"{name} names no config field")
+    try:
+        node[leaf] = value
+    except TypeError as error:
+        raise ConfigError(f"{name} value {value!r} does not fit: {error}") from None
+
+
 def _number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 

@@ -27,7 +27,7 @@ from absl import logging
 from tqdm import tqdm
 
 from gan_jax import optim, report, sharding
-from gan_jax.config import ConfigError, validate
+from gan_jax.config import ConfigError, set_field, validate
 from gan_jax.run import (
     RESUMABLE_FIELDS,
     RunSpec,
@@ -72,18 +72,7 @@ def _format(value) -> str:
 
 
 def _set(config: ml_collections.ConfigDict, field: str, value, where: str = "sweep.grid") -> None:
-    node = config
-    *parents, leaf = field.split(".")
-    for parent in parents:
-        if parent not in node or not isinstance(node[parent], ml_collections.ConfigDict):
-            raise ConfigError(f"{where}.{field} names no config field")
-        node = node[parent]
-    if leaf not in node:
-        raise ConfigError(f"{where}.{field} names no config field")
-    try:
-        node[leaf] = value
-    except TypeError as error:
-        raise ConfigError(f"{where}.{field} value {value!r} does not fit: {error}") from None
+    set_field(config, field, value, where)
 
 
 def expand(config: ml_collections.ConfigDict) -> list[SweepRun]:

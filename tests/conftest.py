@@ -22,6 +22,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)  # `configs` is a top-level folder, imported as a package
 
 from configs import default  # noqa: E402
+from gan_jax.config import set_field  # noqa: E402
 
 
 def make_tiny_config(**overrides):
@@ -37,11 +38,7 @@ def make_tiny_config(**overrides):
     config.eval.num_samples = 256
     config.eval.plot_samples = 64
     for field, value in overrides.items():
-        node = config
-        *parents, leaf = field.split(".")
-        for parent in parents:
-            node = node[parent]
-        node[leaf] = value
+        set_field(config, field, value)
     return config
 
 

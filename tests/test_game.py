@@ -8,7 +8,7 @@ import pytest
 
 from configs import dirac
 from gan_jax import game, train
-from gan_jax.config import ConfigError, validate
+from gan_jax.config import ConfigError, set_field, validate
 from gan_jax.experiment import dynamic_params, make_experiment
 from gan_jax.metrics.oscillation import loss_swing
 from tests.conftest import make_tiny_config
@@ -17,11 +17,7 @@ from tests.conftest import make_tiny_config
 def _dirac(**changes):
     config = dirac.get_config()
     for field, value in changes.items():
-        node = config
-        *parents, leaf = field.split(".")
-        for parent in parents:
-            node = node[parent]
-        node[leaf] = value
+        set_field(config, field, value)
     validate(config)
     exp = make_experiment(config)
     return exp, train.init_state(exp, jax.random.PRNGKey(0), dynamic_params(config))

@@ -14,25 +14,6 @@ import scipy.linalg
 from gan_jax import classifier
 from gan_jax.metrics import images as image_metrics
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _single_threaded_lapack():
-    """One OpenBLAS thread for eigh/svd (jaxlib calls scipy's OpenBLAS LAPACK on CPU).
-
-    On a 2-core machine shared with other processes, OpenBLAS's spinning worker threads made a
-    256 x 256 eigh/svd take 0.5-2.5 s instead of ~5 ms. Setting OPENBLAS_NUM_THREADS=1 before
-    any import does the same for a whole session.
-    """
-    jnp.linalg.eigh(jnp.eye(2))  # loads the LAPACK library, so that threadpoolctl sees it
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 # ------------------------------------------------------------------------------------------------
 # Fréchet distance
 

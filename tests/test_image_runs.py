@@ -8,7 +8,7 @@ import os
 import pytest
 import tensorflow_datasets as tfds
 
-from gan_jax.config import ConfigError, validate
+from gan_jax.config import ConfigError, set_field, validate
 from gan_jax.run import train_and_evaluate
 
 TINY_G = {"latent_dim": 8, "base_features": 4}
@@ -105,8 +105,7 @@ def test_data_that_does_not_fit_gets_one_line_before_anything_compiles(changes, 
 
     config = digits_dcgan.get_config()
     for field, value in changes.items():
-        section, key = field.split(".")
-        config[section][key] = value
+        set_field(config, field, value)
     with pytest.raises(ConfigError, match=message) as error:
         validate(config)
     assert "\n" not in str(error.value)

@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from configs import dirac  # noqa: E402
 from gan_jax import game, train  # noqa: E402
-from gan_jax.config import validate  # noqa: E402
+from gan_jax.config import set_field, validate  # noqa: E402
 from gan_jax.experiment import dynamic_params, make_experiment  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -77,11 +77,7 @@ METHODS = {
 def make(changes):
     config = dirac.get_config()
     for field, value in changes.items():
-        node = config
-        *parents, leaf = field.split(".")
-        for parent in parents:
-            node = node[parent]
-        node[leaf] = value
+        set_field(config, field, value)
     validate(config)
     exp = make_experiment(config)
     return exp, train.init_state(exp, jax.random.PRNGKey(0), dynamic_params(config))
