@@ -13,6 +13,7 @@ import warnings
 import matplotlib
 
 matplotlib.use("Agg")
+import jax  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -78,8 +79,11 @@ def run_row(run, run_dir: str, swept: list[str]) -> dict:
     speeds = _finite(r.get("steps_per_sec") for r in rows)
     row["steps_per_sec"] = float(np.mean(speeds)) if speeds else None
     histograms = [r["mode_histogram"] for r in rows[1:] if r.get("mode_histogram")]
-    row["mode_hops"] = hopping.count_hops(hopping.dominant_modes(histograms))
-    row["occupancy_shift"] = hopping.mean_occupancy_shift(histograms)
+    if histograms:
+        row["mode_hops"] = hopping.count_hops(hopping.dominant_modes(histograms))
+        row["occupancy_shift"] = hopping.mean_occupancy_shift(histograms)
+    else:  # no modes known (e.g. an unstacked image set)
+        row["mode_hops"] = row["occupancy_shift"] = None
     row["diverged"] = final.get("diverged_at", -1) >= 0
     row["diverged_at"] = final.get("diverged_at", -1)
     wall = sum(
@@ -345,13 +349,24 @@ def _plot_final_samples(workdir, runs, plots_dir) -> str:
     first = {}
     for run in runs:
         first.setdefault(run.variant, run)
-    count = len(first)
+    image_data = len(data.make_dataset(runs[0].config.data.name).shape) == 3
+    count = len(first) + image_data  # image sweeps show the real images first
     cols = min(count, 4)
     rows_ = -(-count // cols)
     fig, axes = plt.subplots(rows_, cols, figsize=(3 * cols, 3 * rows_), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, (variant, run) in zip(axes.flat, first.items(), strict=False):
+    panels = iter(axes.flat)
+    if image_data:
+        ax = next(panels)
+        dataset = data.make_dataset(
+            runs[0].config.data.name,
+            tfds_dir=runs[0].config.data.get("tfds_dir"),
+            image_size=runs[0].config.data.get("image_size"),
+        )
+        plots.show_grid(ax, np.asarray(dataset.sample(jax.random.PRNGKey(0), 36)), 6, "real")
+        ax.axis("on")
+    for ax, (variant, run) in zip(panels, first.items(), strict=False):
         directory = os.path.join(run_dir(workdir, run), "samples")
         last = sorted(n for n in os.listdir(directory) if n.endswith(".npy"))[-1]
         points = np.load(os.path.join(directory, last))

@@ -109,3 +109,22 @@ def test_data_that_does_not_fit_gets_one_line_before_anything_compiles(changes, 
     with pytest.raises(ConfigError, match=message) as error:
         validate(config)
     assert "\n" not in str(error.value)
+
+
+def test_an_image_sweep_reports_classifier_metrics_and_real_vs_fake_grids(tmp_path):
+    import ml_collections
+
+    from configs import digits_dcgan
+    from gan_jax.sweep import run_sweep
+
+    config = _shrink(digits_dcgan.get_config(), steps=2)
+    config.sweep = ml_collections.ConfigDict(dict(seeds=1, grid=dict(n_d_steps=(1, 2))))
+    workdir = str(tmp_path / "sweep")
+    run_sweep(config, workdir, progress=False)
+    report = open(os.path.join(workdir, "report.md")).read()
+    image_table = report.split("## Image metrics")[1].split("\n## ")[0]
+    for variant in ("n_d_steps=1", "n_d_steps=2"):
+        row = next(line for line in image_table.splitlines() if f"| {variant} |" in line)
+        assert "n/a" not in row  # FD, precision, recall and IS all measured
+    for name in ("final_samples.png", "curve_fd.png", "final_vs_n_d_steps.png"):
+        assert os.path.exists(os.path.join(workdir, "plots", name)), name
