@@ -291,7 +291,7 @@ def test_energy_objective_needs_an_autoencoder_d():
     config = make_tiny_config(objective="began")
     with pytest.raises(
         ConfigError,
-        match=r"model.d.name='mlp' is invalid: objective 'began' needs a D with energy output; choose one of \['autoencoder'\]",
+        match=r"model.d.name='mlp' is invalid: objective 'began' needs a D with energy output; choose one of \['autoencoder', 'conv_autoencoder'\]",
     ):
         validate(config)
 
