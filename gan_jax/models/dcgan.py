@@ -20,9 +20,10 @@ Upsampling, G's `upsample` field: "transpose" is Radford et al.'s fractionally-s
 convolution, stride 2 (the same function and parameters as `nn.ConvTranspose(f, (4, 4), 2,
 padding="SAME")`); "resize" is nearest-neighbour x2 upsampling then a 3x3 convolution (Odena et
 al. 2016, "Deconvolution and Checkerboard Artifacts"). Both are computed as four 2x2 stride-1
-convolutions on the small map, one per output phase, interleaved: XLA on CPU takes ~35x longer
-for the kernel gradient of a transposed convolution (a convolution with a dilated input) than
-for these four convolutions (benchmarks/README.md, "Conv step").
+convolutions on the small map, one per output phase, interleaved, and on CPU every convolution
+is a sum of matrix products (`conv2d`): XLA:CPU's transposed-convolution kernel gradient, and
+any convolution's kernel gradient inside `lax.scan`, are 35-50x slower than these
+(benchmarks/README.md, "Conv step (DCGAN, MNIST size)").
 """
 
 import flax.linen as nn
@@ -76,11 +77,13 @@ def conv2d(x: jax.Array, kernel: jax.Array, strides: int = 1, padding="SAME") ->
     """2D cross-correlation, x NHWC, kernel HWIO, `padding` "SAME" or ((top, bottom), (left,
     right)).
 
-    On CPU it runs as im2col + one matrix product: inside a while loop (`lax.scan`, which runs
-    every train chunk and the unrolled D steps) XLA:CPU computes the kernel gradient of
-    `lax.conv_general_dilated` ~50x slower than outside one (jax-ml/jax#12868; the train step
-    took 5 s in a scan vs 0.3 s alone), while slices, concatenations and matrix products stay
-    fast, in any order of differentiation.
+    On CPU it runs as matrix products over shifted views of x: inside a while loop (`lax.scan`,
+    which runs every train chunk and the unrolled D steps) XLA:CPU computes the kernel gradient
+    of `lax.conv_general_dilated` ~50x slower than outside one (jax-ml/jax#12868; the DCGAN
+    train step took 5 s in a scan vs 0.3 s alone), while slices and matrix products stay fast,
+    in any order of differentiation. Stride 1 sums one product per kernel tap; strided
+    convolutions concatenate the taps first (im2col) and take one product: each the faster of
+    the two for the DCGAN step (benchmarks/README.md, "Conv step").
     """
     kh, kw, _, features = kernel.shape
     if padding == "SAME":
@@ -94,13 +97,17 @@ def conv2d(x: jax.Array, kernel: jax.Array, strides: int = 1, padding="SAME") ->
             x, kernel, (strides, strides), padding, dimension_numbers=_DN
         )
     x = jnp.pad(x, ((0, 0), *padding, (0, 0)))
-    rows, cols = (x.shape[1] - kh) // strides + 1, (x.shape[2] - kw) // strides + 1
-    patches = [
-        x[:, i : i + strides * (rows - 1) + 1 : strides, j : j + strides * (cols - 1) + 1 : strides]
-        for i in range(kh)
-        for j in range(kw)
-    ]  # (i, j, c_in) order, as the HWIO kernel flattens
-    return jnp.concatenate(patches, axis=-1) @ kernel.reshape(-1, features)
+    out_h, out_w = (x.shape[1] - kh) // strides + 1, (x.shape[2] - kw) // strides + 1
+    span_h, span_w = strides * (out_h - 1) + 1, strides * (out_w - 1) + 1
+
+    def view(i, j):  # the input pixels that kernel tap (i, j) multiplies, (n, out_h, out_w, c)
+        return x[:, i : i + span_h : strides, j : j + span_w : strides]
+
+    if strides == 1:
+        return sum(view(i, j) @ kernel[i, j] for i in range(kh) for j in range(kw))
+    # (i, j, c_in) order, as the HWIO kernel flattens
+    patches = jnp.concatenate([view(i, j) for i in range(kh) for j in range(kw)], axis=-1)
+    return patches @ kernel.reshape(-1, features)
 
 
 # --- spectral normalisation ---------------------------------------------------------------
@@ -131,7 +138,9 @@ def top_singular_value(matrix: jax.Array, iterations: int) -> jax.Array:
 
 def spectral_normalize(kernel: jax.Array, iterations: int) -> jax.Array:
     """The kernel divided by the top singular value of its (kh * kw * c_in, c_out) reshape
-    (Miyato et al. 2018, Sec. 2.1 and Appendix C.1 for convolutions)."""
+    (Miyato et al. 2018, Sec. 2.1: W_SN = W / sigma(W); a convolution's kernel is normalised as
+    that matrix, as in the paper's code, which bounds the layer's Lipschitz constant only up to
+    the number of windows an input pixel falls in)."""
     sigma = top_singular_value(kernel.reshape(-1, kernel.shape[-1]), iterations)
     return kernel / jnp.maximum(sigma, 1e-12)
 
@@ -358,11 +367,11 @@ class _Decoder(nn.Module):
         sn = dict(
             spectral_norm=self.spectral_norm, spectral_norm_iterations=self.spectral_norm_iterations
         )
+        normalized = self.normalization != "none"
         width = self.base_features * 2 ** (blocks - 1)
         x = Dense(start * start * width, **sn)(codes).reshape(-1, start, start, width)
         x = act(_normalize(self.normalization, x))
         for block in range(1, blocks):
-            normalized = self.normalization != "none"
             x = Upsample(width // 2**block, "resize", use_bias=not normalized, **sn)(x)
             x = act(_normalize(self.normalization, x))
         return Upsample(self.image_shape[-1], "resize", **sn)(x)
