@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from gan_jax import data, game, models, objectives, optim, penalties
+from gan_jax.models import dcgan
 
 UPDATE_ORDERS = ("alternating", "simultaneous")
 
@@ -94,11 +95,22 @@ def _check_module(config, field: str, registry: Mapping[str, type]) -> None:
             and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in value)
         ):
             _fail(f"{field}.{key}", value, "must be a tuple of positive integers")
-        minimum = {"latent_dim": 1, "code_dim": 1, "minibatch_kernel_dim": 1, "pack": 1}
+        minimum = {
+            "latent_dim": 1,
+            "code_dim": 1,
+            "minibatch_kernel_dim": 1,
+            "pack": 1,
+            "base_features": 1,
+            "spectral_norm_iterations": 1,
+        }
         if key in minimum or key == "minibatch_kernels":
             _int(config, f"{field}.{key}", minimum.get(key, 0))
-        if key == "minibatch_stddev":
+        if key in ("minibatch_stddev", "spectral_norm"):
             _bool(config, f"{field}.{key}")
+        if key == "upsample":
+            _choice(config, f"{field}.{key}", dcgan.UPSAMPLE)
+        if key == "normalization":
+            _choice(config, f"{field}.{key}", dcgan.NORMALIZATIONS)
 
 
 def _check_optimizer(config, field: str) -> None:

@@ -95,6 +95,14 @@ def test_gpu_configs_run_a_few_steps_on_mock_data(module_name, tmp_path):
             r"cannot take data.name='digits' \(samples of shape \(10, 10, 1\)\)",
         ),
         ({"data.image_size": 0}, r"data.image_size=0 is invalid: must be an integer >= 1"),
+        (
+            {"model.g.upsample": "bicubic"},
+            r"model.g.upsample='bicubic' is invalid: choose one of \['resize', 'transpose'\]",
+        ),
+        (
+            {"model.d.base_features": 0},
+            r"model.d.base_features=0 is invalid: must be an integer >= 1",
+        ),
         ({"data.name": "mnist", "data.tfds_dir": "/nonexistent/tfds"}, r"mnist.*/nonexistent/tfds"),
     ],
 )
