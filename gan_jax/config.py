@@ -239,17 +239,14 @@ def _check_data_and_models(config) -> None:
     """Loads the data set (cached for the run) and traces G and D on its shape abstractly
     (`jax.eval_shape`: nothing compiles), so a missing tfds set or a model that cannot take the
     data's shape is one line here, not a stack trace later."""
-    for field in ("data.tfds_dir",):
-        value = config.data.get(field.split(".")[1])
-        if value is not None and not isinstance(value, str):
-            _fail(field, value, "must be a directory path")
+    tfds_dir = config.data.get("tfds_dir")
+    if tfds_dir is not None and not isinstance(tfds_dir, str):
+        _fail("data.tfds_dir", tfds_dir, "must be a directory path")
     image_size = config.data.get("image_size")
     if image_size is not None:
         _int(config, "data.image_size", 1)
     try:
-        dataset = data.make_dataset(
-            config.data.name, tfds_dir=config.data.get("tfds_dir"), image_size=image_size
-        )
+        dataset = data.make_dataset(config.data.name, tfds_dir=tfds_dir, image_size=image_size)
     except ValueError as error:  # DatasetUnavailable included: says how to prepare the set
         raise ConfigError(" ".join(str(error).split())) from None
     key = jax.random.PRNGKey(0)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from jax import lax
 from jax.flatten_util import ravel_pytree
 
@@ -58,10 +59,6 @@ def make_game_field(exp: Experiment) -> Callable:
     return field
 
 
-def _squared_norm(tree) -> jax.Array:
-    return sum(jnp.sum(jnp.square(leaf)) for leaf in jax.tree.leaves(tree))
-
-
 def make_consensus_grads(exp: Experiment) -> Callable:
     """Consensus optimisation (Mescheder et al. 2017, "The Numerics of GANs", Eq. 9-10): each
     player descends v + gamma * grad(L) with L(w) = ||v(w)||^2 / 2, which adds gamma * J^T J to
@@ -76,7 +73,7 @@ def make_consensus_grads(exp: Experiment) -> Callable:
     def consensus_grads(state, real, z, key):
         def half_squared_norm(g_params, d_params):
             v = field(g_params, d_params, real, z, state.objective_state, state.hparams, key)
-            return 0.5 * _squared_norm(v)
+            return 0.5 * optax.tree.norm(v, squared=True)
 
         grads = jax.grad(half_squared_norm, argnums=(0, 1))(state.g_params, state.d_params)
         return jax.tree.map(lambda g: state.hparams["consensus_weight"] * g, grads)

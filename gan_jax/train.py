@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import optax
 from jax import lax
+from jax.flatten_util import ravel_pytree
 
 from gan_jax import game, optim
 from gan_jax import metrics as metrics_lib
@@ -263,10 +264,7 @@ def make_train_step_with_extrapolation(exp: Experiment):
 
 
 def _flat_params(state: GANState):
-    return {
-        "g": jnp.concatenate([p.ravel() for p in jax.tree.leaves(state.g_params)]),
-        "d": jnp.concatenate([p.ravel() for p in jax.tree.leaves(state.d_params)]),
-    }
+    return {"g": ravel_pytree(state.g_params)[0], "d": ravel_pytree(state.d_params)[0]}
 
 
 def make_train_chunk(exp: Experiment, length: int):
