@@ -1,38 +1,25 @@
 """Load a trained run from its workdir, e.g. in a notebook: `gan = gan_jax.restore(workdir)`."""
 
-import json
 import os
-from typing import Any
 
 import jax
-import ml_collections
 import numpy as np
 
 from gan_jax import checkpoint
+from gan_jax import workdir as wd
 from gan_jax.experiment import Experiment, make_experiment
-from gan_jax.run import GROUP_FILE, init_group_state
+from gan_jax.run import init_group_state
 from gan_jax.sharding import runs_mesh
 from gan_jax.train import GANState, make_generate
+from gan_jax.workdir import load_config
 
-
-def _tuples(tree: Any) -> Any:
-    if isinstance(tree, dict):
-        return {k: _tuples(v) for k, v in tree.items()}
-    if isinstance(tree, list):
-        return tuple(_tuples(v) for v in tree)
-    return tree
-
-
-def load_config(workdir: str) -> ml_collections.ConfigDict:
-    """The config a run in `workdir` was trained with (from its config.json)."""
-    with open(os.path.join(workdir, "config.json")) as f:
-        return ml_collections.ConfigDict(_tuples(json.load(f)))
+__all__ = ["TrainedGAN", "load_config", "restore"]
 
 
 class TrainedGAN:
     """A restored run: its `config`, its `state` (a `GANState`) and `sample(n, seed)`."""
 
-    def __init__(self, config: ml_collections.ConfigDict, experiment: Experiment, state: GANState):
+    def __init__(self, config, experiment: Experiment, state: GANState):
         self.config = config
         self.experiment = experiment
         self.state = state
@@ -44,21 +31,51 @@ class TrainedGAN:
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """`n` generated samples as a numpy array, z drawn from `jax.random.PRNGKey(seed)`."""
-        return np.asarray(self._generate(self.state.g_params, jax.random.PRNGKey(seed), n))
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise ValueError(f"sample(n={n!r}): n must be an integer >= 1")
+        return np.asarray(self._generate(self.state.g_params, jax.random.PRNGKey(seed), int(n)))
 
 
 def restore(workdir: str) -> TrainedGAN:
-    """Loads the latest checkpoint of the run in `workdir` (a single run's workdir, or a sweep
-    run's folder `<sweep workdir>/runs/<run name>`)."""
+    """Loads the newest intact checkpoint of the run in `workdir` (a single run's workdir, or a
+    sweep run's folder `<sweep workdir>/runs/<run name>`). Reads only: nothing is written.
+
+    Raises:
+      FileNotFoundError: `workdir` is missing, empty, or holds no checkpoint yet.
+      ValueError: `workdir` holds something else (a sweep root lists its runs), or no
+        checkpoint in it is intact.
+    """
+    if not os.path.isdir(workdir):
+        raise FileNotFoundError(f"{workdir}: no such folder")
+    found = wd.kind(workdir)
+    if found is None:
+        raise FileNotFoundError(f"{workdir} holds no gan_jax run")
+    if found == "sweep":
+        names = wd.sweep_runs(workdir)
+        raise ValueError(
+            f"{workdir} is a sweep, not a run; restore one of its runs, "
+            f"gan_jax.restore('{os.path.join(workdir, 'runs', '<run>')}') with <run> one of: "
+            + (", ".join(names) if names else "(none yet)")
+        )
     config = load_config(workdir)
-    with open(os.path.join(workdir, GROUP_FILE)) as f:
-        pointer = json.load(f)
+    pointer_path = os.path.join(workdir, wd.GROUP)
+    if not os.path.exists(pointer_path):
+        raise FileNotFoundError(f"{workdir} holds no checkpoint yet")
+    pointer = wd.read_json(pointer_path)
+    directory = os.path.normpath(os.path.join(workdir, pointer["checkpoint_dir"]))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"the checkpoints of {workdir} belong in {directory}, which is missing (a sweep's run "
+            "is restored from inside its sweep folder)"
+        )
     experiment = make_experiment(config)
     target = init_group_state(experiment, [config] * pointer["num_padded"], runs_mesh(1))
-    manager = checkpoint.make_manager(os.path.join(workdir, pointer["checkpoint_dir"]))
-    stacked = checkpoint.restore_latest(manager, target)
-    manager.close()
+    manager = checkpoint.make_manager(directory, create=False)
+    try:
+        stacked = checkpoint.restore_latest(manager, target)
+    finally:
+        manager.close()
     if stacked is None:
-        raise FileNotFoundError(f"no checkpoint for {workdir}")
+        raise FileNotFoundError(f"{workdir} holds no checkpoint yet")
     state = jax.tree.map(lambda x: x[pointer["index"]], stacked)
     return TrainedGAN(config, experiment, state)

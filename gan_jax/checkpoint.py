@@ -1,34 +1,131 @@
-"""Orbax checkpoints of a `GANState`: save, find the latest, restore into a known structure."""
+"""Orbax checkpoints of a `GANState`, each verified by a digest of its content.
 
+Orbax checks a checkpoint's structure, not its bytes: four bytes overwritten in its data
+restore without error. So before each save the SHA-256 of the state (every leaf's bytes, in tree
+order) is recorded in `<checkpoint dir>/digests.json`, and a restored state must match it.
+Restoring tries the newest checkpoint first and falls back, with one warning line, to the newest
+intact one; a resumed run moves the damaged ones aside (`<step>.damaged-<time>`) so that it can save
+those steps again. A checkpoint without a recorded digest (made before digests existed) is
+accepted as it is.
+"""
+
+import hashlib
 import os
+import time
 
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+from absl import logging
+
+from gan_jax import sharding
+from gan_jax import workdir as wd
+
+DIGESTS = "digests.json"
 
 
-def make_manager(directory: str, max_to_keep: int = 3) -> ocp.CheckpointManager:
-    """A `CheckpointManager` over `directory`, one checkpoint per saved step."""
+def make_manager(directory: str, max_to_keep: int = 3, create: bool = True):
+    """A `CheckpointManager` over `directory`, one checkpoint per saved step. With
+    `create=False` (reading someone's run) nothing is created on disk."""
     directory = os.path.abspath(directory)
-    options = ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True)
-    return ocp.CheckpointManager(directory, options=options)
+    options = ocp.CheckpointManagerOptions(
+        max_to_keep=max_to_keep, create=create, read_only=not create
+    )
+    with wd.writing(directory):
+        return ocp.CheckpointManager(directory, options=options)
 
 
-def save(manager: ocp.CheckpointManager, state) -> None:
-    """Saves `state` under its step and waits until it is on disk (a kill can follow).
+def state_digest(state) -> str:
+    """SHA-256 of the state's content: every leaf's dtype, shape and bytes, in tree order."""
+    digest = hashlib.sha256()
+    for leaf in jax.tree.leaves(sharding.to_host(state)):
+        array = np.ascontiguousarray(leaf)
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
-    A stacked (vmapped) state's runs share one clock, so its step is any run's step.
-    """
+
+def _digests_path(manager) -> str:
+    return os.path.join(str(manager.directory), DIGESTS)
+
+
+def _read_digests(manager) -> dict:
+    path = _digests_path(manager)
+    if not os.path.exists(path):
+        return {}
+    try:
+        return wd.read_json(path)
+    except wd.WorkdirError as error:
+        logging.warning("%s; its checkpoints are restored unverified", error)
+        return {}
+
+
+def save(manager, state) -> None:
+    """Records the state's digest, saves it under its step and waits until it is on disk (a kill
+    can follow). A stacked (vmapped) state's runs share one clock: its step is any run's step."""
     step = int(np.asarray(state.step.addressable_shards[0].data).max())
-    if manager.latest_step() != step:
+    if manager.latest_step() == step:
+        return
+    if sharding.is_primary():
+        # Written before the checkpoint: a kill in between leaves an unfinished checkpoint that
+        # orbax never lists, never a listed checkpoint without its digest.
+        kept = {str(s) for s in manager.all_steps()}
+        digests = {k: v for k, v in _read_digests(manager).items() if k in kept}
+        digests[str(step)] = state_digest(state)
+        wd.write_json(_digests_path(manager), digests)
+    with wd.writing(str(manager.directory)):
         manager.save(step, args=ocp.args.StandardSave(state))
-    manager.wait_until_finished()
+        manager.wait_until_finished()
 
 
-def restore_latest(manager: ocp.CheckpointManager, target):
-    """Restores the latest checkpoint into `target`'s structure and placement, or None."""
-    step = manager.latest_step()
-    if step is None:
+def _restore_step(manager, step, abstract, digests):
+    """The verified state of `step`, or the reason it cannot be used."""
+    try:
+        state = manager.restore(step, args=ocp.args.StandardRestore(abstract))
+    except Exception as error:  # noqa: BLE001 - orbax/tensorstore raise many types on damage
+        first = " ".join(str(error).split())[:160]
+        return None, f"unreadable ({type(error).__name__}: {first})"
+    expected = digests.get(str(step))
+    if expected is not None and state_digest(state) != expected:
+        return None, "its content does not match the digest saved with it"
+    return state, None
+
+
+def restore_latest(manager, target, *, repair: bool = False):
+    """Restores the newest intact checkpoint into `target`'s structure and placement, or None
+    when there is none at all. Damaged checkpoints are skipped with one warning line each;
+    with `repair` (a run that resumes) they are moved aside so their steps can be saved again.
+    Raises `WorkdirError` when checkpoints exist but none is intact."""
+    steps = sorted(manager.all_steps(), reverse=True)
+    if not steps:
         return None
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
-    return manager.restore(step, args=ocp.args.StandardRestore(abstract))
+    digests = _read_digests(manager)
+    problems = []
+    for step in steps:
+        state, problem = _restore_step(manager, step, abstract, digests)
+        if state is not None:
+            if problems:
+                logging.warning(
+                    "checkpoint %s is damaged (%s); resumed from step %d instead",
+                    os.path.join(str(manager.directory), str(steps[0])),
+                    problems[0].split(": ", 1)[1],
+                    step,
+                )
+            if repair and problems and sharding.is_primary():
+                _set_aside(manager, steps[: len(problems)])
+            return state
+        problems.append(f"step {step}: {problem}")
+    raise wd.WorkdirError(
+        f"no intact checkpoint in {manager.directory} ({'; '.join(problems)}); rerun with "
+        "--overwrite to start the run over"
+    )
+
+
+def _set_aside(manager, steps) -> None:
+    directory = str(manager.directory)
+    for step in steps:
+        source = os.path.join(directory, str(step))
+        with wd.writing(source):
+            os.replace(source, f"{source}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    manager.reload()

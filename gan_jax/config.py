@@ -5,6 +5,7 @@ what is allowed, e.g. "unroll.steps=-1 is invalid: must be an integer >= 0".
 """
 
 import dataclasses
+import math
 from collections.abc import Mapping
 
 import jax
@@ -74,7 +75,8 @@ def set_field(config: ml_collections.ConfigDict, field: str, value, where: str =
 
 
 def _number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A finite int or float: nan and inf are refused like any other non-number."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _check_module(config, field: str, registry: Mapping[str, type]) -> None:
@@ -119,7 +121,7 @@ def _check_optimizer(config, field: str) -> None:
     _, fields = optim.OPTIMIZERS[cfg.name]
     for key in fields:
         if key in cfg and not _number(cfg[key]):
-            _fail(f"{field}.{key}", cfg[key], "must be a number")
+            _fail(f"{field}.{key}", cfg[key], "must be a finite number")
     for key, value in optim.optimizer_hparams(cfg).items():
         ok = {
             "learning_rate": lambda v: v > 0,
@@ -131,11 +133,11 @@ def _check_optimizer(config, field: str) -> None:
         raw = cfg[key]
         if not _number(raw) or not ok(value):
             rule = {
-                "learning_rate": "must be a number > 0",
+                "learning_rate": "must be a finite number > 0",
                 "b1": "must be in [0, 1)",
                 "b2": "must be in [0, 1)",
                 "decay": "must be in [0, 1)",
-            }.get(key, "must be a number >= 0")
+            }.get(key, "must be a finite number >= 0")
             _fail(f"{field}.{key}", raw, rule)
 
 
@@ -159,7 +161,7 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     _bool(config, "consensus.enabled")
     consensus_weight = _get(config, "consensus.weight")
     if not _number(consensus_weight) or consensus_weight < 0:
-        _fail("consensus.weight", consensus_weight, "must be a number >= 0")
+        _fail("consensus.weight", consensus_weight, "must be a finite number >= 0")
 
     unroll_steps = _int(config, "unroll.steps", 0)
     second_order = _bool(config, "unroll.second_order")
@@ -189,7 +191,7 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
                 f"it takes {sorted(objective.hparams) or 'none'}"
             )
         if not _number(value):
-            _fail(f"loss.{key}", value, "must be a number")
+            _fail(f"loss.{key}", value, "must be a finite number")
     try:
         objective.validate({**objective.hparams, **dict(config.loss)})
     except ValueError as error:
@@ -208,7 +210,7 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     penalty = _choice(config, "penalty.name", penalties.PENALTIES)
     weight = _get(config, "penalty.weight")
     if not _number(weight) or weight < 0:
-        _fail("penalty.weight", weight, "must be a number >= 0")
+        _fail("penalty.weight", weight, "must be a finite number >= 0")
     if penalty != "none" and objective.d_output != "logit":
         _fail(
             "penalty.name",

@@ -5,11 +5,8 @@ Python here only decides *when*: every step runs inside `train_chunk` (one `jax.
 """
 
 import contextlib
-import itertools
-import json
 import math
 import os
-import shutil
 import signal
 import threading
 import time
@@ -23,126 +20,73 @@ from absl import logging
 from tqdm import tqdm
 
 from gan_jax import checkpoint, plots, sharding, writers
+from gan_jax import workdir as wd
 from gan_jax.config import ConfigError, validate
 from gan_jax.experiment import dynamic_params, make_experiment
 from gan_jax.metrics import hopping, oscillation
 from gan_jax.train import GANState, init_state, make_evaluate, make_train_chunk
+from gan_jax.workdir import WorkdirError
 
-GROUP_FILE = "group.json"  # in a run's workdir: where its stacked checkpoint is, and its row
-
-# Fields that may change between a run and its resumption: they set how long it runs and how
-# often it saves, never what a step computes.
-RESUMABLE_FIELDS = ("num_steps", "checkpoint_every")
-# Fields added to the config after runs were made, with the value that reproduces the behaviour
-# those runs had: a stored config without the field still matches a config that has this value.
-ADDED_FIELDS = {
-    "penalty.name": "none",
-    "penalty.weight": 0.0,
-    "model.d.minibatch_kernels": 0,
-    "model.d.minibatch_kernel_dim": 5,
-    "model.d.minibatch_stddev": False,
-    "model.d.pack": 1,
-    "consensus.enabled": False,
-    "consensus.weight": 10.0,
-    "extrapolation": "none",
-    "data.tfds_dir": None,
-    "data.image_size": None,
-}
-OUTPUTS = (
-    "checkpoints",
-    "metrics.jsonl",
-    "tensorboard",
-    "samples",
-    "config.json",
-    "group.json",
-    "final.json",
-)
 PLOTTED_STEPS = 6
 
 
-class WorkdirError(ValueError):
-    """The workdir holds a different run; nothing was changed in it."""
+class Outcome(NamedTuple):
+    """How a run (or a sweep) ended: what a scheduler needs to tell runs apart.
+
+    finished: every run reached num_steps.
+    stopped_by: the signal (SIGINT/SIGTERM) that stopped training after saving, else None.
+    diverged: run name -> the step at which it went non-finite (frozen since), for every
+      finished or stopped run that diverged.
+    state: a single run's final state (None for a sweep).
+    """
+
+    finished: bool
+    stopped_by: int | None
+    diverged: dict
+    state: GANState | None = None
 
 
-def _flatten(tree: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
+class StopRequest:
+    """Asked once per chunk whether training should stop: after SIGINT/SIGTERM (`signal` holds
+    which), or once `stop_after_chunks` chunks have run (how tests interrupt a run)."""
 
+    def __init__(self, stop_after_chunks: int | None = None):
+        self.signal: int | None = None
+        self._stop_after_chunks = stop_after_chunks
+        self._chunks = 0
 
-def config_to_dict(config: ml_collections.ConfigDict) -> dict:
-    """The config as plain JSON data (tuples become lists)."""
-    return json.loads(config.to_json())
-
-
-def config_differences(old: dict, new: dict, ignore=RESUMABLE_FIELDS) -> list[str]:
-    """`field: old -> new` for each field that differs between two config dicts."""
-    old_flat, new_flat = _flatten(old), _flatten(new)
-    for key, value in ADDED_FIELDS.items():
-        if key not in old_flat and new_flat.get(key) == value:
-            old_flat[key] = value
-    return [
-        f"{key}: {old_flat.get(key, '<absent>')!r} -> {new_flat.get(key, '<absent>')!r}"
-        for key in sorted(set(old_flat) | set(new_flat))
-        if key not in ignore and old_flat.get(key) != new_flat.get(key)
-    ]
-
-
-def prepare_workdir(config: ml_collections.ConfigDict, workdir: str, overwrite: bool) -> None:
-    """Writes `config.json`. A workdir holding a run with a different config is refused, or
-    with `overwrite` that run's outputs are deleted; a run with the same config is kept (and
-    resumed), whatever `overwrite` says."""
-    path = os.path.join(workdir, "config.json")
-    new = config_to_dict(config)
-    differences = []
-    if os.path.exists(path):
-        with open(path) as f:
-            differences = config_differences(json.load(f), new)
-    if differences and not overwrite:
-        raise WorkdirError(
-            f"workdir {workdir} holds a run with a different config ("
-            + "; ".join(differences)
-            + "); use another --workdir, or pass --overwrite to discard that run"
-        )
-    if not sharding.is_primary():
-        return  # every process checks; only process 0 writes
-    if differences:
-        for name in OUTPUTS:
-            target = os.path.join(workdir, name)
-            if os.path.isdir(target):
-                shutil.rmtree(target)
-            elif os.path.exists(target):
-                os.remove(target)
-    os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(new, f, indent=2)
+    def __call__(self) -> bool:
+        self._chunks += 1
+        return self.signal is not None or self._chunks == self._stop_after_chunks
 
 
 @contextlib.contextmanager
 def stop_on_signals(stop_after_chunks: int | None = None):
-    """Yields `should_stop()`, asked once per chunk: True after SIGINT/SIGTERM, or once
-    `stop_after_chunks` chunks have run (how tests interrupt a run)."""
-    requested = threading.Event()
-    chunks = itertools.count(1)
-
-    def should_stop() -> bool:
-        return requested.is_set() or next(chunks) == stop_after_chunks
-
+    """Yields a `StopRequest` that SIGINT/SIGTERM set while the block runs."""
+    request = StopRequest(stop_after_chunks)
     if threading.current_thread() is not threading.main_thread():
-        yield should_stop
+        yield request
         return
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum, frame):
+        del frame
+        request.signal = signum
+
     for sig in previous:
-        signal.signal(sig, lambda signum, frame: requested.set())
+        signal.signal(sig, handler)
     try:
-        yield should_stop
+        yield request
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for sig, handler_ in previous.items():
+            signal.signal(sig, handler_)
+
+
+def diverged_at(run_workdir: str) -> int:
+    """The step at which a run went non-finite (from its last logged row), or -1."""
+    rows = wd.read_metrics(os.path.join(run_workdir, wd.METRICS))
+    value = rows[-1].get("diverged_at", -1) if rows else -1
+    return -1 if value is None else int(value)
 
 
 class RunSpec(NamedTuple):
@@ -164,11 +108,10 @@ def _stack(trees: list):
 
 def _check_padding(workdir: str, checkpoint_dir: str, num_padded: int) -> None:
     """A stacked checkpoint restores only into the same number of (padded) runs."""
-    pointer_path = os.path.join(workdir, GROUP_FILE)
+    pointer_path = os.path.join(workdir, wd.GROUP)
     if not (os.path.exists(pointer_path) and os.path.isdir(checkpoint_dir)):
         return
-    with open(pointer_path) as f:
-        saved = json.load(f)["num_padded"]
+    saved = wd.read_json(pointer_path)["num_padded"]
     if saved != num_padded:
         raise WorkdirError(
             f"{checkpoint_dir} holds {saved} stacked runs (padded to the device count when it "
@@ -229,7 +172,7 @@ def train_group(
                 row["steps_per_sec"] = steps_per_sec
             writer.write(step, row)
             path = os.path.join(run.workdir, "samples", f"step_{step:08d}.npy")
-            np.save(path, samples[i, : config.eval.plot_samples])
+            wd.save_array(path, samples[i, : config.eval.plot_samples])
         if len(runs) == 1 and primary and not bar.disable:
             summary = _summary({k: v[0] for k, v in {**train_metrics, **eval_metrics}.items()})
             bar.set_postfix(summary)
@@ -241,10 +184,10 @@ def train_group(
             "index": index,
             "num_padded": int(state.step.shape[0]),
         }
-        with open(os.path.join(run.workdir, GROUP_FILE), "w") as f:
-            json.dump(pointer, f)
+        wd.makedirs(os.path.join(run.workdir, "samples"))
+        wd.write_json(os.path.join(run.workdir, wd.GROUP), pointer)
 
-    restored = checkpoint.restore_latest(manager, state)
+    restored = checkpoint.restore_latest(manager, state, repair=primary)
     if restored is None:
         for writer in writers_:
             writer.truncate_after(-1)  # rows of an attempt that died before its first save
@@ -289,45 +232,62 @@ def train_group(
     return state, step >= config.num_steps
 
 
-def train_and_evaluate(
+def train(
     config: ml_collections.ConfigDict,
     workdir: str,
     *,
     overwrite: bool = False,
     stop_after_chunks: int | None = None,
     progress: bool = True,
-) -> GANState:
-    """Trains one run in `workdir`, resuming from its latest checkpoint; returns the final state.
+) -> Outcome:
+    """Trains one run in `workdir`, resuming from its newest intact checkpoint.
 
     Args:
       config: a config (see configs/default.py); validated before anything compiles.
-      workdir: where config.json, checkpoints/, metrics.jsonl, tensorboard/ and samples/ go.
+      workdir: where config.json, checkpoints/, metrics.jsonl, tensorboard/ and samples/ go;
+        held under an exclusive lock while training (see `gan_jax.workdir`).
       overwrite: discard a run with a different config in `workdir` instead of refusing.
       stop_after_chunks: stop (and checkpoint) after this many chunks, as a signal would.
       progress: show a progress bar (on a terminal).
+
+    Returns:
+      The `Outcome`, with the run's final state.
     """
     validate(config)
-    prepare_workdir(config, workdir, overwrite)
-    sharding.barrier("workdir prepared")
-    bar = tqdm(
-        total=config.num_steps,
-        unit="step",
-        disable=None if progress and sharding.is_primary() else True,
-        dynamic_ncols=True,
-    )
-    with stop_on_signals(stop_after_chunks) as should_stop:
-        stacked, finished = train_group(
-            [RunSpec("run", config, workdir)],
-            os.path.join(workdir, "checkpoints"),
-            bar=bar,
-            should_stop=should_stop,
+    primary = sharding.is_primary()
+    wd.check_kind(workdir, "run")  # before the lock, which creates the folder
+    with wd.lock(workdir) if primary else contextlib.nullcontext():
+        wd.prepare(workdir, config, "run", overwrite=overwrite, write=primary)
+        sharding.barrier("workdir prepared")
+        bar = tqdm(
+            total=config.num_steps,
+            unit="step",
+            disable=None if progress and primary else True,
+            dynamic_ncols=True,
         )
-    bar.close()
+        with stop_on_signals(stop_after_chunks) as should_stop:
+            stacked, finished = train_group(
+                [RunSpec("run", config, workdir)],
+                os.path.join(workdir, "checkpoints"),
+                bar=bar,
+                should_stop=should_stop,
+            )
+        bar.close()
+    state = jax.tree.map(lambda x: x[0], stacked)
     if not finished:
-        logging.warning(
-            "stopped at step %d; rerun the same command to resume", current_step(stacked)
-        )
-    return jax.tree.map(lambda x: x[0], stacked)
+        logging.warning("stopped at step %d; rerun the same command to resume", int(state.step))
+    step = int(state.diverged_at)
+    return Outcome(
+        finished=finished,
+        stopped_by=should_stop.signal,
+        diverged={workdir: step} if step >= 0 else {},
+        state=state,
+    )
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, **kwargs) -> GANState:
+    """`train(...)` for a notebook: returns the run's final state."""
+    return train(config, workdir, **kwargs).state
 
 
 def plot_run(workdir: str, dataset) -> None:
@@ -335,16 +295,18 @@ def plot_run(workdir: str, dataset) -> None:
     image grids beside real images) and, for mixtures, samples/mode_occupancy.png from the
     logged mode histograms."""
     samples_dir = os.path.join(workdir, "samples")
-    saved = {
+    paths = {
         int(name[5:13]): os.path.join(samples_dir, name)
         for name in os.listdir(samples_dir)
         if name.startswith("step_") and name.endswith(".npy")
     }
+    loaded = {step: wd.load_array(path) for step, path in paths.items()}
+    saved = {step: array for step, array in loaded.items() if array is not None}
     if saved and len(dataset.shape) == 3:  # images: grids of samples, the real ones first
         chosen = plots.pick_evenly(list(saved), PLOTTED_STEPS)
         real = np.asarray(dataset.sample(jax.random.PRNGKey(0), 36))
         plots.plot_image_samples_over_training(
-            {step: np.load(saved[step]) for step in chosen},
+            {step: saved[step] for step in chosen},
             os.path.join(samples_dir, "samples_over_training.png"),
             real=real,
         )
@@ -353,7 +315,7 @@ def plot_run(workdir: str, dataset) -> None:
         return
     rows = [
         r
-        for r in writers.read_metrics(os.path.join(workdir, "metrics.jsonl"))
+        for r in wd.read_metrics(os.path.join(workdir, wd.METRICS))
         if r.get("mode_histogram")
     ]
     if rows:
@@ -362,7 +324,7 @@ def plot_run(workdir: str, dataset) -> None:
         plots.plot_mode_occupancy([r["step"] for r in rows], shares, path)
     chosen = plots.pick_evenly(list(saved), PLOTTED_STEPS)
     plots.plot_samples_over_training(
-        {step: np.load(saved[step]) for step in chosen},
+        {step: saved[step] for step in chosen},
         dataset.centers,
         os.path.join(samples_dir, "samples_over_training.png"),
     )
@@ -370,8 +332,8 @@ def plot_run(workdir: str, dataset) -> None:
 
 __all__ = [
     "ConfigError",
+    "Outcome",
     "WorkdirError",
-    "config_differences",
-    "prepare_workdir",
+    "train",
     "train_and_evaluate",
 ]

@@ -15,6 +15,7 @@ group: one compiled program with a vmapped runs axis sharded over devices. Runs 
 *static* field (k, architecture, objective, batch, ...) compile separately.
 """
 
+import contextlib
 import hashlib
 import importlib
 import itertools
@@ -27,17 +28,9 @@ from absl import logging
 from tqdm import tqdm
 
 from gan_jax import optim, report, sharding
+from gan_jax import workdir as wd
 from gan_jax.config import ConfigError, set_field, validate
-from gan_jax.run import (
-    RESUMABLE_FIELDS,
-    RunSpec,
-    config_to_dict,
-    prepare_workdir,
-    stop_on_signals,
-    train_group,
-)
-
-FINAL_FILE = "final.json"  # written into a run's folder when it has reached num_steps
+from gan_jax.run import Outcome, RunSpec, diverged_at, stop_on_signals, train_group
 
 
 class SweepRun(NamedTuple):
@@ -95,7 +88,16 @@ def expand(config: ml_collections.ConfigDict) -> list[SweepRun]:
             if base_name is not None:
                 assignments = {"config": base_name, **assignments}
             runs += _seeded_runs(config, base, assignments, seeds)
+    _check_baseline(config, runs)
     return runs
+
+
+def _check_baseline(config, runs: list[SweepRun]) -> None:
+    """`sweep.baseline` (optional) names the variant the report compares every other one to."""
+    baseline = config.sweep.get("baseline")
+    variants = list(dict.fromkeys(run.variant for run in runs))
+    if baseline is not None and baseline not in variants:
+        raise ConfigError(f"sweep.baseline={baseline!r} names no variant; choose one of {variants}")
 
 
 def _bases(config):
@@ -166,7 +168,7 @@ def static_key(config: ml_collections.ConfigDict) -> str:
             elif f"{prefix}{key}" not in dynamic:
                 flat[f"{prefix}{key}"] = value
 
-    walk(config_to_dict(config))
+    walk(wd.config_to_dict(config))
     return json.dumps(flat, sort_keys=True)
 
 
@@ -185,24 +187,60 @@ def _group_id(group: list[SweepRun]) -> str:
     state."""
     parts = []
     for run in group:
-        config = config_to_dict(run.config)
-        for field in RESUMABLE_FIELDS:
+        config = wd.config_to_dict(run.config)
+        for field in wd.RESUMABLE_FIELDS:
             config.pop(field, None)
         parts.append(run.name + json.dumps(config, sort_keys=True))
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:12]
 
 
 def run_dir(workdir: str, run: SweepRun) -> str:
-    return os.path.join(workdir, "runs", run.name)
+    return wd.run_dir(workdir, run.name)
 
 
 def is_finished(workdir: str, run: SweepRun) -> bool:
     """Whether `run` has trained its `num_steps` (a larger num_steps continues it)."""
-    path = os.path.join(run_dir(workdir, run), FINAL_FILE)
-    if not os.path.exists(path):
-        return False
-    with open(path) as f:
-        return json.load(f).get("num_steps", run.config.num_steps) >= run.config.num_steps
+    steps = wd.final_steps(run_dir(workdir, run))
+    return steps is not None and steps >= run.config.num_steps
+
+
+def _only_grows(runs: list[SweepRun]):
+    """Whether a stored sweep definition is kept by the new one: every run it defined is still a
+    run of the new definition with the same config (more seeds or grid values only add runs)."""
+    new = {run.name: wd.config_to_dict(run.config) for run in runs}
+
+    def keeps(stored: dict) -> bool:
+        try:
+            old = expand(wd.config_from_dict(stored))
+        except (ConfigError, ValueError, TypeError, KeyError):
+            return False
+        return all(
+            run.name in new
+            and not wd.config_differences(wd.config_to_dict(run.config), new[run.name])
+            for run in old
+        )
+
+    return keeps
+
+
+def prepare_sweep(config, workdir: str, runs: list[SweepRun], overwrite: bool) -> None:
+    """Checks the sweep root and every run folder first, then writes: a refusal changes
+    nothing. A sweep with another definition is refused (listing what differs) unless it only
+    grows, or `overwrite` discards the old sweep."""
+    primary = sharding.is_primary()
+    for write in (False, True) if primary else (False,):
+        wd.prepare(
+            workdir, config, "sweep", overwrite=overwrite, write=write, keeps=_only_grows(runs)
+        )
+        for run in runs:
+            wd.prepare(
+                run_dir(workdir, run),
+                run.config,
+                "sweep_run",
+                overwrite=overwrite,
+                write=write,
+                name=run.name,
+            )
 
 
 def run_sweep(
@@ -212,57 +250,65 @@ def run_sweep(
     overwrite: bool = False,
     stop_after_chunks: int | None = None,
     progress: bool = True,
-) -> list[SweepRun]:
+) -> Outcome:
     """Trains every unfinished run of the sweep in `config`, then writes results and report.
 
     Finished runs (a `final.json` in their folder) are skipped, so rerunning the command resumes
-    an interrupted sweep; a run whose stored config differs is refused unless `overwrite`.
-    Returns the runs of the sweep.
+    an interrupted sweep; growing the sweep (more seeds or grid values) keeps every finished run.
+    A sweep or run with a different stored config is refused unless `overwrite`. The sweep root
+    is locked while it trains (see `gan_jax.workdir`).
     """
     runs = expand(config)
     primary = sharding.is_primary()
+    wd.check_kind(workdir, "sweep")  # before the lock, which creates the folder
+    with wd.lock(workdir) if primary else contextlib.nullcontext():
+        prepare_sweep(config, workdir, runs, overwrite)
+        sharding.barrier("sweep prepared")
+        todo = [run for run in runs if not is_finished(workdir, run)]
+        groups = group_runs(todo)
+        logging.warning(
+            "sweep: %d runs, %d finished, %d to train in %d compiled group(s)",
+            len(runs),
+            len(runs) - len(todo),
+            len(todo),
+            len(groups),
+        )
+        bar = tqdm(
+            total=sum(run.config.num_steps for run in todo),
+            unit="step",
+            unit_scale=True,
+            disable=None if progress and primary else True,
+            dynamic_ncols=True,
+        )
+        finished = True
+        with stop_on_signals(stop_after_chunks) as should_stop:
+            for group in groups:
+                specs = [RunSpec(run.name, run.config, run_dir(workdir, run)) for run in group]
+                _, finished = train_group(
+                    specs,
+                    os.path.join(workdir, "checkpoints", _group_id(group)),
+                    bar=bar,
+                    should_stop=should_stop,
+                )
+                if not finished:
+                    logging.warning("sweep stopped; rerun the same command to resume")
+                    break
+                for spec in specs if primary else []:
+                    wd.mark_finished(spec.workdir, spec.name, spec.config.num_steps)
+        bar.close()
+        done = [run for run in runs if is_finished(workdir, run)]
+        if done and primary:
+            swept = list(grid_fields(config.sweep.get("grid", {})))
+            if config.sweep.get("configs", ()):
+                swept = ["config", *swept]
+            report.write_results(workdir, done, swept)
+    diverged = {}
     for run in runs:
-        prepare_workdir(run.config, run_dir(workdir, run), overwrite=overwrite)
-    if primary:
-        with open(os.path.join(workdir, "config.json"), "w") as f:
-            json.dump(config_to_dict(config), f, indent=2)
-    sharding.barrier("sweep prepared")
-    todo = [run for run in runs if not is_finished(workdir, run)]
-    groups = group_runs(todo)
-    logging.warning(
-        "sweep: %d runs, %d finished, %d to train in %d compiled group(s)",
-        len(runs),
-        len(runs) - len(todo),
-        len(todo),
-        len(groups),
+        step = diverged_at(run_dir(workdir, run))
+        if step >= 0:
+            diverged[run.name] = step
+    return Outcome(
+        finished=finished and len(done) == len(runs),
+        stopped_by=should_stop.signal,
+        diverged=diverged,
     )
-    bar = tqdm(
-        total=sum(run.config.num_steps for run in todo),
-        unit="step",
-        unit_scale=True,
-        disable=None if progress and sharding.is_primary() else True,
-        dynamic_ncols=True,
-    )
-    with stop_on_signals(stop_after_chunks) as should_stop:
-        for group in groups:
-            specs = [RunSpec(run.name, run.config, run_dir(workdir, run)) for run in group]
-            _, finished = train_group(
-                specs,
-                os.path.join(workdir, "checkpoints", _group_id(group)),
-                bar=bar,
-                should_stop=should_stop,
-            )
-            if not finished:
-                logging.warning("sweep stopped; rerun the same command to resume")
-                break
-            for spec in specs if primary else []:
-                with open(os.path.join(spec.workdir, FINAL_FILE), "w") as f:
-                    json.dump({"name": spec.name, "num_steps": spec.config.num_steps}, f)
-    bar.close()
-    done = [run for run in runs if is_finished(workdir, run)]
-    if done and primary:
-        swept = list(grid_fields(config.sweep.get("grid", {})))
-        if config.sweep.get("configs", ()):
-            swept = ["config", *swept]
-        report.write_results(workdir, done, swept)
-    return runs

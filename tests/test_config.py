@@ -45,12 +45,22 @@ from gan_jax.config import ConfigError, validate
         (
             "optim.g.learning_rate",
             0.0,
-            r"optim.g.learning_rate=0.0 is invalid: must be a number > 0",
+            r"optim.g.learning_rate=0.0 is invalid: must be a finite number > 0",
         ),
         (
             "optim.d.learning_rate",
             -1e-4,
-            r"optim.d.learning_rate=-0.0001 is invalid: must be a number > 0",
+            r"optim.d.learning_rate=-0.0001 is invalid: must be a finite number > 0",
+        ),
+        (
+            "optim.d.learning_rate",
+            float("inf"),
+            r"optim.d.learning_rate=inf is invalid: must be a finite number > 0",
+        ),
+        (
+            "optim.g.learning_rate",
+            float("nan"),
+            r"optim.g.learning_rate=nan is invalid: must be a finite number > 0",
         ),
         ("optim.d.b1", 1.0, r"optim.d.b1=1.0 is invalid: must be in \[0, 1\)"),
         ("optim.d.name", "adamw2", r"optim.d.name='adamw2' is invalid: choose one of"),
@@ -155,7 +165,7 @@ def test_optimizer_fields_of_the_wrong_type_get_one_line():
     config.optim.d.name = "sgd"
     with config.optim.d.ignore_type():
         config.optim.d.momentum = None
-    with pytest.raises(ConfigError, match=r"optim.d.momentum=None is invalid: must be a number"):
+    with pytest.raises(ConfigError, match=r"optim.d.momentum=None is invalid: must be a finite number"):
         validate(config)
     config = make_tiny_config(**{"unroll.steps": 2})
     del config.optim.d["eps_root"]

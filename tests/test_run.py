@@ -43,7 +43,7 @@ def test_outputs_land_in_the_workdir(finished_run):
     ):
         assert key in rows[-1], key
     assert len(rows[-1]["mode_histogram"]) == 8
-    assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["10", "20"]
+    assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["10", "20", "digests.json"]
     assert any(
         name.startswith("events.out.tfevents")
         for name in os.listdir(os.path.join(workdir, "tensorboard"))
@@ -69,7 +69,7 @@ def test_a_different_config_is_refused_and_nothing_is_touched(finished_run):
     before = open(os.path.join(workdir, "metrics.jsonl")).read()
     changed = make_tiny_config(**{"unroll.steps": 7})
     with pytest.raises(
-        WorkdirError, match=r"different config \(unroll.steps: 2 -> 7\).*--overwrite"
+        WorkdirError, match=r"a single run with a different config \(unroll.steps: 2 -> 7\).*--overwrite"
     ):
         train_and_evaluate(changed, workdir, progress=False)
     assert open(os.path.join(workdir, "metrics.jsonl")).read() == before
@@ -118,7 +118,7 @@ def test_rows_of_an_attempt_without_checkpoint_are_not_duplicated(tmp_path):
 
 
 def test_fields_added_since_a_run_was_made_match_at_their_old_behaviour():
-    from gan_jax.run import config_differences
+    from gan_jax.workdir import config_differences
 
     old = {"model": {"d": {"name": "mlp"}}, "seed": 0}
     new = {"model": {"d": {"name": "mlp", "pack": 1}}, "penalty": {"name": "none"}, "seed": 0}

@@ -269,7 +269,7 @@ def test_variant_configs_train_a_few_finite_steps(name):
             {"penalty.name": "r2"},
             r"penalty.name='r2' is invalid: choose one of \['gp', 'none', 'r1'\]",
         ),
-        ({"penalty.weight": -1.0}, r"penalty.weight=-1.0 is invalid: must be a number >= 0"),
+        ({"penalty.weight": -1.0}, r"penalty.weight=-1.0 is invalid: must be a finite number >= 0"),
         ({"model.d.pack": 3}, r"batch_size=32 is invalid: must be divisible by model.d.pack=3"),
     ],
 )
