@@ -9,9 +9,13 @@ those steps again. A checkpoint without a recorded digest (made before digests e
 accepted as it is.
 """
 
+import contextlib
+import gc
 import hashlib
+import logging as py_logging
 import os
 import time
+import warnings
 
 import jax
 import numpy as np
@@ -31,8 +35,28 @@ def make_manager(directory: str, max_to_keep: int = 3, create: bool = True):
     options = ocp.CheckpointManagerOptions(
         max_to_keep=max_to_keep, create=create, read_only=not create
     )
-    with wd.writing(directory):
+    with wd.writing(directory), _quiet():  # read-only managers warn about unused options
         return ocp.CheckpointManager(directory, options=options)
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Keeps orbax's own reports of an expected failure off the console: its option warnings,
+    and the asyncio tracebacks of a damaged checkpoint's failed reads (logged when the failed
+    tasks are collected), which `restore_latest` reports in one line instead."""
+    verbosity = logging.get_verbosity()
+    asyncio_logger = py_logging.getLogger("asyncio")
+    level = asyncio_logger.level
+    logging.set_verbosity(logging.ERROR)
+    asyncio_logger.setLevel(py_logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        with warnings.catch_warnings():  # "coroutine ... was never awaited", same cause
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gc.collect()
+        asyncio_logger.setLevel(level)
+        logging.set_verbosity(verbosity)
 
 
 def state_digest(state) -> str:
@@ -81,7 +105,8 @@ def save(manager, state) -> None:
 def _restore_step(manager, step, abstract, digests):
     """The verified state of `step`, or the reason it cannot be used."""
     try:
-        state = manager.restore(step, args=ocp.args.StandardRestore(abstract))
+        with _quiet():
+            state = manager.restore(step, args=ocp.args.StandardRestore(abstract))
     except Exception as error:  # noqa: BLE001 - orbax/tensorstore raise many types on damage
         first = " ".join(str(error).split())[:160]
         return None, f"unreadable ({type(error).__name__}: {first})"

@@ -199,11 +199,15 @@ def append_metrics(path: str, row: dict) -> None:
 
 
 def keep_metrics_until(path: str, step: int) -> None:
-    """Drops rows logged after `step` (a resumed run logs those steps again), atomically."""
-    rows = read_metrics(path)
-    kept = [row for row in rows if row["step"] <= step]
-    if len(kept) != len(rows) or not os.path.exists(path):
-        write_text(path, "".join(json.dumps(row) + "\n" for row in kept))
+    """Drops rows logged after `step` (a resumed run logs those steps again) and any torn line,
+    atomically."""
+    kept = "".join(json.dumps(row) + "\n" for row in read_metrics(path) if row["step"] <= step)
+    current = None
+    if os.path.exists(path):
+        with open(path) as f:
+            current = f.read()
+    if kept != current:
+        write_text(path, kept)
 
 
 # --- config records --------------------------------------------------------------------------

@@ -9,6 +9,10 @@ import tempfile
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # The image metrics' classifiers train once per test session, in a fresh cache.
 os.environ.setdefault("GAN_JAX_CACHE", tempfile.mkdtemp(prefix="gan_jax_cache_"))
+# One persistent compilation cache for the session and the processes it starts: the tests
+# compile the same tiny programs many times over, and compiling is most of the suite's time.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="gan_jax_xla_"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 # Four virtual CPU devices, so sharded sweeps are tested on this 2-core machine. Must be set
 # before jax is imported.
 os.environ["XLA_FLAGS"] = (

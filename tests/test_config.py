@@ -55,12 +55,12 @@ from gan_jax.config import ConfigError, validate
         (
             "optim.d.learning_rate",
             float("inf"),
-            r"optim.d.learning_rate=inf is invalid: must be a finite number > 0",
+            r"optim.d.learning_rate=inf is invalid: must be a finite number",
         ),
         (
             "optim.g.learning_rate",
             float("nan"),
-            r"optim.g.learning_rate=nan is invalid: must be a finite number > 0",
+            r"optim.g.learning_rate=nan is invalid: must be a finite number",
         ),
         ("optim.d.b1", 1.0, r"optim.d.b1=1.0 is invalid: must be in \[0, 1\)"),
         ("optim.d.name", "adamw2", r"optim.d.name='adamw2' is invalid: choose one of"),

@@ -56,6 +56,10 @@ def _main(*args, **kwargs):
             ["--config=configs/unrolled.py", "--config.unroll.steps=-2"],
             "error: unroll.steps=-2 is invalid: must be an integer >= 0",
         ),
+        (
+            ["--config=configs/unrolled.py", "--config.optim.d.learning_rate=inf"],
+            "error: optim.d.learning_rate=inf is invalid: must be a finite number",
+        ),
     ],
 )
 def test_bad_command_lines_print_one_line(args, message, tmp_path):
@@ -87,7 +91,8 @@ def test_sigterm_saves_a_checkpoint_and_the_run_resumes(tmp_path):
         time.sleep(0.2)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 0, stderr.decode()
+    assert process.returncode == 128 + signal.SIGTERM, stderr.decode()
+    assert "stopped by SIGTERM after saving" in stderr.decode()
     saved = gan_jax.restore(workdir).step
     assert 20 <= saved < 1_000_000 and saved % 20 == 0
     assert "rerun the same command to resume" in stderr.decode()
@@ -116,3 +121,25 @@ def test_sweep_from_the_command_line_with_a_seeds_override(tmp_path):
     assert runs == [f"unroll.steps={k},seed={s}" for k in (0, 1) for s in (0, 1)]
     assert (tmp_path / "results.csv").exists() and (tmp_path / "report.md").exists()
     assert gan_jax.restore(str(tmp_path / "runs" / "unroll.steps=1,seed=1")).step == 10
+
+
+def test_the_config_file_is_executed_once_and_its_failures_are_one_line(tmp_path):
+    counter = tmp_path / "executions"
+    config = tmp_path / "counting.py"
+    config.write_text(
+        "from configs import default\n"
+        f"with open({str(counter)!r}, 'a') as f:\n"
+        "    f.write('x')\n"
+        "def get_config():\n"
+        "    return default.get_config()\n"
+    )
+    result = _main(f"--config={config}", "--config.unroll.steps=-1", f"--workdir={tmp_path}/w")
+    assert result.returncode == 2 and "unroll.steps=-1 is invalid" in result.stderr
+    assert counter.read_text() == "x"
+    broken = tmp_path / "broken.py"
+    broken.write_text("raise RuntimeError('no data here')\n")
+    result = _main(f"--config={broken}", f"--workdir={tmp_path}/w")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"error: --config={broken}: the file fails to import (RuntimeError: no data here)"
+    )
