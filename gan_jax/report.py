@@ -6,6 +6,7 @@ seeds".
 """
 
 import csv
+import io
 import math
 import os
 import warnings
@@ -18,12 +19,24 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from gan_jax import data, plots  # noqa: E402
+from gan_jax import workdir as wd  # noqa: E402
 from gan_jax.metrics import hopping  # noqa: E402
-from gan_jax.writers import read_metrics  # noqa: E402
+from gan_jax.workdir import read_metrics  # noqa: E402
 
 METRICS = ("modes_covered", "high_quality_pct", "reverse_kl")
-# Classifier metrics of image runs (gan_jax/metrics/images.py), final values.
-IMAGE_METRICS = ("fd", "precision", "recall", "inception_score")
+# Classifier metrics of image runs (gan_jax/metrics/images.py), final values; FID and KID on
+# Inception features when the run has eval.inception_weights (gan_jax/metrics/inception.py).
+IMAGE_METRICS = (
+    "fd",
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "kid",
+    "inception_score",
+    "fid",
+    "kid_inception",
+)
 # Oscillation measures averaged over the second half of the evals (see `run_row`).
 OSCILLATION = (
     "g/update_cosine",
@@ -42,6 +55,11 @@ LABELS = {
     "precision": "precision",
     "recall": "recall",
     "inception_score": "IS analogue",
+    "density": "density",
+    "coverage": "coverage",
+    "kid": "KID (classifier features)",
+    "fid": "FID",
+    "kid_inception": "KID",
 }
 
 
@@ -104,8 +122,28 @@ def _mean_std_sem(values):
     return float(array.mean()), std, std / math.sqrt(len(array)), len(array)
 
 
+# Metrics where lower is better: a lower value counts as the improvement.
+LOWER_IS_BETTER = frozenset({"reverse_kl", "fd", "mode_hops", "occupancy_shift"})
+# Fields under data.* / eval.* that change no metric: where a data set is stored, how many
+# samples the plots show.
+PROTOCOL_IGNORED = frozenset({"data.tfds_dir", "eval.plot_samples"})
+
+
+def protocol(flat_config: dict) -> dict:
+    """What a run's metrics measure, from its flattened config: the data set's and evaluation's
+    fields (`data.*`, `eval.*`). Runs with different protocols are never compared."""
+    return {
+        k: v
+        for k, v in flat_config.items()
+        if k.startswith(("data.", "eval.")) and k not in PROTOCOL_IGNORED
+    }
+
+
 def aggregate(rows: list[dict], num_modes: dict[str, int]) -> list[dict]:
-    """One dict per variant: means, stds and standard errors over its seeds."""
+    """One dict per variant: means, stds and standard errors over its seeds, and for the final
+    `METRICS` the mean's 95% stratified bootstrap CI (`<metric>_ci`, `gan_jax.stats`)."""
+    from gan_jax import stats  # rliable imports pandas and statsmodels: only reports need it
+
     variants: dict[str, list[dict]] = {}
     for row in rows:
         variants.setdefault(row["variant"], []).append(row)
@@ -114,6 +152,9 @@ def aggregate(rows: list[dict], num_modes: dict[str, int]) -> list[dict]:
         entry = {"variant": variant, "seeds": len(group)}
         for metric in METRICS + IMAGE_METRICS:
             entry[metric] = _mean_std_sem([r.get(f"final_{metric}") for r in group])
+        for metric in METRICS:
+            values = _finite(r.get(f"final_{metric}") for r in group)
+            entry[f"{metric}_ci"] = stats.mean_ci(values) if values else None
         for metric in ("modes_covered", "high_quality_pct"):
             entry[f"late_std_{metric}"] = _mean_std_sem([r[f"late_std_{metric}"] for r in group])
         entry["mode_hops"] = _mean_std_sem([r["mode_hops"] for r in group])
@@ -140,26 +181,89 @@ def aggregate(rows: list[dict], num_modes: dict[str, int]) -> list[dict]:
     )
 
 
-def _fmt(stats, digits=2):
-    mean, std, sem, n = stats
+def _fmt(summary, digits=2):
+    mean, std, sem, n = summary
     if n == 0:
         return "n/a"
     return f"{mean:.{digits}f} ± {sem:.{digits}f} (std {std:.{digits}f})"
 
 
+def _fmt_ci(interval, digits=2, sign=""):
+    """"[low, high]" of a `stats.Interval` ("n/a" for None)."""
+    if interval is None:
+        return "n/a"
+    return f"[{interval.low:{sign}.{digits}f}, {interval.high:{sign}.{digits}f}]"
+
+
+def _fmt_p(p: float) -> str:
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+
+
+def versus_cells(versus, digits=2) -> list[str]:
+    """Difference [CI], probability of improvement [CI] and p-value: three table cells."""
+    d, i = versus.difference, versus.improvement
+    return [
+        f"{d.estimate:+.{digits}f} {_fmt_ci(d, digits, '+')}",
+        f"{i.estimate:.2f} {_fmt_ci(i)}",
+        _fmt_p(versus.p_value),
+    ]
+
+
+def baseline_table(rows: list[dict], table: list[dict], baseline: str, protocols: dict) -> list:
+    """report.md lines comparing every variant's final `METRICS` with the `baseline` variant's:
+    difference of means, probability of improvement (both with 95% bootstrap CIs; Agarwal et
+    al. 2021) and the two-sided Mann-Whitney U p-value. A variant evaluated on another data
+    set or protocol (`protocols[variant]`) than the baseline is not compared."""
+    from gan_jax import stats
+
+    def values(variant, metric):
+        return _finite(r.get(f"final_{metric}") for r in rows if r["variant"] == variant)
+
+    header = " | ".join(
+        f"{LABELS[m]}: {c}" for m in METRICS for c in ("Δ [95% CI]", "P(better)", "p")
+    )
+    lines = [
+        "",
+        f"## Against the baseline: {baseline}",
+        "",
+        "Per metric: the difference of means (variant - baseline) with its 95% stratified "
+        "bootstrap CI; *P(better)*: the probability that a seed of the variant beats a seed of "
+        "the baseline (ties count 1/2; lower is better for reverse KL) with its 95% CI "
+        f"(Agarwal et al. 2021, rliable); *p*: {stats.TEST_NAME}. A CI of the difference that "
+        "excludes 0, or of P(better) that excludes 0.5, is a difference the seeds support.",
+        "",
+        f"| rank | variant | seeds | {header} |",
+        "| --- | --- | --- |" + " --- |" * 3 * len(METRICS),
+    ]
+    for rank, e in enumerate(table, 1):
+        if e["variant"] == baseline:
+            continue
+        cells = []
+        for metric in METRICS:
+            x, y = values(e["variant"], metric), values(baseline, metric)
+            if protocols[e["variant"]] != protocols[baseline]:
+                cells += ["other data / eval", "", ""]
+            elif not x or not y:
+                cells += ["n/a"] * 3
+            else:
+                versus = stats.versus(x, y, higher_is_better=metric not in LOWER_IS_BETTER)
+                cells += versus_cells(versus, 3 if metric == "reverse_kl" else 2)
+        lines.append(f"| {rank} | {e['variant']} | {e['seeds']} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def write_results(workdir: str, runs, swept: list[str]) -> None:
     """Writes results.csv, report.md and plots/ for the finished `runs` of a sweep."""
-    from gan_jax.sweep import run_dir
-
-    rows = [run_row(run, run_dir(workdir, run), swept) for run in runs]
-    with open(os.path.join(workdir, "results.csv"), "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    rows = [run_row(run, wd.run_dir(workdir, run.name), swept) for run in runs]
+    table_text = io.StringIO()
+    writer = csv.DictWriter(table_text, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    wd.write_text(os.path.join(workdir, "results.csv"), table_text.getvalue())
 
     num_modes = {}
     for run in runs:
-        last = read_metrics(os.path.join(run_dir(workdir, run), "metrics.jsonl"))[-1]
+        last = read_metrics(os.path.join(wd.run_dir(workdir, run.name), "metrics.jsonl"))[-1]
         num_modes[run.variant] = len(last.get("mode_histogram", []))
     table = aggregate(rows, num_modes)
     plots_dir = os.path.join(workdir, "plots")
@@ -178,21 +282,30 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
         "*Mode hops*: switches of the dominant mode (one holding >= half the high-quality "
         "samples) between evals; *shift*: "
         "mean total variation between consecutive mode occupancies (0 = G holds its modes, "
-        "1 = its mass jumps every eval). Per-run numbers: `results.csv`.",
+        "1 = its mass jumps every eval). *95% CI*: stratified bootstrap confidence intervals "
+        "of the three means over seeds (Agarwal et al. 2021, rliable). Per-run numbers: "
+        "`results.csv`.",
         "",
         "| rank | variant | seeds | modes covered | all modes in | HQ % | reverse KL | "
-        "unsteadiness (modes / HQ %) | mode hops | shift | diverged | wall s / run |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "95% CI (modes / HQ % / KL) | unsteadiness (modes / HQ %) | mode hops | shift | "
+        "diverged | wall s / run |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for rank, e in enumerate(table, 1):
         lines.append(
             f"| {rank} | {e['variant']} | {e['seeds']} | {_fmt(e['modes_covered'])} | "
             f"{e['all_modes']} of {e['seeds']} seeds ({e['num_modes']}/{e['num_modes']}) | "
             f"{_fmt(e['high_quality_pct'], 1)} | {_fmt(e['reverse_kl'], 3)} | "
+            f"{_fmt_ci(e['modes_covered_ci'])} / {_fmt_ci(e['high_quality_pct_ci'], 1)} / "
+            f"{_fmt_ci(e['reverse_kl_ci'], 3)} | "
             f"{e['late_std_modes_covered'][0]:.2f} / {e['late_std_high_quality_pct'][0]:.1f} | "
             f"{e['mode_hops'][0]:.1f} | {e['occupancy_shift'][0]:.2f} | "
             f"{e['diverged']} | {e['wall_time_s']:.0f} |"
         )
+    baseline = (wd.stored_config_dict(workdir) or {}).get("sweep", {}).get("baseline")
+    if baseline in {e["variant"] for e in table}:
+        protocols = {r.variant: protocol(wd.flatten(wd.config_to_dict(r.config))) for r in runs}
+        lines += baseline_table(rows, table, baseline, protocols)
     lines += _image_table(table)
     lines += _oscillation_table(table)
     diverged = [r for r in rows if r["diverged"]]
@@ -210,29 +323,36 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
         "",
         f"![samples](plots/{samples})",
     ]
-    with open(os.path.join(workdir, "report.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    wd.write_text(os.path.join(workdir, "report.md"), "\n".join(lines) + "\n")
 
 
 def _image_table(table: list[dict]) -> list[str]:
-    """Classifier metrics (image runs only), in the ranking of the main table."""
+    """Classifier metrics (image runs only), in the ranking of the main table; FID and KID on
+    Inception features as two more columns when any run has them."""
     if not any(e["fd"][3] for e in table):
         return []
+    inception = any(e["fid"][3] for e in table)
     lines = [
         "",
         "## Image metrics (in the data set's classifier feature space)",
         "",
-        "Final values, mean ± standard error over seeds: Frechet distance to held-out real "
-        "images (lower is better), k-NN precision (quality) and recall (coverage; Kynkaanniemi "
-        "et al. 2019), and the Inception-score analogue.",
+        "Final values, mean ± standard error over seeds: Frechet distance (FD) and KID "
+        "(Binkowski et al. 2018) to held-out real images (lower is better), k-NN precision "
+        "and recall (Kynkaanniemi et al. 2019), density and coverage (Naeem et al. 2020; "
+        "fidelity and diversity, robust to outliers, 1 for real data), and the Inception-score "
+        "analogue."
+        + (" FID and KID: on FID-Inception pool3 features, as papers report them." * inception),
         "",
-        "| rank | variant | FD | precision | recall | IS analogue |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| rank | variant | FD | KID | precision | recall | density | coverage | IS analogue |"
+        + (" FID | KID (Inception) |" * inception),
+        "| --- " * (9 + 2 * inception) + "|",
     ]
     for rank, e in enumerate(table, 1):
         lines.append(
-            f"| {rank} | {e['variant']} | {_fmt(e['fd'])} | {_fmt(e['precision'], 3)} | "
-            f"{_fmt(e['recall'], 3)} | {_fmt(e['inception_score'])} |"
+            f"| {rank} | {e['variant']} | {_fmt(e['fd'])} | {_fmt(e['kid'], 4)} | "
+            f"{_fmt(e['precision'], 3)} | {_fmt(e['recall'], 3)} | {_fmt(e['density'], 3)} | "
+            f"{_fmt(e['coverage'], 3)} | {_fmt(e['inception_score'])} |"
+            + (f" {_fmt(e['fid'])} | {_fmt(e['kid_inception'], 4)} |" * inception)
         )
     return lines
 
@@ -278,12 +398,10 @@ def _save(fig, plots_dir: str, name: str) -> str:
 
 
 def _plot_curves(workdir, runs, plots_dir) -> list[str]:
-    from gan_jax.sweep import run_dir
-
     by_variant: dict[str, list[list[dict]]] = {}
     for run in runs:
         by_variant.setdefault(run.variant, []).append(
-            read_metrics(os.path.join(run_dir(workdir, run), "metrics.jsonl"))
+            read_metrics(os.path.join(wd.run_dir(workdir, run.name), "metrics.jsonl"))
         )
     names = []
     logged = {k for seeds in by_variant.values() for rows in seeds for r in rows for k in r}
@@ -344,8 +462,6 @@ def _plot_versus(rows, swept, plots_dir) -> list[str]:
 
 
 def _plot_final_samples(workdir, runs, plots_dir) -> str:
-    from gan_jax.sweep import run_dir
-
     first = {}
     for run in runs:
         first.setdefault(run.variant, run)
@@ -367,9 +483,12 @@ def _plot_final_samples(workdir, runs, plots_dir) -> str:
         plots.show_grid(ax, np.asarray(dataset.sample(jax.random.PRNGKey(0), 36)), 6, "real")
         ax.axis("on")
     for ax, (variant, run) in zip(panels, first.items(), strict=False):
-        directory = os.path.join(run_dir(workdir, run), "samples")
-        last = sorted(n for n in os.listdir(directory) if n.endswith(".npy"))[-1]
-        points = np.load(os.path.join(directory, last))
+        directory = os.path.join(wd.run_dir(workdir, run.name), "samples")
+        saved = sorted(n for n in os.listdir(directory) if n.endswith(".npy"))
+        loaded = (wd.load_array(os.path.join(directory, n)) for n in reversed(saved))
+        points = next((p for p in loaded if p is not None), None)
+        if points is None:  # every sample file unreadable: leave the panel empty
+            continue
         if points.ndim == 4:  # images
             plots.show_grid(ax, points[:36], 6, f"{variant}\n{run.name.split(',')[-1]}")
             ax.axis("on")
