@@ -117,6 +117,23 @@ def extragradient(train_step: Callable) -> Callable:
 EXTRAPOLATIONS = {"none": lambda train_step: train_step, "extragradient": extragradient}
 
 
+def simultaneous(d_before, d_after):
+    """G's loss is taken against D as it was at the start of the step (both players move from
+    one point; Mescheder et al. 2017, Sec. 2)."""
+    del d_after
+    return d_before
+
+
+def alternating(d_before, d_after):
+    """G's loss is taken against D after its updates (Goodfellow et al. 2014, Alg. 1)."""
+    del d_before
+    return d_after
+
+
+# Which D G plays against in a step: `update_order` names one of these.
+UPDATE_ORDERS = {"simultaneous": simultaneous, "alternating": alternating}
+
+
 def update_cosine(update: jax.Array, previous: jax.Array) -> jax.Array:
     """cos(update, previous update): near -1 when a player's parameters swing back and forth,
     near 0 when they turn by ~90 degrees a step (rotation), near 1 when they move steadily."""

@@ -8,7 +8,7 @@ G takes one update. A run whose losses or parameters become NaN/Inf is frozen at
 state and its `diverged_at` records the step, so it never poisons other runs on a vmapped axis.
 """
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import flax
 import jax
@@ -75,171 +75,188 @@ def make_generate(exp: Experiment):
     return generate
 
 
-def make_d_update(exp: Experiment):
-    """Returns `d_update(d_params, d_opt_state, real, fake, obj_state, hparams, key,
-    extra_grads=None)`: one optax step on the objective's D loss plus the weighted penalty
-    (`key` draws its randomness); `extra_grads` (e.g. consensus terms) are added to the gradient.
+class DState(NamedTuple):
+    """D's side of the game: what one D update reads and writes."""
 
-    It returns `(d_params, d_opt_state, loss, aux, grad_norm)`. It is differentiable in `fake`,
-    which is what the unrolled G loss backpropagates through.
+    params: Any
+    opt_state: Any  # optax state, hyperparameters injected
+    objective_state: Any  # e.g. BEGAN's k_t
+
+
+class Batch(NamedTuple):
+    """One D update's data: a real batch and a generated batch, each (batch, *data shape)."""
+
+    real: jax.Array
+    fake: jax.Array
+
+
+def d_state(state: GANState) -> DState:
+    return DState(state.d_params, state.d_opt_state, state.objective_state)
+
+
+def with_d(state: GANState, d: DState) -> GANState:
+    return state.replace(
+        d_params=d.params, d_opt_state=d.opt_state, objective_state=d.objective_state
+    )
+
+
+def make_d_update(exp: Experiment):
+    """Returns `d_update(d, batch, key, hparams, extra_grads=None) -> (d, metrics)`.
+
+    One optax step on the objective's D loss plus the weighted penalty (`key` draws the
+    penalty's randomness), then the objective's state update (BEGAN's k_t). `extra_grads` (the
+    consensus terms) are added to D's gradient. Differentiable in `batch.fake`, which is what the
+    unrolled G loss backpropagates through.
+
+    Args:
+      d: `DState`.
+      batch: `Batch` of real and generated samples, (batch, *data shape) each.
+      key: the penalty's PRNG key.
+      hparams: the run's dynamic numbers (`GANState.hparams`).
+      extra_grads: a pytree like `d.params` added to the gradient, or None.
+
+    Returns:
+      The updated `DState` and {"d/loss", "d/grad_norm", the objective's aux}, scalars.
     """
     d_loss_fn = game.make_d_loss(exp)
 
-    def d_update(d_params, d_opt_state, real, fake, obj_state, hparams, key, extra_grads=None):
+    def d_update(d: DState, batch: Batch, key, hparams, extra_grads=None):
         (loss, aux), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
-            d_params, real, fake, obj_state, hparams, key
+            d.params, batch.real, batch.fake, d.objective_state, hparams, key
         )
         if extra_grads is not None:
             grads = jax.tree.map(jnp.add, grads, extra_grads)
-        updates, d_opt_state = exp.d_optimizer.update(grads, d_opt_state, d_params)
-        new_params = optax.apply_updates(d_params, updates)
-        return new_params, d_opt_state, loss, aux, optax.tree.norm(grads)
+        updates, opt_state = exp.d_optimizer.update(grads, d.opt_state, d.params)
+        new = DState(
+            params=optax.apply_updates(d.params, updates),
+            opt_state=opt_state,
+            objective_state=exp.objective.update_state(d.objective_state, aux, hparams["loss"]),
+        )
+        return new, {"d/loss": loss, "d/grad_norm": optax.tree.norm(grads), **aux}
 
     return d_update
 
 
-def make_unroll(exp: Experiment):
-    """Returns `unroll(d_params, d_opt_state, obj_state, hparams, real, fake, g_params, key)`.
-
-    It gives D's parameters after `exp.unroll.steps` updates with D's real optimizer rule and
-    state, run as a `lax.scan` so compile time does not grow with k (Metz et al. 2016, Eq. 8:
-    theta_D^{k+1} = theta_D^k + eta^k dL(theta_G, theta_D^k)/dtheta_D^k). With `second_order`
-    the result stays differentiable in `fake` and `g_params`; without it both are constants.
-    """
-    spec, dataset = exp.unroll, exp.dataset
+def make_d_phase(exp: Experiment):
+    """Returns `d_phase(d, batch, g_params, key, hparams, extra_grads) -> (d, metrics)`: D's
+    `n_d_steps` real updates, the first on `batch` with `extra_grads`, later ones on fresh
+    batches drawn from the data and from G (`g_params`). Metrics are means over the updates."""
     d_update, generate = make_d_update(exp), make_generate(exp)
 
-    def unroll(d_params, d_opt_state, obj_state, hparams, real, fake, g_params, key):
-        if spec.steps == 0:
-            return d_params
-        if not spec.second_order:
-            fake, g_params = lax.stop_gradient((fake, g_params))
+    def d_phase(d, batch, g_params, key, hparams, extra_grads):
+        first_key, key = jax.random.split(key)
+        d, first = d_update(d, batch, first_key, hparams, extra_grads)
+        if exp.n_d_steps == 1:
+            return d, first
 
-        def body(carry, step_key):
-            d_params, d_opt_state = carry
+        def body(d, step_key):
+            real_key, z_key, penalty_key = jax.random.split(step_key, 3)
+            fresh = Batch(
+                exp.dataset.sample(real_key, exp.batch_size),
+                generate(g_params, z_key, exp.batch_size),
+            )
+            return d_update(d, fresh, penalty_key, hparams)
+
+        d, rest = lax.scan(body, d, jax.random.split(key, exp.n_d_steps - 1))
+        return d, jax.tree.map(lambda a, b: (a + b.sum()) / exp.n_d_steps, first, rest)
+
+    return d_phase
+
+
+def make_unroll(exp: Experiment):
+    """Returns `unroll(d, batch, g_params, key, hparams) -> d`: D after `exp.unroll.steps`
+    further updates with D's real optimizer rule and state (Metz et al. 2016, Eq. 8:
+    theta_D^{k+1} = theta_D^k + eta^k dL(theta_G, theta_D^k)/dtheta_D^k), as one `lax.scan`
+    so compile time does not grow with k.
+
+    With `second_order` the result stays differentiable in `batch.fake` and `g_params`
+    (Eq. 10); without it both are constants. `fresh_batches` draws each update's batch anew
+    (real and from G) instead of reusing `batch`. The objective's state (BEGAN's k_t) stays at
+    its value in `d`: only the real D updates move it.
+    """
+    spec = exp.unroll
+    d_update, generate = make_d_update(exp), make_generate(exp)
+
+    def unroll(d: DState, batch: Batch, g_params, key, hparams) -> DState:
+        if spec.steps == 0:
+            return d
+        if not spec.second_order:
+            batch, g_params = lax.stop_gradient((batch, g_params))
+
+        def body(d, step_key):
             real_key, z_key, penalty_key = jax.random.split(step_key, 3)
             if spec.fresh_batches:
-                batch_real = dataset.sample(real_key, exp.batch_size)
-                batch_fake = generate(g_params, z_key, exp.batch_size)
+                step_batch = Batch(
+                    exp.dataset.sample(real_key, exp.batch_size),
+                    generate(g_params, z_key, exp.batch_size),
+                )
             else:
-                batch_real, batch_fake = real, fake
-            d_params, d_opt_state, *_ = d_update(
-                d_params, d_opt_state, batch_real, batch_fake, obj_state, hparams, penalty_key
-            )
-            return (d_params, d_opt_state), None
+                step_batch = batch
+            new, _ = d_update(d, step_batch, penalty_key, hparams)
+            return new._replace(objective_state=d.objective_state), None
 
         if spec.remat:
             body = jax.checkpoint(body)
-        (d_params, _), _ = lax.scan(
-            body, (d_params, d_opt_state), jax.random.split(key, spec.steps)
-        )
-        return d_params
+        d, _ = lax.scan(body, d, jax.random.split(key, spec.steps))
+        return d
 
     return unroll
 
 
+def _balance_metrics(metrics: dict) -> dict:
+    """G-vs-D gradient balance and the norm of the joint gradient field (Mescheder et al.
+    2017): 0 at a stationary point."""
+    g, d = metrics["g/grad_norm"], metrics["d/grad_norm"]
+    return {"g_over_d_grad_norm": g / (d + 1e-12), "game/grad_norm": jnp.sqrt(g**2 + d**2)}
+
+
 def make_train_step(exp: Experiment):
-    """Returns the pure step `train_step(state, key) -> (state, metrics)`."""
-    D, objective, dataset = exp.discriminator, exp.objective, exp.dataset
-    d_update, generate, unroll = make_d_update(exp), make_generate(exp), make_unroll(exp)
+    """Returns the pure step `train_step(state, key) -> (state, metrics)` (module docstring).
+
+    G runs forward once: D's phase trains on the same samples with the gradient stopped, so it
+    costs nothing in G's backward pass. G's loss is taken against the D that the update order
+    chooses (`game.UPDATE_ORDERS`), unrolled (`make_unroll`); only D's real updates are kept.
+    """
+    d_phase, unroll = make_d_phase(exp), make_unroll(exp)
     consensus_grads = game.make_consensus_grads(exp) if exp.consensus else game.no_consensus_grads
-    batch = exp.batch_size
-
-    def d_phase(state, real, fake, g_params, key, d_extra):
-        """`n_d_steps` D updates: the first on (real, fake) plus `d_extra` in its gradient,
-        later ones on fresh batches."""
-
-        def one_update(carry, batch_real, batch_fake, penalty_key, extra=None):
-            d_params, d_opt_state, obj_state = carry
-            d_params, d_opt_state, loss, aux, grad_norm = d_update(
-                d_params,
-                d_opt_state,
-                batch_real,
-                batch_fake,
-                obj_state,
-                state.hparams,
-                penalty_key,
-                extra,
-            )
-            obj_state = objective.update_state(obj_state, aux, state.hparams["loss"])
-            return (d_params, d_opt_state, obj_state), {
-                "d/loss": loss,
-                "d/grad_norm": grad_norm,
-                **aux,
-            }
-
-        first_key, key = jax.random.split(key)
-        carry, first = one_update(
-            (state.d_params, state.d_opt_state, state.objective_state),
-            real,
-            fake,
-            first_key,
-            d_extra,
-        )
-        if exp.n_d_steps == 1:
-            return carry, first
-
-        def body(carry, step_key):
-            real_key, z_key, penalty_key = jax.random.split(step_key, 3)
-            real, fake = dataset.sample(real_key, batch), generate(g_params, z_key, batch)
-            return one_update(carry, real, fake, penalty_key)
-
-        carry, rest = lax.scan(body, carry, jax.random.split(key, exp.n_d_steps - 1))
-        mean_metrics = jax.tree.map(lambda a, b: (a + b.sum()) / exp.n_d_steps, first, rest)
-        return carry, mean_metrics
+    opponent_of_g = game.UPDATE_ORDERS[exp.update_order]
 
     def train_step(state: GANState, key: jax.Array):
         real_key, z_key, d_key, unroll_key = jax.random.split(key, 4)
-        real = dataset.sample(real_key, batch)
-        z = jax.random.normal(z_key, (batch, exp.generator.latent_dim))
+        real = exp.dataset.sample(real_key, exp.batch_size)
+        z = jax.random.normal(z_key, (exp.batch_size, exp.generator.latent_dim))
         g_extra, d_extra = consensus_grads(state, real, z, d_key)
+        hparams, d_before = state.hparams, d_state(state)
 
         def g_objective(g_params):
-            # G runs forward once; D trains on the same samples with the gradient stopped, so the
-            # D phase costs nothing in G's backward pass.
             fake = exp.generator.apply(g_params, z)
-            d_carry, d_metrics = d_phase(
-                state, real, lax.stop_gradient(fake), lax.stop_gradient(g_params), d_key, d_extra
+            seen_by_d = Batch(real, lax.stop_gradient(fake))
+            d_after, d_metrics = d_phase(
+                d_before, seen_by_d, lax.stop_gradient(g_params), d_key, hparams, d_extra
             )
-            if exp.update_order == "alternating":
-                d_params, d_opt_state, obj_state = d_carry
-            else:
-                d_params, d_opt_state, obj_state = (
-                    state.d_params,
-                    state.d_opt_state,
-                    state.objective_state,
-                )
-            d_params = unroll(
-                d_params, d_opt_state, obj_state, state.hparams, real, fake, g_params, unroll_key
+            opponent = unroll(
+                opponent_of_g(d_before, d_after), Batch(real, fake), g_params, unroll_key, hparams
             )
-            loss, g_aux = objective.g_loss(
-                D.apply(d_params, fake), obj_state, state.hparams["loss"]
-            )
-            return loss, (d_carry, {**d_metrics, **g_aux})
+            d_out = exp.discriminator.apply(opponent.params, fake)
+            loss, g_aux = exp.objective.g_loss(d_out, opponent.objective_state, hparams["loss"])
+            return loss, (d_after, {**d_metrics, **g_aux})
 
-        (g_loss, (d_carry, step_metrics)), g_grads = jax.value_and_grad(g_objective, has_aux=True)(
+        (g_loss, (d_after, metrics)), g_grads = jax.value_and_grad(g_objective, has_aux=True)(
             state.g_params
         )
         g_grads = jax.tree.map(jnp.add, g_grads, g_extra)
         g_updates, g_opt_state = exp.g_optimizer.update(g_grads, state.g_opt_state, state.g_params)
-        d_params, d_opt_state, obj_state = d_carry
-        new_state = state.replace(
-            step=state.step + 1,
-            g_params=optax.apply_updates(state.g_params, g_updates),
-            d_params=d_params,
-            g_opt_state=g_opt_state,
-            d_opt_state=d_opt_state,
-            objective_state=obj_state,
+        new_state = with_d(
+            state.replace(
+                step=state.step + 1,
+                g_params=optax.apply_updates(state.g_params, g_updates),
+                g_opt_state=g_opt_state,
+            ),
+            d_after,
         )
-        step_metrics = {**step_metrics, "g/loss": g_loss, "g/grad_norm": optax.tree.norm(g_grads)}
-        step_metrics["g_over_d_grad_norm"] = step_metrics["g/grad_norm"] / (
-            step_metrics["d/grad_norm"] + 1e-12
-        )
-        # The norm of the joint gradient field (Mescheder et al. 2017): 0 at a stationary point.
-        step_metrics["game/grad_norm"] = jnp.sqrt(
-            step_metrics["g/grad_norm"] ** 2 + step_metrics["d/grad_norm"] ** 2
-        )
-        return freeze_if_diverged(state, new_state, step_metrics), step_metrics
+        metrics = {**metrics, "g/loss": g_loss, "g/grad_norm": optax.tree.norm(g_grads)}
+        metrics.update(_balance_metrics(metrics))
+        return freeze_if_diverged(state, new_state, metrics), metrics
 
     return train_step
 

@@ -8,7 +8,14 @@ import pytest
 from conftest import make_tiny_config
 
 from gan_jax.experiment import dynamic_params, make_experiment
-from gan_jax.train import init_state, make_generate, make_train_step, make_unroll
+from gan_jax.train import (
+    Batch,
+    d_state,
+    init_state,
+    make_generate,
+    make_train_step,
+    make_unroll,
+)
 
 K = 3
 
@@ -44,9 +51,7 @@ def _scanned_g_grad(exp, state, real, z):
 
     def unroll_fn(g_params, fake):
         key = jax.random.PRNGKey(3)
-        return unroll(
-            state.d_params, state.d_opt_state, (), state.hparams, real, fake, g_params, key
-        )
+        return unroll(d_state(state), Batch(real, fake), g_params, key, state.hparams).params
 
     return jax.jit(jax.grad(_g_loss_through(exp, unroll_fn, state, real, z)))(state.g_params)
 
@@ -67,15 +72,8 @@ def test_unrolled_d_equals_k_manual_optax_steps():
     fake = exp.generator.apply(state.g_params, z)
     unroll = jax.jit(make_unroll(exp))
     got = unroll(
-        state.d_params,
-        state.d_opt_state,
-        (),
-        state.hparams,
-        real,
-        fake,
-        state.g_params,
-        jax.random.PRNGKey(3),
-    )
+        d_state(state), Batch(real, fake), state.g_params, jax.random.PRNGKey(3), state.hparams
+    ).params
     want = _manual_unroll(exp, state.d_params, state.d_opt_state, real, fake, K)
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6), got, want)
     moved = jax.tree.leaves(jax.tree.map(lambda a, b: jnp.max(jnp.abs(a - b)), got, state.d_params))
@@ -141,18 +139,9 @@ def test_fresh_batches_change_the_unrolled_d():
     _, exp_same, state, real, z = _setup()
     _, exp_fresh, _, _, _ = _setup(**{"unroll.fresh_batches": True})
     fake = exp_same.generator.apply(state.g_params, z)
-    args = (
-        state.d_params,
-        state.d_opt_state,
-        (),
-        state.hparams,
-        real,
-        fake,
-        state.g_params,
-        jax.random.PRNGKey(3),
-    )
-    same = make_unroll(exp_same)(*args)
-    fresh = make_unroll(exp_fresh)(*args)
+    args = (d_state(state), Batch(real, fake), state.g_params, jax.random.PRNGKey(3), state.hparams)
+    same = make_unroll(exp_same)(*args).params
+    fresh = make_unroll(exp_fresh)(*args).params
     assert optax.tree.norm(jax.tree.map(jnp.subtract, same, fresh)) > 0
 
 
