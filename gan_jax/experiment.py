@@ -75,19 +75,48 @@ def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
     )
 
 
-def dynamic_params(config: ml_collections.ConfigDict) -> dict:
-    """The numbers of a run that vmap: optimizer hyperparameters, the objective's scalars, the
-    penalty weight and, with consensus optimisation on, its weight gamma."""
-    objective = objectives.get_objective(config.objective)
-    loss = {
-        name: float(config.loss.get(name, default)) for name, default in objective.hparams.items()
-    }
-    dynamic = {
-        "g": optim.optimizer_hparams(config.optim.g),
-        "d": optim.optimizer_hparams(config.optim.d),
-        "loss": loss,
-        "penalty_weight": float(config.penalty.weight),
-    }
+# The value a run made before a dynamic field existed behaves as (its migration default).
+DYNAMIC_DEFAULTS = {"penalty.weight": 0.0, "consensus.weight": 10.0}
+
+
+def dynamic_fields(config: ml_collections.ConfigDict) -> dict[str, tuple[str, ...] | None]:
+    """The one declaration of which config fields are dynamic (DESIGN.md, "Static vs dynamic
+    config"): numbers inside the math, so runs that differ only in them share one compiled
+    program and vmap. Sweep grouping (`sweep.static_key`), the state's numbers
+    (`dynamic_params`) and migration defaults (`DYNAMIC_DEFAULTS`) all derive from it.
+
+    Returns:
+      {dotted field: its place in `dynamic_params(config)`}; `seed` has no place (it seeds the
+      run's key).
+    """
+    fields: dict[str, tuple[str, ...] | None] = {"seed": None}
+    for player in ("g", "d"):
+        for name in optim.optimizer_hparams(config.optim[player]):
+            fields[f"optim.{player}.{name}"] = (player, name)
+    for name in objectives.get_objective(config.objective).hparams:
+        fields[f"loss.{name}"] = ("loss", name)
+    fields["penalty.weight"] = ("penalty_weight",)
     if config.consensus.enabled:  # absent otherwise: older checkpoints keep their structure
-        dynamic["consensus_weight"] = float(config.consensus.weight)
-    return dynamic
+        fields["consensus.weight"] = ("consensus_weight",)
+    return fields
+
+
+def dynamic_params(config: ml_collections.ConfigDict) -> dict:
+    """The run's dynamic numbers, nested by their place in `dynamic_fields`: {"g": optimizer
+    hyperparameters, "d": ..., "loss": the objective's scalars, "penalty_weight", and with
+    consensus optimisation on, "consensus_weight"}."""
+    defaults = objectives.get_objective(config.objective).hparams
+    params: dict = {"g": {}, "d": {}, "loss": {}}
+    for field, place in dynamic_fields(config).items():
+        if place is None:
+            continue
+        head, _, name = field.rpartition(".")
+        node = config
+        for part in head.split("."):
+            node = node[part]
+        value = node.get(name, defaults.get(name)) if head == "loss" else node[name]
+        target = params
+        for part in place[:-1]:
+            target = target[part]
+        target[place[-1]] = float(value)
+    return params

@@ -19,7 +19,7 @@ import numpy as np
 from absl import logging
 from tqdm import tqdm
 
-from gan_jax import checkpoint, plots, sharding, writers
+from gan_jax import backend, checkpoint, plots, sharding, writers
 from gan_jax import workdir as wd
 from gan_jax.config import ConfigError, validate
 from gan_jax.experiment import dynamic_params, make_experiment
@@ -152,6 +152,10 @@ def train_group(
     stacked state (padded runs included) and whether the runs reached `num_steps`.
     """
     config = runs[0].config
+    if sharding.is_primary():  # once per run or sweep group, before anything compiles
+        logging.warning("%s", backend.line(backend.describe()))
+        if warning := backend.gpu_warning():
+            logging.warning("%s", warning)
     exp = make_experiment(config)
     mesh = sharding.runs_mesh(len(runs))
     state = init_group_state(exp, [run.config for run in runs], mesh)
@@ -257,7 +261,9 @@ def train(
     primary = sharding.is_primary()
     wd.check_kind(workdir, "run")  # before the lock, which creates the folder
     with wd.lock(workdir) if primary else contextlib.nullcontext():
-        wd.prepare(workdir, config, "run", overwrite=overwrite, write=primary)
+        wd.prepare(
+            workdir, config, "run", overwrite=overwrite, write=primary, backend=backend.describe()
+        )
         sharding.barrier("workdir prepared")
         bar = tqdm(
             total=config.num_steps,

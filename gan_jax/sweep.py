@@ -27,9 +27,10 @@ import ml_collections
 from absl import logging
 from tqdm import tqdm
 
-from gan_jax import optim, report, sharding
+from gan_jax import backend, report, sharding
 from gan_jax import workdir as wd
 from gan_jax.config import ConfigError, set_field, validate
+from gan_jax.experiment import dynamic_fields
 from gan_jax.run import Outcome, RunSpec, diverged_at, stop_on_signals, train_group
 
 
@@ -147,18 +148,9 @@ def _seeded_runs(config, base, assignments, seeds) -> list[SweepRun]:
     return runs
 
 
-def dynamic_fields(config: ml_collections.ConfigDict) -> set[str]:
-    """Fields that are numbers inside the math: they vmap instead of recompiling."""
-    fields = {"seed", "penalty.weight", "consensus.weight"} | {f"loss.{k}" for k in config.loss}
-    for player in ("g", "d"):
-        cfg = config.optim[player]
-        fields |= {f"optim.{player}.{k}" for k in optim.optimizer_hparams(cfg)}
-    return fields
-
-
 def static_key(config: ml_collections.ConfigDict) -> str:
     """A string equal for two configs exactly when they can share one compiled program."""
-    dynamic = dynamic_fields(config)
+    dynamic = dynamic_fields(config)  # experiment.py declares them
     flat = {}
 
     def walk(tree, prefix=""):
@@ -230,7 +222,13 @@ def prepare_sweep(config, workdir: str, runs: list[SweepRun], overwrite: bool) -
     primary = sharding.is_primary()
     for write in (False, True) if primary else (False,):
         wd.prepare(
-            workdir, config, "sweep", overwrite=overwrite, write=write, keeps=_only_grows(runs)
+            workdir,
+            config,
+            "sweep",
+            overwrite=overwrite,
+            write=write,
+            keeps=_only_grows(runs),
+            backend=backend.describe(),
         )
         for run in runs:
             wd.prepare(

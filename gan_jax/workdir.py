@@ -38,6 +38,8 @@ import warnings
 import ml_collections
 import numpy as np
 
+from gan_jax.experiment import DYNAMIC_DEFAULTS
+
 MARKER = "gan_jax.json"
 CONFIG = "config.json"
 METRICS = "metrics.jsonl"
@@ -59,14 +61,13 @@ RESUMABLE_FIELDS = ("num_steps", "checkpoint_every")
 # Fields added to the config after runs were made, with the value that reproduces the behaviour
 # those runs had: a stored config without the field still matches a config that has this value.
 ADDED_FIELDS = {
+    **DYNAMIC_DEFAULTS,
     "penalty.name": "none",
-    "penalty.weight": 0.0,
     "model.d.minibatch_kernels": 0,
     "model.d.minibatch_kernel_dim": 5,
     "model.d.minibatch_stddev": False,
     "model.d.pack": 1,
     "consensus.enabled": False,
-    "consensus.weight": 10.0,
     "extrapolation": "none",
     "data.tfds_dir": None,
     "data.image_size": None,

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from conftest import make_tiny_config
 
-from gan_jax.config import ConfigError
-from gan_jax.experiment import dynamic_params, make_experiment
+from gan_jax.config import ConfigError, set_field, validate
+from gan_jax.experiment import dynamic_fields, dynamic_params, make_experiment
 from gan_jax.run import init_group_state
 from gan_jax.sharding import runs_mesh
-from gan_jax.sweep import expand, group_runs, run_sweep
+from gan_jax.sweep import expand, group_runs, run_sweep, static_key
 from gan_jax.train import init_state, make_train_chunk
 
 
@@ -202,3 +202,54 @@ def test_set_applies_to_a_sweep_of_its_own_config_too():
     )
     runs = expand(config)
     assert [r.config.num_steps for r in runs] == [7, 7]
+
+
+def _state_value(state, place, run):
+    """Where a dynamic number lives in a stacked GANState (written out independently of
+    `dynamic_params`): optimizer hyperparameters in the optax state, the rest in `hparams`."""
+    if place[0] in ("g", "d"):
+        opt_state = state.g_opt_state if place[0] == "g" else state.d_opt_state
+        return float(opt_state.hyperparams[place[1]][run])
+    node = state.hparams
+    for part in place:
+        node = node[part]
+    return float(node[run])
+
+
+@pytest.mark.parametrize(
+    "name, overrides",
+    [
+        ("default", {"penalty.name": "r1", "penalty.weight": 1.0}),
+        ("began", {"consensus.enabled": True}),
+    ],
+)
+def test_every_dynamic_field_varied_in_one_group_reaches_each_runs_state(name, overrides):
+    """Property: for each declared dynamic field, two runs that differ only in it form one
+    compiled group, and each run's state carries its own value."""
+    from configs import began
+
+    base = make_tiny_config(**overrides) if name == "default" else began.get_config()
+    if name != "default":
+        for field, value in {"batch_size": 32, "model.g.latent_dim": 8, **overrides}.items():
+            set_field(base, field, value)
+    fields = dynamic_fields(base)
+    assert {"seed", "optim.g.learning_rate", "optim.d.b1", "penalty.weight"} <= set(fields)
+    assert ("consensus.weight" in fields) == base.consensus.enabled
+    mesh = runs_mesh(1)
+    for field, place in fields.items():
+        configs = [ml_collections.ConfigDict(base.to_dict()) for _ in range(2)]
+        old = configs[0]
+        for part in field.split(".")[:-1]:
+            old = old[part]
+        value = old.get(field.split(".")[-1], 0.5)
+        new = value + 1 if field == "seed" else value * 0.5 + 0.01
+        set_field(configs[1], field, type(value)(new))
+        for config in configs:
+            validate(config)
+        assert static_key(configs[0]) == static_key(configs[1]), field
+        state = init_group_state(make_experiment(configs[0]), configs, mesh)
+        if place is None:  # the seed: each run's own key
+            assert not np.array_equal(state.rng[0], state.rng[1])
+            continue
+        got = [_state_value(state, place, run) for run in (0, 1)]
+        np.testing.assert_allclose(got, [float(value), float(new)], rtol=1e-6, err_msg=field)
