@@ -36,10 +36,6 @@ def _main(*args, **kwargs):
     "args, message",
     [
         (
-            ["--config=configs/unrolled.py", "--config.nonexistent=3"],
-            "error: --config.nonexistent=3: the config has no field 'nonexistent'",
-        ),
-        (
             ["--config=configs/unrolled.py", "--config.unroll.stepz=3"],
             "error: --config.unroll.stepz=3: the config has no field 'unroll.stepz'; did you mean \"steps\"?",
         ),
