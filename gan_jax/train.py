@@ -19,7 +19,7 @@ from jax.flatten_util import ravel_pytree
 
 from gan_jax import game, optim
 from gan_jax import metrics as metrics_lib
-from gan_jax.experiment import Experiment
+from gan_jax.experiment import Experiment, dynamic_params, make_experiment
 
 
 @flax.struct.dataclass
@@ -57,6 +57,13 @@ def init_state(exp: Experiment, rng: jax.Array, dynamic: dict) -> GANState:
         ),
         diverged_at=jnp.full((), -1, jnp.int32),
     )
+
+
+def init_run(config) -> tuple[Experiment, GANState]:
+    """The one builder from a validated config to its `Experiment` and the initial state of its
+    run (key `PRNGKey(config.seed)`); a sweep's group state is `run.init_group_state`."""
+    exp = make_experiment(config)
+    return exp, init_state(exp, jax.random.PRNGKey(config.seed), dynamic_params(config))
 
 
 def _keys(rng: jax.Array) -> tuple[jax.Array, jax.Array]:

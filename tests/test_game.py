@@ -9,7 +9,6 @@ import pytest
 from configs import dirac
 from gan_jax import game, train
 from gan_jax.config import ConfigError, set_field, validate
-from gan_jax.experiment import dynamic_params, make_experiment
 from gan_jax.metrics.oscillation import loss_swing
 from tests.conftest import make_tiny_config
 
@@ -19,8 +18,7 @@ def _dirac(**changes):
     for field, value in changes.items():
         set_field(config, field, value)
     validate(config)
-    exp = make_experiment(config)
-    return exp, train.init_state(exp, jax.random.PRNGKey(0), dynamic_params(config))
+    return train.init_run(config)
 
 
 def _point(state, theta, psi):
@@ -154,8 +152,7 @@ def test_optimistic_gradient_converges_on_dirac():
             "beta": 1.0,
         }
     validate(config)
-    exp = make_experiment(config)
-    state = train.init_state(exp, jax.random.PRNGKey(0), dynamic_params(config))
+    exp, state = train.init_run(config)
     start = np.hypot(*_theta_psi(state))
     state, _ = _run(exp, state, 300)
     assert np.hypot(*_theta_psi(state)) < 0.9 * start
@@ -177,8 +174,7 @@ def test_game_spectrum_matches_dense_jacobian_on_a_small_gan():
     config = make_tiny_config(
         **{"model.g.latent_dim": 2, "model.g.hidden_sizes": (4,), "model.d.hidden_sizes": (4,)}
     )
-    exp = make_experiment(validate(config))
-    state = train.init_state(exp, jax.random.PRNGKey(0), dynamic_params(config))
+    exp, state = train.init_run(validate(config))
     key = jax.random.PRNGKey(3)
     dense = np.linalg.eigvals(np.asarray(game.game_jacobian(exp, state, key), np.float64))
     size = dense.shape[0]

@@ -12,11 +12,11 @@ import pytest
 from conftest import make_tiny_config
 
 from gan_jax.config import ConfigError, set_field, validate
-from gan_jax.experiment import dynamic_fields, dynamic_params, make_experiment
+from gan_jax.experiment import dynamic_fields, make_experiment
 from gan_jax.run import init_group_state
 from gan_jax.sharding import runs_mesh
 from gan_jax.sweep import expand, group_runs, run_sweep, static_key
-from gan_jax.train import init_state, make_train_chunk
+from gan_jax.train import init_run, make_train_chunk
 
 
 def _sweep_config(seeds=2, **grid):
@@ -77,8 +77,7 @@ def test_vmapped_runs_equal_the_same_runs_trained_one_by_one():
     configs = _variants()
     stacked = _train_group(configs, 10)
     for i, config in enumerate(configs):
-        exp = make_experiment(config)
-        single = init_state(exp, jax.random.PRNGKey(config.seed), dynamic_params(config))
+        exp, single = init_run(config)
         single, _ = jax.jit(make_train_chunk(exp, 10))(single)
         row = jax.tree.map(lambda a, i=i: a[i], stacked)
         # Batched matmuls may sum in another order: agree to float32 round-off over 10 steps.

@@ -4,19 +4,17 @@ import numpy as np
 import pytest
 from conftest import make_tiny_config
 
-from gan_jax.experiment import dynamic_params, make_experiment
 from gan_jax.train import (
     GANState,
     freeze_if_diverged,
-    init_state,
+    init_run,
     make_train_chunk,
     make_train_step,
 )
 
 
 def _state(config):
-    exp = make_experiment(config)
-    return exp, init_state(exp, jax.random.PRNGKey(config.seed), dynamic_params(config))
+    return init_run(config)
 
 
 def _assert_trees_equal(a, b, rtol=0.0, atol=0.0):

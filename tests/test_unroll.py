@@ -7,11 +7,10 @@ import optax
 import pytest
 from conftest import make_tiny_config
 
-from gan_jax.experiment import dynamic_params, make_experiment
 from gan_jax.train import (
     Batch,
     d_state,
-    init_state,
+    init_run,
     make_generate,
     make_train_step,
     make_unroll,
@@ -23,8 +22,7 @@ K = 3
 def _setup(**overrides):
     # A fast D (lr 0.05) makes the unrolled D move enough for second-order terms to matter.
     config = make_tiny_config(**{"unroll.steps": K, "optim.d.learning_rate": 0.05, **overrides})
-    exp = make_experiment(config)
-    state = init_state(exp, jax.random.PRNGKey(0), dynamic_params(config))
+    exp, state = init_run(config)
     real = exp.dataset.sample(jax.random.PRNGKey(1), config.batch_size)
     z = jax.random.normal(jax.random.PRNGKey(2), (config.batch_size, exp.generator.latent_dim))
     return config, exp, state, real, z
@@ -171,8 +169,7 @@ def test_program_size_does_not_grow_with_k():
     sizes = []
     for k in (2, 5, 20):
         config = make_tiny_config(**{"unroll.steps": k})
-        exp = make_experiment(config)
-        state = init_state(exp, jax.random.PRNGKey(0), dynamic_params(config))
+        exp, state = init_run(config)
         jaxpr = jax.make_jaxpr(make_train_step(exp))(state, jax.random.PRNGKey(1))
         sizes.append(_count_equations(jaxpr.jaxpr))
     assert sizes[0] == sizes[1] == sizes[2]
@@ -180,8 +177,7 @@ def test_program_size_does_not_grow_with_k():
 
 def test_generate_uses_standard_normal_latents():
     config = make_tiny_config()
-    exp = make_experiment(config)
-    state = init_state(exp, jax.random.PRNGKey(0), dynamic_params(config))
+    exp, state = init_run(config)
     out = make_generate(exp)(state.g_params, jax.random.PRNGKey(5), 7)
     z = jax.random.normal(jax.random.PRNGKey(5), (7, 8))
     np.testing.assert_allclose(out, exp.generator.apply(state.g_params, z), rtol=1e-6)

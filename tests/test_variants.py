@@ -12,11 +12,10 @@ from conftest import make_tiny_config
 
 from gan_jax import objectives, penalties
 from gan_jax.config import ConfigError, validate
-from gan_jax.experiment import dynamic_params, make_experiment
 from gan_jax.models import MLPAutoencoderDiscriminator, MLPDiscriminator
 from gan_jax.models.mlp import MinibatchDiscrimination
 from gan_jax.objectives.ebgan import pulling_away
-from gan_jax.train import init_state, make_train_chunk
+from gan_jax.train import init_run, make_train_chunk
 
 D_REAL = np.array([2.0, -1.0, 0.5], np.float32)
 D_FAKE = np.array([-3.0, 0.0, 1.5], np.float32)
@@ -239,8 +238,7 @@ def test_variant_configs_train_a_few_finite_steps(name):
     config.model.g.hidden_sizes = (16, 16)
     config.model.d.hidden_sizes = (16,)
     validate(config)
-    exp = make_experiment(config)
-    state = init_state(exp, jax.random.PRNGKey(0), dynamic_params(config))
+    exp, state = init_run(config)
     state, metrics = jax.jit(make_train_chunk(exp, 3))(state)
     assert int(state.diverged_at) == -1
     for key in ("d/loss", "g/loss", "d/real_accuracy", "d/fake_accuracy", "g_over_d_grad_norm"):

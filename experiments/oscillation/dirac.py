@@ -25,7 +25,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 from configs import dirac  # noqa: E402
 from gan_jax import game, train  # noqa: E402
 from gan_jax.config import set_field, validate  # noqa: E402
-from gan_jax.experiment import dynamic_params, make_experiment  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STEPS = 500
@@ -79,8 +78,7 @@ def make(changes):
     for field, value in changes.items():
         set_field(config, field, value)
     validate(config)
-    exp = make_experiment(config)
-    return exp, train.init_state(exp, jax.random.PRNGKey(0), dynamic_params(config))
+    return train.init_run(config)
 
 
 def at(state, theta, psi):
