@@ -47,11 +47,7 @@ class Experiment(NamedTuple):
 
 def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
     """Builds the static parts of a run from a validated config."""
-    dataset = data.make_dataset(
-        config.data.name,
-        tfds_dir=config.data.get("tfds_dir"),
-        image_size=config.data.get("image_size"),
-    )
+    dataset = data.from_config(config.data)
     return Experiment(
         dataset=dataset,
         generator=models.make_generator(config.model.g, dataset.shape),

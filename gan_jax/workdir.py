@@ -71,6 +71,11 @@ ADDED_FIELDS = {
     "extrapolation": "none",
     "data.tfds_dir": None,
     "data.image_size": None,
+    "data.radius": None,
+    "data.spacing": None,
+    "data.std": None,
+    "data.num_points": None,
+    "data.points_seed": None,
 }
 # A run folder's name is its readable run name; past this many bytes (file systems allow 255)
 # it is cut and a stable hash of the full name appended. The full name stays in the marker.

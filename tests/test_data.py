@@ -42,3 +42,34 @@ def test_unknown_dataset_names_the_choices():
         ValueError, match=r"data.name='moons' is unknown; choose one of \[.*'grid'.*'ring'.*\]"
     ):
         data.make_dataset("moons")
+
+
+def test_pacgan_geometry_is_exact_from_the_config():
+    """PacGAN's ring (radius 1, std 0.01) and grid (spacing 2, std 0.05) as config fields."""
+    from configs import default
+
+    config = default.get_config()
+    config.data.radius, config.data.std = 1.0, 0.01
+    ring = data.from_config(config.data)
+    np.testing.assert_allclose(np.linalg.norm(ring.centers, axis=1), 1.0, rtol=1e-6)
+    assert ring.std == 0.01 and ring.points is None
+    config.data.name, config.data.radius, config.data.std, config.data.spacing = "grid", None, None, 1.5
+    grid = data.from_config(config.data)
+    np.testing.assert_allclose(sorted(set(grid.centers[:, 0].tolist())), [-3, -1.5, 0, 1.5, 3])
+    assert grid.std == 0.05
+
+
+def test_a_finite_data_set_draws_batches_only_from_its_points():
+    finite = data.make_dataset("ring", num_points=50, points_seed=3)
+    assert finite.points.shape == (50, 2)
+    # The points are a draw from the mixture: each lies near a mode.
+    nearest = np.linalg.norm(finite.points[:, None] - finite.centers[None], axis=-1).min(1)
+    assert nearest.max() < 6 * finite.std
+    batch = np.asarray(jax.jit(finite.sample, static_argnums=1)(jax.random.PRNGKey(0), 4_000))
+    drawn = {tuple(p) for p in np.asarray(finite.points).tolist()}
+    assert {tuple(p) for p in batch.tolist()} <= drawn
+    assert len({tuple(p) for p in batch.tolist()}) == 50  # with replacement, all 50 show up
+    again = data.make_dataset("ring", num_points=50, points_seed=3)
+    np.testing.assert_array_equal(again.points, finite.points)
+    other = data.make_dataset("ring", num_points=50, points_seed=4)
+    assert not np.array_equal(other.points, finite.points)

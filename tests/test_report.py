@@ -54,3 +54,25 @@ def test_aggregate_mean_standard_error_and_all_modes_count(tmp_path):
     assert math.isclose(sem, std / math.sqrt(3))
     assert entry["all_modes"] == 2 and entry["seeds"] == 3
     assert math.isclose(entry["high_quality_pct"][0], 70.0)
+
+
+def test_the_report_rebuilds_the_data_set_the_runs_trained_on(tmp_path, monkeypatch):
+    """Regression: the report rebuilt data sets by name alone (no tfds_dir, image_size, radius),
+    so a sweep on a prepared tfds set in its own directory trained, then failed in its report."""
+    import ml_collections
+
+    from gan_jax import data
+    from gan_jax.sweep import run_sweep
+
+    config = make_tiny_config(num_steps=10, **{"data.radius": 1.0, "data.std": 0.01})
+    config.sweep = ml_collections.ConfigDict(dict(seeds=1))
+    built = []
+    make_dataset = data.make_dataset
+
+    def spy(name, **options):
+        built.append((name, {k: v for k, v in options.items() if v is not None}))
+        return make_dataset(name, **options)
+
+    monkeypatch.setattr(data, "make_dataset", spy)
+    run_sweep(config, str(tmp_path), progress=False)
+    assert built and all(call == ("ring", {"radius": 1.0, "std": 0.01}) for call in built), built

@@ -38,6 +38,14 @@ def make_dataset(name: str, **options):
     return _build(name, tuple(sorted(options.items())))
 
 
+def from_config(data_config) -> object:
+    """The data set a config's `data` block describes: `name` plus every other field as the
+    data set's option (None: its default). The one way the package builds a run's data set, so
+    a report or a check rebuilds exactly the set a run trained on."""
+    options = {key: value for key, value in data_config.items() if key != "name"}
+    return make_dataset(data_config["name"], **options)
+
+
 __all__ = [
     "DATASETS",
     "DatasetUnavailable",
@@ -45,5 +53,6 @@ __all__ = [
     "Mixture2D",
     "PointMass",
     "check_image_shape",
+    "from_config",
     "make_dataset",
 ]
