@@ -24,12 +24,20 @@ def get_config() -> ml_collections.ConfigDict:
     config.checkpoint_every = 5_000
 
     # Image sets: tfds_dir holds prepared tfds data (python -m gan_jax.data.prepare), image_size
-    # resizes square images once at load (None: the set's own size).
+    # resizes square images once at load (None: the set's own size). Mixtures (None: the
+    # set's default): ring radius (2), grid spacing (2), std (ring 0.02, grid 0.05), and
+    # num_points for a finite data set drawn once from PRNGKey(points_seed) (PacGAN's protocol).
+    placeholder = ml_collections.config_dict.placeholder
     config.data = ml_collections.ConfigDict(
         dict(
             name="ring",
-            tfds_dir=ml_collections.config_dict.placeholder(str),
-            image_size=ml_collections.config_dict.placeholder(int),
+            tfds_dir=placeholder(str),
+            image_size=placeholder(int),
+            radius=placeholder(float),
+            spacing=placeholder(float),
+            std=placeholder(float),
+            num_points=placeholder(int),
+            points_seed=placeholder(int),
         )
     )
     config.objective = "nonsaturating"
@@ -66,5 +74,13 @@ def get_config() -> ml_collections.ConfigDict:
     config.optim.g = _adam(1e-3)
     config.optim.d = _adam(1e-4)
 
-    config.eval = ml_collections.ConfigDict(dict(num_samples=2_500, plot_samples=1_000))
+    # inception_weights: pytorch-fid's FID-Inception weights file (pt_inception-2015-12-05-
+    # 6726825d.pth), for FID and KID as papers report them (image runs; None: none logged).
+    config.eval = ml_collections.ConfigDict(
+        dict(
+            num_samples=2_500,
+            plot_samples=1_000,
+            inception_weights=ml_collections.config_dict.placeholder(str),
+        )
+    )
     return config

@@ -5,7 +5,9 @@ what is allowed, e.g. "unroll.steps=-1 is invalid: must be an integer >= 0".
 """
 
 import dataclasses
+import functools
 import math
+import os
 from collections.abc import Mapping
 
 import jax
@@ -13,9 +15,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from gan_jax import data, game, models, objectives, optim, penalties
-from gan_jax.models import dcgan
-
-UPDATE_ORDERS = ("alternating", "simultaneous")
+from gan_jax.models import dcgan, mlp
 
 
 class ConfigError(ValueError):
@@ -90,8 +90,14 @@ def _check_module(config, field: str, registry: Mapping[str, type]) -> None:
             raise ConfigError(
                 f"{field}.{key} is not a field of model {cfg.name!r}; it takes {sorted(allowed)}"
             )
-        if key == "activation" and value not in models.ACTIVATIONS:
-            _fail(f"{field}.{key}", value, f"choose one of {sorted(models.ACTIVATIONS)}")
+        maxout = {"maxout"} if "maxout_pieces" in allowed else set()
+        activations = set(models.ACTIVATIONS) | maxout
+        if key == "activation" and value not in activations:
+            _fail(f"{field}.{key}", value, f"choose one of {sorted(activations)}")
+        if key == "init_std" and value is not None and (not _number(value) or value <= 0):
+            _fail(f"{field}.{key}", value, "must be None (flax's default) or a finite number > 0")
+        if key == "batch_norm_momentum" and not (_number(value) and 0 <= value < 1):
+            _fail(f"{field}.{key}", value, "must be in [0, 1)")
         if key in ("hidden_sizes",) and not (
             isinstance(value, tuple | list)
             and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in value)
@@ -104,6 +110,7 @@ def _check_module(config, field: str, registry: Mapping[str, type]) -> None:
             "pack": 1,
             "base_features": 1,
             "spectral_norm_iterations": 1,
+            "maxout_pieces": 1,
         }
         if key in minimum or key == "minibatch_kernels":
             _int(config, f"{field}.{key}", minimum.get(key, 0))
@@ -112,7 +119,8 @@ def _check_module(config, field: str, registry: Mapping[str, type]) -> None:
         if key == "upsample":
             _choice(config, f"{field}.{key}", dcgan.UPSAMPLE)
         if key == "normalization":
-            _choice(config, f"{field}.{key}", dcgan.NORMALIZATIONS)
+            mlp_g = module is models.MLPGenerator
+            _choice(config, f"{field}.{key}", mlp.NORMALIZATIONS if mlp_g else dcgan.NORMALIZATIONS)
 
 
 def _check_optimizer(config, field: str) -> None:
@@ -156,7 +164,7 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
         _fail("batch_size", batch_size, f"must be divisible by the device count ({devices})")
 
     _choice(config, "data.name", data.DATASETS)
-    _choice(config, "update_order", UPDATE_ORDERS)
+    _choice(config, "update_order", game.UPDATE_ORDERS)
     _choice(config, "extrapolation", game.EXTRAPOLATIONS)
     _bool(config, "consensus.enabled")
     consensus_weight = _get(config, "consensus.weight")
@@ -244,19 +252,24 @@ def _check_data_and_models(config) -> None:
     tfds_dir = config.data.get("tfds_dir")
     if tfds_dir is not None and not isinstance(tfds_dir, str):
         _fail("data.tfds_dir", tfds_dir, "must be a directory path")
-    image_size = config.data.get("image_size")
-    if image_size is not None:
-        _int(config, "data.image_size", 1)
+    for field, minimum in (("image_size", 1), ("num_points", 1), ("points_seed", 0)):
+        if config.data.get(field) is not None:
+            _int(config, f"data.{field}", minimum)
+    for field in ("radius", "spacing", "std"):
+        value = config.data.get(field)
+        if value is not None and (not _number(value) or value <= 0):
+            _fail(f"data.{field}", value, "must be a finite number > 0")
     try:
-        dataset = data.make_dataset(config.data.name, tfds_dir=tfds_dir, image_size=image_size)
+        dataset = data.from_config(config.data)
     except ValueError as error:  # DatasetUnavailable included: says how to prepare the set
         raise ConfigError(" ".join(str(error).split())) from None
+    _check_inception_weights(config, dataset)
     key = jax.random.PRNGKey(0)
     try:
         generator = models.make_generator(config.model.g, dataset.shape)
         z = jax.ShapeDtypeStruct((config.batch_size, generator.latent_dim), jnp.float32)
         g_params = jax.eval_shape(generator.init, key, z)
-        fake = jax.eval_shape(generator.apply, g_params, z)
+        fake = jax.eval_shape(functools.partial(generator.apply, train=False), g_params, z)
         if len(dataset.shape) == 3:
             data.check_image_shape(config.data.name, dataset.shape, fake.shape[1:])
         elif tuple(fake.shape[1:]) != tuple(dataset.shape):
@@ -270,3 +283,21 @@ def _check_data_and_models(config) -> None:
             f"cannot take data.name={config.data.name!r} (samples of shape {dataset.shape}): "
             + " ".join(str(error).split())
         ) from None
+
+
+def _check_inception_weights(config, dataset) -> None:
+    """eval.inception_weights (FID and KID on FID-Inception, gan_jax/metrics/inception.py):
+    None, or an existing file, for an image data set. Its contents are checked when the
+    evaluator loads it."""
+    weights = config.eval.get("inception_weights")
+    if weights is None:
+        return
+    if not isinstance(weights, str) or not os.path.isfile(os.path.expanduser(weights)):
+        _fail(
+            "eval.inception_weights",
+            weights,
+            "standard FID needs pytorch-fid's FID-Inception weights file "
+            "(pt_inception-2015-12-05-6726825d.pth) at this path; nothing is downloaded",
+        )
+    if len(dataset.shape) != 3:
+        _fail("eval.inception_weights", weights, f"data.name={config.data.name!r} has no images")

@@ -18,6 +18,7 @@ from jax import lax
 from jax.flatten_util import ravel_pytree
 
 from gan_jax.experiment import Experiment
+from gan_jax.models.mlp import apply_generator
 
 
 def make_d_loss(exp: Experiment) -> Callable:
@@ -45,14 +46,17 @@ def make_game_field(exp: Experiment) -> Callable:
     G, D, objective = exp.generator, exp.discriminator, exp.objective
     d_loss = make_d_loss(exp)
 
+    def samples(g_params, z):  # G as it trains (batch statistics of this batch, not kept)
+        return apply_generator(G, g_params, z, train=True)[0]
+
     def g_loss(g_params, d_params, z, obj_state, hparams):
-        fake = G.apply(g_params, z)
+        fake = samples(g_params, z)
         loss, _ = objective.g_loss(D.apply(d_params, fake), obj_state, hparams["loss"])
         return loss
 
     def field(g_params, d_params, real, z, obj_state, hparams, key):
         v_g = jax.grad(g_loss)(g_params, d_params, z, obj_state, hparams)
-        fake = G.apply(g_params, z)
+        fake = samples(g_params, z)
         v_d, _ = jax.grad(d_loss, has_aux=True)(d_params, real, fake, obj_state, hparams, key)
         return v_g, v_d
 

@@ -20,6 +20,7 @@ from jax.flatten_util import ravel_pytree
 from gan_jax import game, optim
 from gan_jax import metrics as metrics_lib
 from gan_jax.experiment import Experiment, dynamic_params, make_experiment
+from gan_jax.models.mlp import apply_generator
 
 
 @flax.struct.dataclass
@@ -73,11 +74,13 @@ def _keys(rng: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 
 def make_generate(exp: Experiment):
-    """Returns `generate(g_params, key, n) -> samples` with z ~ N(0, I)."""
+    """Returns `generate(g_params, key, n, train=False) -> samples` with z ~ N(0, I): G in
+    inference mode (BatchNorm's running averages), or with `train` as it trains (the batch's own
+    statistics; the updated averages are dropped)."""
 
-    def generate(g_params, key, n):
+    def generate(g_params, key, n, train=False):
         z = jax.random.normal(key, (n, exp.generator.latent_dim))
-        return exp.generator.apply(g_params, z)
+        return apply_generator(exp.generator, g_params, z, train=train)[0]
 
     return generate
 
@@ -160,7 +163,7 @@ def make_d_phase(exp: Experiment):
             real_key, z_key, penalty_key = jax.random.split(step_key, 3)
             fresh = Batch(
                 exp.dataset.sample(real_key, exp.batch_size),
-                generate(g_params, z_key, exp.batch_size),
+                generate(g_params, z_key, exp.batch_size, train=True),
             )
             return d_update(d, fresh, penalty_key, hparams)
 
@@ -195,7 +198,7 @@ def make_unroll(exp: Experiment):
             if spec.fresh_batches:
                 step_batch = Batch(
                     exp.dataset.sample(real_key, exp.batch_size),
-                    generate(g_params, z_key, exp.batch_size),
+                    generate(g_params, z_key, exp.batch_size, train=True),
                 )
             else:
                 step_batch = batch
@@ -236,7 +239,7 @@ def make_train_step(exp: Experiment):
         hparams, d_before = state.hparams, d_state(state)
 
         def g_objective(g_params):
-            fake = exp.generator.apply(g_params, z)
+            fake, g_stats = apply_generator(exp.generator, g_params, z, train=True)
             seen_by_d = Batch(real, lax.stop_gradient(fake))
             d_after, d_metrics = d_phase(
                 d_before, seen_by_d, lax.stop_gradient(g_params), d_key, hparams, d_extra
@@ -246,20 +249,17 @@ def make_train_step(exp: Experiment):
             )
             d_out = exp.discriminator.apply(opponent.params, fake)
             loss, g_aux = exp.objective.g_loss(d_out, opponent.objective_state, hparams["loss"])
-            return loss, (d_after, {**d_metrics, **g_aux})
+            return loss, (d_after, g_stats, {**d_metrics, **g_aux})
 
-        (g_loss, (d_after, metrics)), g_grads = jax.value_and_grad(g_objective, has_aux=True)(
-            state.g_params
-        )
+        (g_loss, (d_after, g_stats, metrics)), g_grads = jax.value_and_grad(
+            g_objective, has_aux=True
+        )(state.g_params)
         g_grads = jax.tree.map(jnp.add, g_grads, g_extra)
         g_updates, g_opt_state = exp.g_optimizer.update(g_grads, state.g_opt_state, state.g_params)
+        # BatchNorm's running averages (if G has them) come from this step's forward pass.
+        g_params = {**optax.apply_updates(state.g_params, g_updates), **g_stats}
         new_state = with_d(
-            state.replace(
-                step=state.step + 1,
-                g_params=optax.apply_updates(state.g_params, g_updates),
-                g_opt_state=g_opt_state,
-            ),
-            d_after,
+            state.replace(step=state.step + 1, g_params=g_params, g_opt_state=g_opt_state), d_after
         )
         metrics = {**metrics, "g/loss": g_loss, "g/grad_norm": optax.tree.norm(g_grads)}
         metrics.update(_balance_metrics(metrics))
@@ -288,7 +288,11 @@ def make_train_step_with_extrapolation(exp: Experiment):
 
 
 def _flat_params(state: GANState):
-    return {"g": ravel_pytree(state.g_params)[0], "d": ravel_pytree(state.d_params)[0]}
+    """Each player's trainable parameters as one vector (BatchNorm statistics left out)."""
+    return {
+        "g": ravel_pytree(state.g_params["params"])[0],
+        "d": ravel_pytree(state.d_params["params"])[0],
+    }
 
 
 def make_train_chunk(exp: Experiment, length: int):

@@ -76,6 +76,7 @@ ADDED_FIELDS = {
     "data.std": None,
     "data.num_points": None,
     "data.points_seed": None,
+    "eval.inception_weights": None,
 }
 # A run folder's name is its readable run name; past this many bytes (file systems allow 255)
 # it is cut and a stable hash of the full name appended. The full name stays in the marker.

@@ -106,7 +106,7 @@ def test_unknown_model_field_names_the_allowed_ones():
     config.model.d.width = 3
     with pytest.raises(
         ConfigError,
-        match=r"model.d.width is not a field of model 'mlp'; it takes \['activation', 'hidden_sizes', 'minibatch_kernel_dim'",
+        match=r"model.d.width is not a field of model 'mlp'; it takes \['activation', 'hidden_sizes', 'init_std', 'maxout_pieces', 'minibatch_kernel_dim'",
     ):
         validate(config)
 

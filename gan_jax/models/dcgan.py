@@ -279,7 +279,8 @@ class DCGANGenerator(nn.Module):
     activation: str = "relu"
 
     @nn.compact
-    def __call__(self, z: jax.Array) -> jax.Array:
+    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+        del train  # no batch statistics: LayerNorm or none
         _check_choice("upsample", self.upsample, UPSAMPLE)
         _check_choice("normalization", self.normalization, NORMALIZATIONS)
         start, blocks = conv_schedule(self.data_shape)

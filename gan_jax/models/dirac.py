@@ -19,7 +19,8 @@ class DiracGenerator(nn.Module):
     initial_theta: float = 1.0
 
     @nn.compact
-    def __call__(self, z: jax.Array) -> jax.Array:
+    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+        del train
         theta = self.param("theta", lambda key: jnp.full(self.data_shape, self.initial_theta))
         return jnp.broadcast_to(theta, z.shape[:-1] + tuple(self.data_shape))
 

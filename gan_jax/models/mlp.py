@@ -20,33 +20,101 @@ ACTIVATIONS = {
 }
 
 
+def dense(width: int, init_std: float | None = None, **kwargs) -> nn.Dense:
+    """A dense layer: flax's default init (LeCun normal weights), or with `init_std` weights
+    N(0, init_std^2) and zero biases, the DCGAN / PacGAN scheme (Radford et al. 2016, Sec. 4)."""
+    if init_std is None:
+        return nn.Dense(width, **kwargs)
+    return nn.Dense(
+        width, kernel_init=nn.initializers.normal(init_std), bias_init=nn.initializers.zeros,
+        **kwargs,
+    )
+
+
+class Maxout(nn.Module):
+    """A maxout layer (Goodfellow et al. 2013, Eq. 1): h_i = max_j (x W_ij + b_ij), j over
+    `pieces` affine maps per unit."""
+
+    units: int
+    pieces: int = 5
+    init_std: float | None = None
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        y = dense(self.units * self.pieces, self.init_std)(x)
+        return jnp.max(y.reshape(*y.shape[:-1], self.units, self.pieces), axis=-1)
+
+
+def hidden_layer(x, width: int, activation: str, init_std, maxout_pieces: int):
+    """One hidden layer: `activation` after a dense layer, or a maxout layer."""
+    if activation == "maxout":
+        return Maxout(width, maxout_pieces, init_std)(x)
+    return ACTIVATIONS[activation](dense(width, init_std)(x))
+
+
 class MLP(nn.Module):
     """Dense layers with an activation after every hidden layer, the output layer linear."""
 
     hidden_sizes: Sequence[int]
     output_size: int
     activation: str = "tanh"
+    init_std: float | None = None
+    maxout_pieces: int = 5
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        act = ACTIVATIONS[self.activation]
         for width in self.hidden_sizes:
-            x = act(nn.Dense(width)(x))
-        return nn.Dense(self.output_size)(x)
+            x = hidden_layer(x, width, self.activation, self.init_std, self.maxout_pieces)
+        return dense(self.output_size, self.init_std)(x)
 
 
 class MLPGenerator(nn.Module):
-    """Maps latent vectors z ~ N(0, I) of size `latent_dim` to samples of shape `data_shape`."""
+    """Maps latent vectors z ~ N(0, I) of size `latent_dim` to samples of shape `data_shape`.
+
+    `normalization="batch"`: each hidden layer is Dense (no bias) -> BatchNorm -> activation, as
+    in PacGAN's G (Lin et al. 2018, App. E). In training mode BatchNorm normalises with the
+    batch's statistics and updates running averages (the `batch_stats` collection, part of the
+    run's state); in inference mode (`train=False`, every eval) it uses the running averages
+    (Ioffe & Szegedy 2015, Alg. 2). Call it through `apply_generator`.
+    """
 
     data_shape: tuple[int, ...]
     latent_dim: int = 256
     hidden_sizes: Sequence[int] = (128, 128)
     activation: str = "tanh"
+    normalization: str = "none"  # "none" or "batch"
+    init_std: float | None = None
+    batch_norm_momentum: float = 0.9
 
     @nn.compact
-    def __call__(self, z: jax.Array) -> jax.Array:
-        out = MLP(self.hidden_sizes, int(np.prod(self.data_shape)), self.activation)(z)
+    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+        size = int(np.prod(self.data_shape))
+        if self.normalization == "none":
+            out = MLP(self.hidden_sizes, size, self.activation, self.init_std)(z)
+        else:
+            x = z
+            for width in self.hidden_sizes:
+                x = dense(width, self.init_std, use_bias=False)(x)
+                x = nn.BatchNorm(
+                    use_running_average=not train, momentum=self.batch_norm_momentum, epsilon=1e-5
+                )(x)
+                x = ACTIVATIONS[self.activation](x)
+            out = dense(size, self.init_std)(x)
         return out.reshape(z.shape[:-1] + tuple(self.data_shape))
+
+
+NORMALIZATIONS = ("none", "batch")
+
+
+def apply_generator(generator: nn.Module, variables, z: jax.Array, *, train: bool):
+    """G's samples and its updated batch statistics ({} for a G without BatchNorm).
+
+    Training mode normalises with the batch's own statistics and returns the running averages
+    updated by this batch; inference mode uses the stored running averages and returns {}.
+    """
+    if not train:
+        return generator.apply(variables, z, train=False), {}
+    return generator.apply(variables, z, train=True, mutable=["batch_stats"])
 
 
 class MinibatchDiscrimination(nn.Module):
@@ -88,23 +156,24 @@ class MLPDiscriminator(nn.Module):
     """
 
     hidden_sizes: Sequence[int] = (128,)
-    activation: str = "tanh"
+    activation: str = "tanh"  # or "maxout": maxout layers of `maxout_pieces` pieces
     minibatch_kernels: int = 0
     minibatch_kernel_dim: int = 5
     minibatch_stddev: bool = False
     pack: int = 1
+    init_std: float | None = None
+    maxout_pieces: int = 5
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         x = x.reshape(x.shape[0] // self.pack, -1)
-        act = ACTIVATIONS[self.activation]
         for width in self.hidden_sizes:
-            x = act(nn.Dense(width)(x))
+            x = hidden_layer(x, width, self.activation, self.init_std, self.maxout_pieces)
         if self.minibatch_kernels:
             x = MinibatchDiscrimination(self.minibatch_kernels, self.minibatch_kernel_dim)(x)
         if self.minibatch_stddev:
             x = minibatch_stddev(x)
-        return nn.Dense(1)(x)[:, 0]
+        return dense(1, self.init_std)(x)[:, 0]
 
 
 class MLPAutoencoderDiscriminator(nn.Module):
