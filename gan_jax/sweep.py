@@ -116,13 +116,15 @@ def _bases(config):
         return [(None, base)]
     bases = []
     for name in names:
+        # "paper.pacgan_ring:4" is configs/paper/pacgan_ring.py's get_config("4"), as
+        # --config=configs/paper/pacgan_ring.py:4 on the command line.
+        module_name, has_arg, arg = name.partition(":")
+        path = f"configs/{module_name.replace('.', '/')}.py"
         try:
-            module = importlib.import_module(f"configs.{name}")
+            module = importlib.import_module(f"configs.{module_name}")
         except ModuleNotFoundError:
-            raise ConfigError(
-                f"sweep.configs names {name!r}, but configs/{name}.py does not exist"
-            ) from None
-        base = module.get_config()
+            raise ConfigError(f"sweep.configs names {name!r}, but {path} does not exist") from None
+        base = module.get_config(arg) if has_arg else module.get_config()
         for field, value in overrides.items():
             _set(base, field, value, where="sweep.set")
         bases.append((name, base))
