@@ -5,8 +5,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CONFIG ?= configs/unrolled.py
 WORKDIR ?= runs/unrolled
+# ACCEL=cuda or ACCEL=tpu also installs jax's accelerator build (the `.[cuda]` / `.[tpu]`
+# extras): `make ACCEL=cuda test`, `make ACCEL=cuda run`. Empty: the CPU build, as before.
+ACCEL ?=
+ifneq ($(filter-out cuda tpu,$(ACCEL)),)
+$(error ACCEL=$(ACCEL): use ACCEL=cuda, ACCEL=tpu or leave it empty)
+endif
+INSTALLED := $(VENV)/.installed$(if $(ACCEL),-$(ACCEL))
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench profile gpu gpu-dry-run lint clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,17 +21,44 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-run: $(VENV)/.installed
+$(VENV)/.installed-%: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[dev,$*]"
+	touch $@
+
+run: $(INSTALLED)
 	$(PY) -m gan_jax.main --config=$(CONFIG) --workdir=$(WORKDIR)
 
-test: $(VENV)/.installed
+test: $(INSTALLED)
 	$(PY) -m pytest
 
-bench: $(VENV)/.installed
+bench: $(INSTALLED)
 	$(PY) benchmarks/bench_step.py
 
-lint: $(VENV)/.installed
+# Where a step's time goes, per part (benchmarks/README.md).
+profile: $(INSTALLED)
+	$(PY) benchmarks/profile_step.py
+
+# The GPU run (benchmarks/gpu.sh installs the CUDA build itself); gpu-dry-run: tiny, on CPU.
+gpu:
+	bash benchmarks/gpu.sh
+
+gpu-dry-run: $(VENV)/.installed
+	bash benchmarks/gpu.sh --dry-run
+
+lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 
 clean:
 	rm -rf $(VENV) runs
+
+# FID-Inception parity with pytorch-fid (tests/test_inception.py), in its own venv with torch:
+# random weights, no download. ~4 min on 2 CPU cores.
+PARITY_VENV := .venv-parity
+$(PARITY_VENV)/.installed: pyproject.toml
+	test -x $(PARITY_VENV)/bin/python || $(PYTHON) -m venv $(PARITY_VENV)
+	$(PARITY_VENV)/bin/python -m pip install --quiet -e ".[dev,parity]"
+	touch $@
+
+.PHONY: parity
+parity: $(PARITY_VENV)/.installed
+	$(PARITY_VENV)/bin/python -m pytest tests/test_inception.py -q -s -rs
