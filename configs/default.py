@@ -50,6 +50,9 @@ def get_config() -> ml_collections.ConfigDict:
     # optimisation (its weight gamma is dynamic) and extragradient steps ("none" or
     # "extragradient"). Optimistic steps are optimizers: optim.*.name = "optimistic_adam".
     config.consensus = ml_collections.ConfigDict(dict(enabled=False, weight=10.0))
+    # An exponential moving average of G's weights (Yazici et al. 2019; Karras et al. 2018),
+    # evaluated beside the raw G at every eval (metrics under "ema/"); its decay is dynamic.
+    config.ema = ml_collections.ConfigDict(dict(enabled=False, decay=0.999))
     config.extrapolation = "none"
 
     config.unroll = ml_collections.ConfigDict(

@@ -10,7 +10,7 @@ from gan_jax import workdir as wd
 from gan_jax.experiment import Experiment, make_experiment
 from gan_jax.run import init_group_state
 from gan_jax.sharding import runs_mesh
-from gan_jax.train import GANState, make_generate
+from gan_jax.train import GANState, ema_params, make_generate
 from gan_jax.workdir import load_config
 
 __all__ = ["TrainedGAN", "load_config", "restore"]
@@ -29,11 +29,15 @@ class TrainedGAN:
     def step(self) -> int:
         return int(self.state.step)
 
-    def sample(self, n: int, seed: int = 0) -> np.ndarray:
-        """`n` generated samples as a numpy array, z drawn from `jax.random.PRNGKey(seed)`."""
+    def sample(self, n: int, seed: int = 0, ema: bool = False) -> np.ndarray:
+        """`n` generated samples as a numpy array, z drawn from `jax.random.PRNGKey(seed)`, from
+        G in inference mode; with `ema`, from the exponential moving average of G's weights."""
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
             raise ValueError(f"sample(n={n!r}): n must be an integer >= 1")
-        return np.asarray(self._generate(self.state.g_params, jax.random.PRNGKey(seed), int(n)))
+        if ema and self.state.g_ema is None:
+            raise ValueError("sample(ema=True): this run kept no EMA of G (ema.enabled=False)")
+        params = ema_params(self.state) if ema else self.state.g_params
+        return np.asarray(self._generate(params, jax.random.PRNGKey(seed), int(n)))
 
 
 def restore(workdir: str) -> TrainedGAN:

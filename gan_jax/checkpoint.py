@@ -10,6 +10,7 @@ accepted as it is.
 """
 
 import contextlib
+import dataclasses
 import gc
 import hashlib
 import logging as py_logging
@@ -69,6 +70,14 @@ def state_digest(state) -> str:
     return digest.hexdigest()
 
 
+def _saved(state) -> dict:
+    """A state as it is checkpointed: its fields by name, leaving out those that are None (a
+    feature the run does not use, e.g. `g_ema`), so checkpoints made before such a field
+    existed restore into the state as it is now."""
+    fields = {f.name: getattr(state, f.name) for f in dataclasses.fields(state)}
+    return {name: value for name, value in fields.items() if value is not None}
+
+
 def _digests_path(manager) -> str:
     return os.path.join(str(manager.directory), DIGESTS)
 
@@ -98,7 +107,7 @@ def save(manager, state) -> None:
         digests[str(step)] = state_digest(state)
         wd.write_json(_digests_path(manager), digests)
     with wd.writing(str(manager.directory)):
-        manager.save(step, args=ocp.args.StandardSave(state))
+        manager.save(step, args=ocp.args.StandardSave(_saved(state)))
         manager.wait_until_finished()
 
 
@@ -106,7 +115,8 @@ def _restore_step(manager, step, abstract, digests):
     """The verified state of `step`, or the reason it cannot be used."""
     try:
         with _quiet():
-            state = manager.restore(step, args=ocp.args.StandardRestore(abstract))
+            restored = manager.restore(step, args=ocp.args.StandardRestore(_saved(abstract)))
+            state = abstract.replace(**restored)
     except Exception as error:  # noqa: BLE001 - orbax/tensorstore raise many types on damage
         first = " ".join(str(error).split())[:160]
         return None, f"unreadable ({type(error).__name__}: {first})"

@@ -167,6 +167,10 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     _choice(config, "update_order", game.UPDATE_ORDERS)
     _choice(config, "extrapolation", game.EXTRAPOLATIONS)
     _bool(config, "consensus.enabled")
+    _bool(config, "ema.enabled")
+    ema_decay = _get(config, "ema.decay")
+    if not (_number(ema_decay) and 0 <= ema_decay < 1):
+        _fail("ema.decay", ema_decay, "must be in [0, 1)")
     consensus_weight = _get(config, "consensus.weight")
     if not _number(consensus_weight) or consensus_weight < 0:
         _fail("consensus.weight", consensus_weight, "must be a finite number >= 0")

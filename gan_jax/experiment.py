@@ -42,6 +42,7 @@ class Experiment(NamedTuple):
     unroll: Unroll
     eval_samples: int
     consensus: bool = False  # add consensus-optimisation terms to both players' gradients
+    ema: bool = False  # keep an exponential moving average of G's weights (`ema.decay`)
     extrapolation: str = "none"  # "extragradient": step with the field at a look-ahead point
 
 
@@ -67,12 +68,13 @@ def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
         ),
         eval_samples=config.eval.num_samples,
         consensus=config.consensus.enabled,
+        ema=config.ema.enabled,
         extrapolation=config.extrapolation,
     )
 
 
 # The value a run made before a dynamic field existed behaves as (its migration default).
-DYNAMIC_DEFAULTS = {"penalty.weight": 0.0, "consensus.weight": 10.0}
+DYNAMIC_DEFAULTS = {"penalty.weight": 0.0, "consensus.weight": 10.0, "ema.decay": 0.999}
 
 
 def dynamic_fields(config: ml_collections.ConfigDict) -> dict[str, tuple[str, ...] | None]:
@@ -94,6 +96,8 @@ def dynamic_fields(config: ml_collections.ConfigDict) -> dict[str, tuple[str, ..
     fields["penalty.weight"] = ("penalty_weight",)
     if config.consensus.enabled:  # absent otherwise: older checkpoints keep their structure
         fields["consensus.weight"] = ("consensus_weight",)
+    if config.ema.enabled:
+        fields["ema.decay"] = ("ema_decay",)
     return fields
 
 

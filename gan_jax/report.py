@@ -84,6 +84,10 @@ def run_row(run, run_dir: str, swept: list[str]) -> dict:
     for metric in IMAGE_METRICS:
         if metric in final:
             row[f"final_{metric}"] = final[metric]
+    # The EMA of G's weights, evaluated beside the raw G (runs with ema.enabled).
+    for metric in METRICS + IMAGE_METRICS:
+        if f"ema/{metric}" in final:
+            row[f"final_ema/{metric}"] = final[f"ema/{metric}"]
     # Steadiness: how much a metric still moves over the second half of training (std over
     # those evals); a GAN that hops between modes scores high even when its final eval is good.
     late = rows[len(rows) // 2 :]
@@ -155,6 +159,8 @@ def aggregate(rows: list[dict], num_modes: dict[str, int]) -> list[dict]:
         for metric in METRICS:
             values = _finite(r.get(f"final_{metric}") for r in group)
             entry[f"{metric}_ci"] = stats.mean_ci(values) if values else None
+        for metric in METRICS + IMAGE_METRICS:
+            entry[f"ema/{metric}"] = _mean_std_sem([r.get(f"final_ema/{metric}") for r in group])
         for metric in ("modes_covered", "high_quality_pct"):
             entry[f"late_std_{metric}"] = _mean_std_sem([r[f"late_std_{metric}"] for r in group])
         entry["mode_hops"] = _mean_std_sem([r["mode_hops"] for r in group])
@@ -307,6 +313,7 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
         protocols = {r.variant: protocol(wd.flatten(wd.config_to_dict(r.config))) for r in runs}
         lines += baseline_table(rows, table, baseline, protocols)
     lines += _image_table(table)
+    lines += _ema_table(table)
     lines += _oscillation_table(table)
     diverged = [r for r in rows if r["diverged"]]
     if diverged:
@@ -326,6 +333,35 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
     wd.write_text(os.path.join(workdir, "report.md"), "\n".join(lines) + "\n")
 
 
+def _ema_table(table: list[dict]) -> list[str]:
+    """The EMA G's final metrics beside the raw G's (variants that kept an EMA)."""
+    shown = [m for m in METRICS + IMAGE_METRICS if any(e[f"ema/{m}"][3] for e in table)]
+    if not shown:
+        return []
+    lines = [
+        "",
+        "## EMA of G (Yazici et al. 2019)",
+        "",
+        "Final metrics of the exponential moving average of G's weights, evaluated on the same "
+        "z as the raw G; raw G in brackets. Mean ± standard error over seeds.",
+        "",
+        "| rank | variant | " + " | ".join(LABELS.get(m, m) for m in shown) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in shown) + " |",
+    ]
+    for rank, e in enumerate(table, 1):
+        cells = [
+            f"{_fmt_short(e[f'ema/{m}'])} ({_fmt_short(e[m])})" if e[f"ema/{m}"][3] else "n/a"
+            for m in shown
+        ]
+        lines.append(f"| {rank} | {e['variant']} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _fmt_short(stats, digits=2):
+    mean, _, sem, n = stats
+    return "n/a" if n == 0 else f"{mean:.{digits}f} ± {sem:.{digits}f}"
+
+
 def _image_table(table: list[dict]) -> list[str]:
     """Classifier metrics (image runs only), in the ranking of the main table; FID and KID on
     Inception features as two more columns when any run has them."""
@@ -339,8 +375,8 @@ def _image_table(table: list[dict]) -> list[str]:
         "Final values, mean ± standard error over seeds: Frechet distance (FD) and KID "
         "(Binkowski et al. 2018) to held-out real images (lower is better), k-NN precision "
         "and recall (Kynkaanniemi et al. 2019), density and coverage (Naeem et al. 2020; "
-        "fidelity and diversity, robust to outliers, 1 for real data), and the Inception-score "
-        "analogue."
+        "fidelity and diversity, robust to outliers, near 1 for real data), and the "
+        "Inception-score analogue."
         + (" FID and KID: on FID-Inception pool3 features, as papers report them." * inception),
         "",
         "| rank | variant | FD | KID | precision | recall | density | coverage | IS analogue |"
@@ -465,7 +501,8 @@ def _plot_final_samples(workdir, runs, plots_dir) -> str:
     first = {}
     for run in runs:
         first.setdefault(run.variant, run)
-    image_data = len(data.make_dataset(runs[0].config.data.name).shape) == 3
+    dataset = data.from_config(runs[0].config.data)  # as the runs trained on it
+    image_data = len(dataset.shape) == 3
     count = len(first) + image_data  # image sweeps show the real images first
     cols = min(count, 4)
     rows_ = -(-count // cols)
@@ -475,11 +512,6 @@ def _plot_final_samples(workdir, runs, plots_dir) -> str:
     panels = iter(axes.flat)
     if image_data:
         ax = next(panels)
-        dataset = data.make_dataset(
-            runs[0].config.data.name,
-            tfds_dir=runs[0].config.data.get("tfds_dir"),
-            image_size=runs[0].config.data.get("image_size"),
-        )
         plots.show_grid(ax, np.asarray(dataset.sample(jax.random.PRNGKey(0), 36)), 6, "real")
         ax.axis("on")
     for ax, (variant, run) in zip(panels, first.items(), strict=False):
@@ -495,7 +527,7 @@ def _plot_final_samples(workdir, runs, plots_dir) -> str:
             continue
         ax.axis("on")
         ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, color="tab:green", linewidths=0)
-        centers = data.make_dataset(run.config.data.name).centers
+        centers = data.from_config(run.config.data).centers
         ax.scatter(centers[:, 0], centers[:, 1], s=20, marker="x", color="tab:red")
         ax.set_title(f"{variant}\n{run.name.split(',')[-1]}", fontsize=7)
         ax.set_aspect("equal")

@@ -36,6 +36,9 @@ class GANState:
     objective_state: Any  # e.g. BEGAN's k_t; () for stateless objectives
     hparams: dict  # {"loss": config.loss scalars, "penalty_weight", maybe "consensus_weight"}
     diverged_at: jax.Array  # int32 scalar: -1 while finite, else the step that went non-finite
+    # optax.ema's state over g_params (its decay injected, so it vmaps), or None without EMA.
+    # Last, with a default: checkpoints made before EMA existed restore unchanged.
+    g_ema: Any = None
 
 
 def init_state(exp: Experiment, rng: jax.Array, dynamic: dict) -> GANState:
@@ -54,9 +57,38 @@ def init_state(exp: Experiment, rng: jax.Array, dynamic: dict) -> GANState:
         objective_state=exp.objective.init_state(),
         hparams=jax.tree.map(
             lambda v: jnp.asarray(v, jnp.float32),
-            {k: v for k, v in dynamic.items() if k not in ("g", "d")},
+            {k: v for k, v in dynamic.items() if k not in ("g", "d", "ema_decay")},
         ),
         diverged_at=jnp.full((), -1, jnp.int32),
+        g_ema=(
+            optim.with_hparams(EMA.init(g_params), {"decay": dynamic["ema_decay"]})
+            if exp.ema
+            else None
+        ),
+    )
+
+
+# The exponential moving average of G's weights (Yazici et al. 2019, "The Unusual Effectiveness
+# of Averaging in GAN Training", Eq. 2; Karras et al. 2018): optax.ema with its bias correction,
+# so after t steps it is sum_s decay^(t-s) theta_s normalised by (1 - decay) / (1 - decay^t).
+EMA = optax.inject_hyperparams(optax.ema, static_args=("debias",))(decay=0.999, debias=True)
+
+
+def update_ema(state: GANState) -> GANState:
+    """Folds the state's current G weights into its EMA (no-op without EMA)."""
+    if state.g_ema is None:
+        return state
+    _, g_ema = EMA.update(state.g_params, state.g_ema)
+    return state.replace(g_ema=g_ema)
+
+
+def ema_params(state: GANState):
+    """The EMA of G's weights (bias-corrected); the raw weights before the first step."""
+    inner = state.g_ema.inner_state
+    decay = state.g_ema.hyperparams["decay"]
+    corrected = optax.tree.bias_correction(inner.ema, decay, jnp.maximum(inner.count, 1))
+    return jax.tree.map(
+        lambda e, p: jnp.where(inner.count > 0, e, p), corrected, state.g_params
     )
 
 
@@ -318,6 +350,7 @@ def make_train_chunk(exp: Experiment, length: int):
             state, previous_update = carry
             train_key, _ = _keys(state.rng)
             new_state, step_metrics = train_step(state, jax.random.fold_in(train_key, state.step))
+            new_state = update_ema(new_state)
             before, after = _flat_params(state), _flat_params(new_state)
             update = {p: after[p] - before[p] for p in after}
             for p in update:
@@ -338,7 +371,8 @@ def make_train_chunk(exp: Experiment, length: int):
 
 
 def make_evaluate(exp: Experiment):
-    """Returns `evaluate(state) -> (metrics, samples)` on `exp.eval_samples` samples.
+    """Returns `evaluate(state) -> (metrics, samples)` on `exp.eval_samples` samples (and, with
+    EMA, the EMA G's metrics under an "ema/" prefix).
 
     The latent batch comes from the run's eval key, the same at every eval, so successive evals
     show how one fixed set of z moves.
@@ -349,6 +383,10 @@ def make_evaluate(exp: Experiment):
     def evaluate(state: GANState):
         _, eval_key = _keys(state.rng)
         samples = generate(state.g_params, eval_key, exp.eval_samples)
-        return metric_fn(samples), samples
+        metrics = metric_fn(samples)
+        if state.g_ema is not None:  # the EMA G on the same z, its metrics under "ema/"
+            ema_samples = generate(ema_params(state), eval_key, exp.eval_samples)
+            metrics.update({f"ema/{k}": v for k, v in metric_fn(ema_samples).items()})
+        return metrics, samples
 
     return evaluate

@@ -68,6 +68,7 @@ ADDED_FIELDS = {
     "model.d.minibatch_stddev": False,
     "model.d.pack": 1,
     "consensus.enabled": False,
+    "ema.enabled": False,
     "extrapolation": "none",
     "data.tfds_dir": None,
     "data.image_size": None,
@@ -265,8 +266,17 @@ def stored_config_dict(workdir: str) -> dict | None:
 
 
 def config_from_dict(stored: dict) -> ml_collections.ConfigDict:
-    """A stored config dict as a ConfigDict (lists become tuples again)."""
-    return ml_collections.ConfigDict(_tuples(stored))
+    """A stored config dict as a ConfigDict (lists become tuples again), with every field added
+    since it was stored set to the value that reproduces how it ran (`ADDED_FIELDS`)."""
+    tree = _tuples(stored)
+    if _looks_like_our_config(stored):
+        for field, value in ADDED_FIELDS.items():
+            *parents, name = field.split(".")
+            node = tree
+            for part in parents:
+                node = node.setdefault(part, {})
+            node.setdefault(name, value)
+    return ml_collections.ConfigDict(tree)
 
 
 def load_config(workdir: str) -> ml_collections.ConfigDict:

@@ -206,6 +206,8 @@ def test_set_applies_to_a_sweep_of_its_own_config_too():
 def _state_value(state, place, run):
     """Where a dynamic number lives in a stacked GANState (written out independently of
     `dynamic_params`): optimizer hyperparameters in the optax state, the rest in `hparams`."""
+    if place == ("ema_decay",):  # in the EMA's optax state, like an optimizer's
+        return float(state.g_ema.hyperparams["decay"][run])
     if place[0] in ("g", "d"):
         opt_state = state.g_opt_state if place[0] == "g" else state.d_opt_state
         return float(opt_state.hyperparams[place[1]][run])
@@ -218,7 +220,7 @@ def _state_value(state, place, run):
 @pytest.mark.parametrize(
     "name, overrides",
     [
-        ("default", {"penalty.name": "r1", "penalty.weight": 1.0}),
+        ("default", {"penalty.name": "r1", "penalty.weight": 1.0, "ema.enabled": True}),
         ("began", {"consensus.enabled": True}),
     ],
 )
