@@ -99,12 +99,13 @@ def save(manager, state) -> None:
     step = int(np.asarray(state.step.addressable_shards[0].data).max())
     if manager.latest_step() == step:
         return
+    digest = state_digest(state)  # every process: gathering a sharded state is a collective
     if sharding.is_primary():
         # Written before the checkpoint: a kill in between leaves an unfinished checkpoint that
         # orbax never lists, never a listed checkpoint without its digest.
         kept = {str(s) for s in manager.all_steps()}
         digests = {k: v for k, v in _read_digests(manager).items() if k in kept}
-        digests[str(step)] = state_digest(state)
+        digests[str(step)] = digest
         wd.write_json(_digests_path(manager), digests)
     with wd.writing(str(manager.directory)):
         manager.save(step, args=ocp.args.StandardSave(_saved(state)))

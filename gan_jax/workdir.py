@@ -267,10 +267,13 @@ def stored_config_dict(workdir: str) -> dict | None:
 
 def config_from_dict(stored: dict) -> ml_collections.ConfigDict:
     """A stored config dict as a ConfigDict (lists become tuples again), with every field added
-    since it was stored set to the value that reproduces how it ran (`ADDED_FIELDS`)."""
+    since it was stored set to the value that reproduces how it ran (`ADDED_FIELDS`; a model's
+    fields are left to the module's defaults, which only some models have)."""
     tree = _tuples(stored)
     if _looks_like_our_config(stored):
         for field, value in ADDED_FIELDS.items():
+            if field.startswith("model."):  # module fields: absent ones keep the module default
+                continue
             *parents, name = field.split(".")
             node = tree
             for part in parents:
