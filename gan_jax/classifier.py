@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -32,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from gan_jax.metrics.images import to_float_images
+from gan_jax.data.images import to_unit_range
 
 # ------------------------------------------------------------------------------------------------
 # Model and config
@@ -189,8 +190,8 @@ def _fit(config: ClassifierConfig, key: jax.Array, images: jax.Array, labels: ja
 
 
 def accuracy(params, config: ClassifierConfig, images, labels) -> float:
-    """Fraction of `images` (uint8 or float in [-1, 1]) whose predicted class is `labels`."""
-    _, logits = jax.jit(make_feature_fn(params, config))(to_float_images(images))
+    """Fraction of `images` (uint8 pixels, NHWC) whose predicted class is `labels`."""
+    _, logits = jax.jit(make_feature_fn(params, config))(to_unit_range(jnp.asarray(images)))
     return float(jnp.mean(jnp.argmax(logits, axis=-1) == jnp.asarray(labels)))
 
 
@@ -205,7 +206,7 @@ def train_classifier(
     params, _ = _fit(
         config,
         jax.random.key(config.seed),
-        to_float_images(train_images),
+        to_unit_range(jnp.asarray(train_images)),
         jnp.asarray(train_labels, jnp.int32),
     )
     return params, accuracy(params, config, test_images, test_labels)
@@ -287,8 +288,15 @@ def load_or_train(
     key = cache_key(config, train_images, train_labels, test_images, test_labels)
     path = os.path.join(cache_dir, f"{dataset_name}-{key}")
     if os.path.isfile(os.path.join(path, "meta.json")):
-        params, meta = _load(path)
-        return CachedClassifier(params, config, meta["test_accuracy"], path, loaded=True)
+        try:
+            params, meta = _load(path)
+            return CachedClassifier(params, config, meta["test_accuracy"], path, loaded=True)
+        except Exception as error:  # noqa: BLE001 - msgpack, json and OS errors alike
+            warnings.warn(
+                f"classifier cache {path} is unreadable ({type(error).__name__}); retraining it",
+                stacklevel=2,
+            )
+            shutil.rmtree(path, ignore_errors=True)
     start = time.time()
     params, test_accuracy = train_classifier(
         config, train_images, train_labels, test_images, test_labels

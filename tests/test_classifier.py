@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from gan_jax import classifier
+from gan_jax.data.images import to_unit_range
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -98,7 +99,7 @@ def test_other_config_or_data_gets_its_own_directory(trained, digits, cache_dir,
 def test_feature_fn_shapes_and_stacked_channels(trained, digits):
     config = trained.config
     features_and_logits = jax.jit(classifier.make_feature_fn(trained.params, config, 64))
-    images = classifier.to_float_images(digits[2][:100])
+    images = to_unit_range(digits[2][:100])
     features, logits = features_and_logits(images)
     assert features.shape == (100, config.feature_dim) and logits.shape == (100, 10)
 

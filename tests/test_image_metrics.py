@@ -7,6 +7,7 @@ import time
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import pytest
 import scipy.linalg
@@ -107,6 +108,101 @@ def test_precision_recall_counts_equal_brute_force(shift, k):
     assert 0 < precise_count < 120 or shift == 0.0
 
 
+def _density_coverage_brute_force(real, fake, k):
+    """Naeem et al. 2020, Eqs. 3-4, literally: float64 differences, no matmul trick."""
+    real_dist = np.linalg.norm(real[:, None] - real[None], axis=-1)
+    np.fill_diagonal(real_dist, np.inf)
+    radii = np.sort(real_dist, axis=1)[:, k - 1]
+    inside = np.linalg.norm(fake[:, None] - real[None], axis=-1) <= radii[None]  # (M, N)
+    return inside.sum() / (k * len(fake)), inside.any(axis=0).mean()
+
+
+@pytest.mark.parametrize("shift, k", [(0.0, 3), (1.0, 3), (0.5, 5)])
+def test_density_coverage_equal_brute_force(shift, k):
+    rng = np.random.default_rng(4)
+    real = rng.normal(size=(150, 8))
+    fake = rng.normal(size=(120, 8)) * 0.8 + shift
+    density, coverage = _density_coverage_brute_force(real, fake, k)
+    got = jax.jit(image_metrics.precision_recall, static_argnames=("k", "chunk_size"))(
+        real.astype(np.float32), fake.astype(np.float32), k=k, chunk_size=32
+    )
+    assert float(got["density"]) == pytest.approx(density, abs=0.5 / (k * 120))
+    assert round(float(got["coverage"]) * 150) == round(coverage * 150)
+
+
+def test_density_and_coverage_known_cases():
+    # Two samples of one distribution: E[density] = 1 and, for k = 5 and M = N = 1000,
+    # E[coverage] = 1 - prod_{i=1..5} (N - i) / (2N - i) = 0.969 (Naeem et al. 2020, Sec. 4).
+    rng = np.random.default_rng(5)
+    real, fake = (rng.normal(size=(1000, 16)).astype(np.float32) for _ in range(2))
+    metrics = jax.jit(image_metrics.precision_recall, static_argnames="k")
+    same = metrics(real, fake, k=5)
+    expected_coverage = 1 - np.prod([(1000 - i) / (2000 - i) for i in range(1, 6)])
+    assert float(same["density"]) == pytest.approx(1.0, abs=0.1)
+    assert float(same["coverage"]) == pytest.approx(expected_coverage, abs=0.02)
+    far = metrics(real, fake + 10.0, k=5)
+    assert float(far["density"]) == 0.0 and float(far["coverage"]) == 0.0
+    # One fake outlier far from a tight cluster: its ball (radius: the distance to the cluster)
+    # holds many real points, so recall jumps; coverage, from the real balls, does not move
+    # (Naeem et al. 2020, Sec. 3's motivating example). Measured: recall 0.03 -> 0.42.
+    cluster = fake[:100] * 0.1
+    outlier = np.concatenate([cluster, np.full((1, 16), 30.0, np.float32)])
+    before, after = metrics(real, cluster, k=5), metrics(real, outlier, k=5)
+    assert float(after["recall"]) - float(before["recall"]) > 0.3
+    assert float(after["coverage"]) == float(before["coverage"])
+
+
+# ------------------------------------------------------------------------------------------------
+# KID
+
+
+def _kid_float64(a, b, index_a, index_b):
+    """Bińkowski et al. 2018's unbiased MMD^2, cubic kernel, per subset, in float64."""
+    values = []
+    for ia, ib in zip(index_a, index_b, strict=True):
+        x, y = a[ia].astype(np.float64), b[ib].astype(np.float64)
+        kxx, kyy, kxy = ((p @ q.T / a.shape[1] + 1.0) ** 3 for p, q in ((x, x), (y, y), (x, y)))
+        m, n = len(x), len(y)
+        values.append(
+            (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+            + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+            - 2 * kxy.mean()
+        )
+    return np.mean(values), np.std(values)
+
+
+def test_kid_matches_numpy_float64():
+    # Subsets of 100 from 120 rows; from 80 rows all 80 (a subset is never larger than its set).
+    n_a, n_b, subset_size = 120, 80, 100
+    rng = np.random.default_rng(6)
+    a = np.abs(rng.normal(size=(n_a, 32))).astype(np.float32)  # ReLU-like features
+    b = (np.abs(rng.normal(size=(n_b, 32))) * 1.2 + 0.1).astype(np.float32)
+    key = jax.random.PRNGKey(3)
+    got = jax.jit(image_metrics.kernel_inception_distance, static_argnums=(2, 3))(
+        a, b, 7, subset_size, key
+    )
+    key_a, key_b = jax.random.split(key)
+    index_a = np.asarray(image_metrics.kid_subset_indices(key_a, n_a, 7, subset_size))
+    index_b = np.asarray(image_metrics.kid_subset_indices(key_b, n_b, 7, subset_size))
+    assert index_a.shape == (7, min(subset_size, n_a)) and index_b.shape[1] == min(subset_size, n_b)
+    assert all(len(set(row)) == len(row) for row in index_a)  # no repeats within a subset
+    mean, std = _kid_float64(a, b, index_a, index_b)
+    assert float(got["kid"]) == pytest.approx(mean, rel=1e-4, abs=1e-5)
+    assert float(got["kid_std"]) == pytest.approx(std, rel=1e-3, abs=1e-5)
+
+
+def test_kid_is_unbiased_for_one_distribution():
+    # Two samples of one Gaussian: MMD^2_u is 0 in expectation, so the mean over 50 subsets of
+    # 100 is within a few standard errors of 0; a shifted set is far above it.
+    rng = np.random.default_rng(7)
+    a, b = (np.abs(rng.normal(size=(1000, 16))).astype(np.float32) for _ in range(2))
+    kid = jax.jit(image_metrics.kernel_inception_distance, static_argnums=(2, 3))
+    same = kid(a, b, 50, 100)
+    assert abs(float(same["kid"])) < 3 * float(same["kid_std"]) / math.sqrt(50)
+    shifted = kid(a, b + 0.3, 50, 100)
+    assert float(shifted["kid"]) > 20 * float(same["kid_std"])
+
+
 # ------------------------------------------------------------------------------------------------
 # Inception-score analogue and stacked modes
 
@@ -190,27 +286,38 @@ def scores(digits, features_and_logits):
 def test_real_vs_held_out_real_is_near_the_floor(scores):
     # Measured: fd 4.9 (finite-sample bias of 360 samples in 256 dims), precision 0.92, recall
     # 0.93, IS 9.66 (of 10); every collapsed set has fd >= 83.
+    # KID 0.002 against at least 1.59 for a collapsed set; density 1.03, coverage 0.90 (its
+    # expectation for k = 3, N = 359, M = 360 is 1 - prod_i (N - i) / (N + M - i) = 0.876).
     real = scores["real"]
     for digit in range(10):
         assert real["fd"] < 0.1 * scores[f"collapsed_{digit}"]["fd"]
+        assert real["kid"] < 0.01 * scores[f"collapsed_{digit}"]["kid"]
     assert real["precision"] >= 0.85 and real["recall"] >= 0.85
+    assert real["density"] == pytest.approx(1.0, abs=0.15) and real["coverage"] >= 0.8
     assert real["inception_score"] > 9.0
 
 
 def test_a_single_digit_is_collapsed(scores):
-    # Measured over the 10 digits: recall 0.07-0.13, precision 0.89-0.96, IS 1.005-1.024.
+    # Measured over the 10 digits: recall 0.07-0.13, precision 0.89-0.96, IS 1.005-1.024;
+    # coverage 0.08-0.15 while density stays 0.79-1.17 (the samples are real digits: fidelity
+    # is intact, diversity is gone), KID 1.6-6.8.
     for digit in range(10):
         collapsed = scores[f"collapsed_{digit}"]
         assert collapsed["recall"] < 0.3, digit
-        assert collapsed["precision"] > 0.8, digit
+        assert collapsed["coverage"] < 0.3, digit
+        assert collapsed["precision"] > 0.8 and collapsed["density"] > 0.6, digit
+        assert collapsed["kid"] > 1.0, digit
         assert collapsed["inception_score"] < 1.1, digit
 
 
 def test_noise_scores_worst(scores):
-    # Measured: fd 221 against at most 189 for a collapsed set; precision = recall = 0.
+    # Measured: fd 221 against at most 189 for a collapsed set; precision = recall = density =
+    # coverage = 0; KID 5.5 (two collapsed sets score higher: KID weighs the mean shift more).
     noise = scores["noise"]
     assert noise["fd"] > max(scores[name]["fd"] for name in scores if name != "noise")
     assert noise["precision"] <= 0.01 and noise["recall"] <= 0.01
+    assert noise["density"] <= 0.01 and noise["coverage"] <= 0.01
+    assert noise["kid"] > 100 * scores["real"]["kid"]
 
 
 def _stack(rng, images, labels, n, first_digit=None):
@@ -242,28 +349,104 @@ def test_stacked_modes_real_vs_collapsed(digits, features_and_logits):
     assert collapsed["modes_covered"] <= 100 and collapsed["reverse_kl"] > math.log(10) - 0.1
 
 
+@pytest.fixture(scope="module")
+def single_digit_manifold(digits, features_and_logits):
+    """Features of the 1,438 training digits, centred, and their k-NN radii (k = 3): the
+    manifold a stacked channel must lie on to count (what `metrics.for_dataset` builds)."""
+    feats, _ = features_and_logits(image_metrics.to_float_images(digits[0]))
+    offset = jnp.mean(feats, axis=0)
+    radii = jax.jit(image_metrics.knn_radii_squared)(feats - offset)
+    return offset, feats - offset, radii
+
+
+def _recognised_modes(images, features_and_logits, manifold):
+    offset, reference, radii = manifold
+    feats, logits = features_and_logits(image_metrics.to_float_images(images))
+    channel_feats = feats.reshape(feats.shape[0], 3, -1) - offset
+    recognized = jax.jit(image_metrics.recognized_stacks)(channel_feats, reference, radii)
+    result = jax.jit(image_metrics.stacked_modes)(logits, recognized)
+    return {k: float(v) for k, v in result.items() if k != "mode_histogram"}
+
+
+def test_stacked_modes_an_untrained_g_and_noise_cannot_game(
+    digits, features_and_logits, single_digit_manifold
+):
+    from gan_jax import models
+
+    train_x, train_y, test_x, test_y = digits
+    rng = np.random.default_rng(2)
+    # experiments/stacked_digits's G at initialisation: counted by argmax alone it "covered"
+    # 382-461 of the 1,000 modes, and uniform noise 656.
+    g_config = ml_collections.ConfigDict(
+        {"name": "dcgan", "latent_dim": 64, "base_features": 32, "upsample": "transpose"}
+    )
+    generator = models.make_generator(g_config, (8, 8, 3))
+    z = jax.random.normal(jax.random.PRNGKey(1), (2000, 64))
+    untrained = generator.apply(generator.init(jax.random.PRNGKey(0), z[:2]), z)
+    noise = rng.uniform(-1.0, 1.0, size=(2000, 8, 8, 3)).astype(np.float32)
+    # 8,000 held-out real stacks, 81% of them counted (measured): 1000 (1 - e^-6.5) = 998.5
+    # modes expected.
+    real = _stack(rng, test_x, test_y, 8_000)
+    scores = {
+        name: _recognised_modes(images, features_and_logits, single_digit_manifold)
+        for name, images in (("untrained", untrained), ("noise", noise), ("real", real))
+    }
+    print(scores)
+    for name in ("untrained", "noise"):
+        assert scores[name]["modes_covered"] <= 5, name
+        assert scores[name]["high_quality_pct"] < 1.0, name
+    assert scores["real"]["modes_covered"] >= 995
+    assert scores["real"]["high_quality_pct"] > 70.0
+    # Finite-sample KL of ~6,500 uniform draws over 1,000 modes: ~999 / (2 * 6500) = 0.08;
+    # measured 0.12 (classifier errors make some modes likelier).
+    assert scores["real"]["reverse_kl"] < 0.2
+
+
+def test_stacked_modes_of_nothing_recognised_has_no_kl():
+    logits = _one_hot_triples(np.tile([[3, 0, 7]], (50, 1)))
+    none = jax.jit(image_metrics.stacked_modes)(logits, jnp.zeros(50, bool))
+    assert float(none["modes_covered"]) == 0.0 and float(none["high_quality_pct"]) == 0.0
+    assert math.isnan(float(none["reverse_kl"]))
+    half = jax.jit(image_metrics.stacked_modes)(logits, jnp.arange(50) < 25)
+    assert float(half["mode_histogram"][307]) == 25.0 and float(half["high_quality_pct"]) == 50.0
+
+
 def test_stacked_metric_fn_jits_and_returns_everything(digits, features_and_logits):
     train_x, train_y, test_x, test_y = digits
     rng = np.random.default_rng(1)
     metric_fn = jax.jit(
         image_metrics.make_image_metric_fn(
-            features_and_logits, _stack(rng, test_x, test_y, 256), stacked=True
+            features_and_logits,
+            _stack(rng, test_x, test_y, 256),
+            stacked=True,
+            single_images=train_x,
+            kid_subsets=10,
         )
     )
     start = time.time()
-    metrics = metric_fn(image_metrics.to_float_images(_stack(rng, train_x, train_y, 256)))
+    metrics = metric_fn(image_metrics.to_float_images(_stack(rng, test_x, test_y, 256)))
     jax.block_until_ready(metrics)
     print(f"stacked metric_fn, 256 samples, with compilation: {time.time() - start:.1f}s")
     assert set(metrics) == {
         "fd",
         "precision",
         "recall",
+        "density",
+        "coverage",
+        "kid",
+        "kid_std",
         "inception_score",
         "modes_covered",
+        "high_quality_pct",
         "reverse_kl",
         "mode_histogram",
     }
     assert metrics["mode_histogram"].shape == (1000,)
-    assert float(metrics["mode_histogram"].sum()) == 256.0
+    assert float(metrics["mode_histogram"].sum()) == pytest.approx(
+        2.56 * float(metrics["high_quality_pct"])
+    )
+    assert float(metrics["high_quality_pct"]) > 60.0
     assert float(metrics["precision"]) > 0.5 and float(metrics["recall"]) > 0.5
+    assert float(metrics["density"]) > 0.5 and float(metrics["coverage"]) > 0.5
+    assert abs(float(metrics["kid"])) < 0.05 * float(metrics["fd"])
     assert float(metrics["inception_score"]) > 50.0

@@ -60,7 +60,8 @@ def test_stacked_digits_logs_modes_of_a_thousand(tmp_path):
     workdir = str(tmp_path / "stacked")
     train_and_evaluate(_shrink(config, steps=2), workdir, progress=False)
     final = _rows(workdir)[-1]
-    assert 1 <= final["modes_covered"] <= 64  # at most one mode per sample
+    # A 2-step G makes no recognisable stack: no mode counts (noise used to score hundreds).
+    assert final["modes_covered"] == 0 and final["high_quality_pct"] == 0.0
     assert len(final["mode_histogram"]) == 1000
 
 

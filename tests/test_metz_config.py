@@ -1,0 +1,53 @@
+"""configs/metz_stacked_mnist.py, Metz et al. 2016's Table 2 protocol, on tfds mock data: the
+grid it expands to, and one of its runs for two steps through the real loop and metrics,
+then exported (`python -m gan_jax.export`)."""
+
+import json
+import os
+
+import jax
+import numpy as np
+import tensorflow_datasets as tfds
+
+from configs import metz_stacked_mnist
+from gan_jax import export, sweep
+from gan_jax.run import train_and_evaluate
+
+
+def test_the_sweep_is_d_a_quarter_and_a_half_of_g_times_k_0_1_5_10():
+    with tfds.testing.mock_data(num_examples=24):
+        runs = sweep.expand(metz_stacked_mnist.get_config())
+    variants = sorted({(r.config.model.d.base_features, r.config.unroll.steps) for r in runs})
+    assert variants == [(d, k) for d in (16, 32) for k in (0, 1, 5, 10)]
+    assert len(runs) == 40
+    for run in runs:
+        assert run.config.data.name == "stacked_mnist" and run.config.model.g.base_features == 64
+        assert run.config.update_order == "simultaneous" and run.config.unroll.second_order
+
+
+def test_a_run_logs_modes_and_the_new_metrics_on_mock_mnist(tmp_path):
+    config = metz_stacked_mnist.get_config("single")
+    config.unroll.steps = 0  # unrolling compiles for long; tests/test_unroll.py covers it
+    config.data.image_size = 8  # the same code path as 28 (tests/test_dcgan.py), smaller
+    config.num_steps = config.eval_every = config.checkpoint_every = 2
+    config.batch_size = 8
+    config.model.g.latent_dim, config.model.g.base_features = 8, 4
+    config.model.d.base_features = 1  # a quarter of G's 4
+    config.eval.num_samples, config.eval.plot_samples = 32, 16
+    workdir = str(tmp_path / "metz")
+    jax.config.update("jax_disable_most_optimizations", True)
+    try:
+        with tfds.testing.mock_data(num_examples=24):
+            train_and_evaluate(config, workdir, progress=False)
+            images = export.export_samples(workdir, 5, str(tmp_path / "samples.npz"))
+    finally:
+        jax.config.update("jax_disable_most_optimizations", False)
+    with open(os.path.join(workdir, "metrics.jsonl")) as f:
+        final = [json.loads(line) for line in f][-1]
+    assert final["step"] == 2 and len(final["mode_histogram"]) == 1000
+    for key in ("modes_covered", "high_quality_pct", "kid", "density", "coverage", "fd"):
+        assert key in final, key
+    assert 0 <= final["modes_covered"] <= 32 and sum(final["mode_histogram"]) <= 32
+    # The export of the trained run: uint8 NHWC, restore(workdir).sample quantised.
+    assert images.shape == (5, 8, 8, 3) and images.dtype == np.uint8
+    assert np.array_equal(np.load(tmp_path / "samples.npz")["arr_0"], images)
