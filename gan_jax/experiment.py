@@ -43,6 +43,7 @@ class Experiment(NamedTuple):
     eval_samples: int
     consensus: bool = False  # add consensus-optimisation terms to both players' gradients
     ema: bool = False  # keep an exponential moving average of G's weights (`ema.decay`)
+    inception_weights: str | None = None  # pytorch-fid's weights file: FID / KID at every eval
     extrapolation: str = "none"  # "extragradient": step with the field at a look-ahead point
 
 
@@ -69,6 +70,7 @@ def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
         eval_samples=config.eval.num_samples,
         consensus=config.consensus.enabled,
         ema=config.ema.enabled,
+        inception_weights=config.eval.get("inception_weights"),
         extrapolation=config.extrapolation,
     )
 

@@ -127,7 +127,9 @@ def _mean_std_sem(values):
 
 
 # Metrics where lower is better: a lower value counts as the improvement.
-LOWER_IS_BETTER = frozenset({"reverse_kl", "fd", "mode_hops", "occupancy_shift"})
+LOWER_IS_BETTER = frozenset(
+    {"reverse_kl", "fd", "fid", "kid", "kid_inception", "mode_hops", "occupancy_shift"}
+)
 # Fields under data.* / eval.* that change no metric: where a data set is stored, how many
 # samples the plots show.
 PROTOCOL_IGNORED = frozenset({"data.tfds_dir", "eval.plot_samples"})

@@ -378,7 +378,7 @@ def make_evaluate(exp: Experiment):
     show how one fixed set of z moves.
     """
     generate = make_generate(exp)
-    metric_fn = metrics_lib.for_dataset(exp.dataset, exp.eval_samples)
+    metric_fn = metrics_lib.for_dataset(exp.dataset, exp.eval_samples, exp.inception_weights)
 
     def evaluate(state: GANState):
         _, eval_key = _keys(state.rng)

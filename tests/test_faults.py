@@ -419,3 +419,21 @@ def test_restore_explains_folders_that_hold_no_run_and_writes_nothing(finished_s
     for n in (0, -1, 2.5):
         with pytest.raises(ValueError, match=r"n must be an integer >= 1"):
             gan.sample(n, 0)
+
+
+def test_a_damaged_classifier_cache_entry_is_retrained(tmp_path):
+    from gan_jax import classifier
+
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (40, 4, 4, 1)).astype(np.float32)
+    labels = np.arange(40) % 10
+    config = classifier.ClassifierConfig(feature_dim=8, steps=5, batch_size=8)
+    args = ("tiny", images, labels, images, labels, config, str(tmp_path))
+    first = classifier.load_or_train(*args)
+    assert not first.loaded
+    with open(os.path.join(first.path, "params.msgpack"), "r+b") as f:
+        f.truncate(10)
+    with pytest.warns(UserWarning, match=r"classifier cache .* is unreadable .*; retraining it"):
+        second = classifier.load_or_train(*args)
+    assert not second.loaded and second.path == first.path
+    assert classifier.load_or_train(*args).loaded
