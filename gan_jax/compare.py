@@ -466,17 +466,6 @@ def _plot_profile(tables, plots_dir, reps, seed) -> list[str]:
 
 # --- command line ----------------------------------------------------------------------------
 
-_WORKDIR = flags.DEFINE_string("workdir", None, "Folder for results.csv, report.md and plots/.")
-_BASELINE = flags.DEFINE_string(
-    "baseline", None, "The variant the others are tested against, e.g. unroll_ring:unroll.steps=0."
-)
-_ONLY = flags.DEFINE_multi_string(
-    "only", [], "Keep only runs with field=value (a swept field or any config field); repeatable."
-)
-_REPS = flags.DEFINE_integer("reps", stats.REPS, "Bootstrap resamples per interval.")
-_SEED = flags.DEFINE_integer("seed", 0, "Seed of the bootstrap resampling.")
-
-
 def main(argv: list[str]) -> None:
     command = "python -m gan_jax.compare " + shlex.join(sys.argv[1:])
     logging.set_verbosity(logging.WARNING)  # rliable logs every interval at INFO
@@ -499,4 +488,19 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
+    # Defined here, not at import: another command's module (gan_jax.spectrum, say) may be
+    # imported into the same process, and absl flags are global.
+    _WORKDIR = flags.DEFINE_string(
+        "workdir", None, "Folder for results.csv, report.md and plots/."
+    )
+    _BASELINE = flags.DEFINE_string(
+        "baseline",
+        None,
+        "The variant the others are tested against, e.g. unroll_ring:unroll.steps=0.",
+    )
+    _ONLY = flags.DEFINE_multi_string(
+        "only", [], "Keep only runs with field=value (a swept or any config field); repeatable."
+    )
+    _REPS = flags.DEFINE_integer("reps", stats.REPS, "Bootstrap resamples per interval.")
+    _SEED = flags.DEFINE_integer("seed", 0, "Seed of the bootstrap resampling.")
     app.run(main)

@@ -15,11 +15,6 @@ from absl import app, flags
 
 from gan_jax import api, game
 
-_WORKDIR = flags.DEFINE_string("workdir", None, "A run's workdir (or a sweep run's folder).")
-_NUM_ITERS = flags.DEFINE_integer("num_iters", 30, "Arnoldi iterations (Krylov dimension).")
-_TOP = flags.DEFINE_integer("top", 4, "How many eigenvalues to print.")
-_SEED = flags.DEFINE_integer("seed", 0, "Key of the batch the field is evaluated on.")
-
 
 def spectrum_report(workdir: str, num_iters: int = 30, top: int = 4, seed: int = 0) -> str:
     """The text `python -m gan_jax.spectrum` prints for the run in `workdir`."""
@@ -49,5 +44,9 @@ def main(argv):
         sys.exit(2)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # flags defined here: absl flags are global to the process
+    _WORKDIR = flags.DEFINE_string("workdir", None, "A run's workdir (or a sweep run's folder).")
+    _NUM_ITERS = flags.DEFINE_integer("num_iters", 30, "Arnoldi iterations (Krylov dimension).")
+    _TOP = flags.DEFINE_integer("top", 4, "How many eigenvalues to print.")
+    _SEED = flags.DEFINE_integer("seed", 0, "Key of the batch the field is evaluated on.")
     app.run(main)

@@ -66,3 +66,12 @@ def test_importing_the_parts_does_not_load_plotting_checkpointing_or_logging():
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.stdout.strip() == "[]", result.stderr[-2000:]
+
+
+def test_every_command_module_imports_into_one_process():
+    """absl flags are global: commands define theirs only when run, so importing several of
+    them (as a test session or a notebook does) never clashes."""
+    import importlib
+
+    for name in ("main", "compare", "spectrum", "export", "classifier"):
+        importlib.import_module(f"gan_jax.{name}")
