@@ -169,10 +169,42 @@ def achieved_flops(seconds_per_step, label, k=5):
     )
 
 
+def flops_with_and_without_remat(steps=500, repeats=3, k=5):
+    """Achieved FLOP/s of one scanned run at k, the unroll rematerialised or not, interleaved.
+
+    Both count the useful FLOPs of the step without remat (the recomputed forward is overhead).
+    """
+    useful = step_flops(k)
+    peak = matmul_flops()
+    chunks = {}
+    for remat in (False, True):
+        exp, state = _state(_config(k, remat))
+        chunk = jax.jit(make_train_chunk(exp, steps))
+        jax.block_until_ready(chunk(state))
+        chunks[remat] = (chunk, state)
+    times = {False: [], True: []}
+    for _ in range(repeats):
+        for remat, (chunk, state) in chunks.items():
+            start = time.perf_counter()
+            jax.block_until_ready(chunk(state))
+            times[remat].append((time.perf_counter() - start) / steps)
+    print(f"\n## Achieved FLOP/s, single scanned run, k = {k}: unroll.remat off vs on")
+    print(f"useful work {useful / 1e6:.1f} MFLOP per step; large matmul {peak / 1e9:.1f} GFLOP/s")
+    print("| unroll.remat | ms / step | GFLOP/s | of the matmul |\n| --- | --- | --- | --- |")
+    for remat, measured in times.items():
+        seconds = min(measured)
+        achieved = useful / seconds
+        print(f"| {remat} | {1e3 * seconds:.2f} | {achieved / 1e9:.1f} | {achieved / peak:.1%} |")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--flops", action="store_true", help="only FLOP/s, remat off vs on")
     args = parser.parse_args()
+    if args.flops:
+        flops_with_and_without_remat()
+        return
     steps, repeats, ks = (50, 1, (1, 5)) if args.quick else (1000, 3, (1, 5, 20))
     print(f"# gan_jax step benchmark: jax {jax.__version__}, {jax.devices()}")
     seconds_per_step = loop_vs_scan(steps, repeats)

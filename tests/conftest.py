@@ -1,6 +1,7 @@
 """Shared fixtures: tiny configs so the whole suite runs in minutes on a 2-core CPU."""
 
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -49,3 +50,15 @@ def make_tiny_config(**overrides):
 @pytest.fixture
 def tiny_config():
     return make_tiny_config()
+
+
+def run_main(*args, **kwargs) -> subprocess.CompletedProcess:
+    """`python -m gan_jax.main *args` in a fresh process from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", "gan_jax.main", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **kwargs,
+    )

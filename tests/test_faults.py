@@ -22,7 +22,7 @@ import jax
 import ml_collections
 import numpy as np
 import pytest
-from conftest import ROOT, make_tiny_config
+from conftest import ROOT, make_tiny_config, run_main
 
 import gan_jax
 from gan_jax import workdir as wd
@@ -288,20 +288,12 @@ TINY_FLAGS = [
 ]
 
 
-def _main(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "gan_jax.main", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_a_second_process_on_a_held_workdir_exits_at_once_naming_the_holder(tmp_path):
     workdir = str(tmp_path / "run")
     with wd.lock(workdir):
-        result = _main(*TINY_FLAGS, f"--workdir={workdir}")
+        result = run_main(*TINY_FLAGS, f"--workdir={workdir}")
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"is in use by process {os.getpid()}" in lines[0], lines
@@ -311,9 +303,9 @@ def test_a_second_process_on_a_held_workdir_exits_at_once_naming_the_holder(tmp_
 
 
 def test_exit_codes_tell_finished_and_diverged_apart(tmp_path):
-    finished = _main(*TINY_FLAGS, f"--workdir={tmp_path / 'ok'}")
+    finished = run_main(*TINY_FLAGS, f"--workdir={tmp_path / 'ok'}")
     assert finished.returncode == 0, finished.stderr
-    diverged = _main(
+    diverged = run_main(
         *TINY_FLAGS,
         f"--workdir={tmp_path / 'bad'}",
         "--config.optim.d.learning_rate=1e38",

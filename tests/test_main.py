@@ -7,6 +7,7 @@ import sys
 import time
 
 import pytest
+from conftest import run_main
 
 import gan_jax
 from gan_jax.writers import read_metrics
@@ -21,15 +22,6 @@ TINY = [
 ]
 
 
-def _main(*args, **kwargs):
-    return subprocess.run(
-        [sys.executable, "-m", "gan_jax.main", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        **kwargs,
-    )
 
 
 @pytest.mark.parametrize(
@@ -59,7 +51,7 @@ def _main(*args, **kwargs):
     ],
 )
 def test_bad_command_lines_print_one_line(args, message, tmp_path):
-    result = _main(*args, f"--workdir={tmp_path}")
+    result = run_main(*args, f"--workdir={tmp_path}")
     assert result.returncode == 2
     assert result.stderr.strip().startswith(message), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
@@ -94,7 +86,7 @@ def test_sigterm_saves_a_checkpoint_and_the_run_resumes(tmp_path):
     assert "rerun the same command to resume" in stderr.decode()
 
     # Raising num_steps is allowed on resume; the run continues from the saved step.
-    result = _main(*args, f"--config.num_steps={saved + 20}", "--config.checkpoint_every=1000000")
+    result = run_main(*args, f"--config.num_steps={saved + 20}", "--config.checkpoint_every=1000000")
     assert result.returncode == 0, result.stderr
     steps = [row["step"] for row in read_metrics(metrics_path)]
     assert steps[-1] == saved + 20 and len(steps) == len(set(steps))
@@ -102,7 +94,7 @@ def test_sigterm_saves_a_checkpoint_and_the_run_resumes(tmp_path):
 
 
 def test_sweep_from_the_command_line_with_a_seeds_override(tmp_path):
-    result = _main(
+    result = run_main(
         "--config=configs/sweeps/unroll_ring.py",
         f"--workdir={tmp_path}",
         "--config.sweep.seeds=2",
@@ -129,12 +121,12 @@ def test_the_config_file_is_executed_once_and_its_failures_are_one_line(tmp_path
         "def get_config():\n"
         "    return default.get_config()\n"
     )
-    result = _main(f"--config={config}", "--config.unroll.steps=-1", f"--workdir={tmp_path}/w")
+    result = run_main(f"--config={config}", "--config.unroll.steps=-1", f"--workdir={tmp_path}/w")
     assert result.returncode == 2 and "unroll.steps=-1 is invalid" in result.stderr
     assert counter.read_text() == "x"
     broken = tmp_path / "broken.py"
     broken.write_text("raise RuntimeError('no data here')\n")
-    result = _main(f"--config={broken}", f"--workdir={tmp_path}/w")
+    result = run_main(f"--config={broken}", f"--workdir={tmp_path}/w")
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"error: --config={broken}: the file fails to import (RuntimeError: no data here)"
