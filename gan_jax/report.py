@@ -20,23 +20,13 @@ import numpy as np  # noqa: E402
 
 from gan_jax import data, plots  # noqa: E402
 from gan_jax import workdir as wd  # noqa: E402
-from gan_jax.metrics import hopping  # noqa: E402
+from gan_jax.metrics import declared, hopping  # noqa: E402
 from gan_jax.workdir import read_metrics  # noqa: E402
 
-METRICS = ("modes_covered", "high_quality_pct", "reverse_kl")
-# Classifier metrics of image runs (gan_jax/metrics/images.py), final values; FID and KID on
-# Inception features when the run has eval.inception_weights (gan_jax/metrics/inception.py).
-IMAGE_METRICS = (
-    "fd",
-    "precision",
-    "recall",
-    "density",
-    "coverage",
-    "kid",
-    "inception_score",
-    "fid",
-    "kid_inception",
-)
+# From the metric declarations (gan_jax/metrics/declared.py): the main table's mixture
+# metrics, then every other declared metric (images, Dirac-GAN), final values.
+METRICS = tuple(m.name for m in declared.MIXTURE)
+IMAGE_METRICS = tuple(name for name in declared.ALL if name not in METRICS)
 # Oscillation measures averaged over the second half of the evals (see `run_row`).
 OSCILLATION = (
     "g/update_cosine",
@@ -46,21 +36,8 @@ OSCILLATION = (
     "d/loss_amplitude",
     "g/loss_amplitude",
 )
-BEST = {"modes_covered": max, "high_quality_pct": max, "reverse_kl": min}
-LABELS = {
-    "modes_covered": "modes covered",
-    "high_quality_pct": "HQ %",
-    "reverse_kl": "reverse KL",
-    "fd": "Frechet distance",
-    "precision": "precision",
-    "recall": "recall",
-    "inception_score": "IS analogue",
-    "density": "density",
-    "coverage": "coverage",
-    "kid": "KID (classifier features)",
-    "fid": "FID",
-    "kid_inception": "KID",
-}
+BEST = {m.name: max if m.higher_is_better else min for m in declared.ALL.values()}
+LABELS = {m.name: m.label for m in declared.ALL.values()}
 
 
 def _finite(values):
@@ -128,7 +105,8 @@ def _mean_std_sem(values):
 
 # Metrics where lower is better: a lower value counts as the improvement.
 LOWER_IS_BETTER = frozenset(
-    {"reverse_kl", "fd", "fid", "kid", "kid_inception", "mode_hops", "occupancy_shift"}
+    {m.name for m in declared.ALL.values() if not m.higher_is_better}
+    | {"mode_hops", "occupancy_shift"}
 )
 # Fields under data.* / eval.* that change no metric: where a data set is stored, how many
 # samples the plots show.
@@ -315,6 +293,7 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
         protocols = {r.variant: protocol(wd.flatten(wd.config_to_dict(r.config))) for r in runs}
         lines += baseline_table(rows, table, baseline, protocols)
     lines += _image_table(table)
+    lines += _other_table(table)
     lines += _ema_table(table)
     lines += _oscillation_table(table)
     diverged = [r for r in rows if r["diverged"]]
@@ -333,6 +312,34 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
         f"![samples](plots/{samples})",
     ]
     wd.write_text(os.path.join(workdir, "report.md"), "\n".join(lines) + "\n")
+
+
+def _other_table(table: list[dict]) -> list[str]:
+    """Declared metrics that neither the main nor the image table shows (e.g. Dirac-GAN's
+    distance to the data), one column each, with their declared digits."""
+    shown_elsewhere = set(METRICS) | {m.name for m in declared.IMAGE}
+    others = [
+        m for m in declared.ALL.values()
+        if m.name not in shown_elsewhere and any(e[m.name][3] for e in table)
+    ]
+    if not others:
+        return []
+    lines = [
+        "",
+        "## Other metrics",
+        "",
+        "Final values, mean ± standard error over seeds ("
+        + "; ".join(f"{m.label}: {'higher' if m.higher_is_better else 'lower'} is better"
+                    for m in others)
+        + ").",
+        "",
+        "| rank | variant | " + " | ".join(m.label for m in others) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in others) + " |",
+    ]
+    for rank, e in enumerate(table, 1):
+        cells = [_fmt(e[m.name], m.digits) for m in others]
+        lines.append(f"| {rank} | {e['variant']} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _ema_table(table: list[dict]) -> list[str]:
@@ -528,6 +535,12 @@ def _plot_final_samples(workdir, runs, plots_dir) -> str:
             ax.axis("on")
             continue
         ax.axis("on")
+        if points.shape[-1] == 1:  # Dirac-GAN: G's samples on the line, the data point in red
+            ax.hist(points[:, 0], bins=30, color="tab:green")
+            location = np.ravel(data.from_config(run.config.data).location)[0]
+            ax.axvline(float(location), color="tab:red")
+            ax.set_title(f"{variant}\n{run.name.split(',')[-1]}", fontsize=7)
+            continue
         ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, color="tab:green", linewidths=0)
         centers = data.from_config(run.config.data).centers
         ax.scatter(centers[:, 0], centers[:, 1], s=20, marker="x", color="tab:red")

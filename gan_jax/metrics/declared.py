@@ -1,0 +1,40 @@
+"""Every evaluation metric, declared once: its name in metrics.jsonl, its label, which direction
+is better and how many digits it is reported with.
+
+The report (`gan_jax/report.py`), the comparison tool and the sweep plots read these
+declarations: a new metric is its function plus one entry here, and it reaches results.csv,
+report.md and the plots by itself.
+"""
+
+from typing import NamedTuple
+
+
+class Metric(NamedTuple):
+    name: str  # the key its evaluator logs
+    label: str  # how tables and plots name it
+    higher_is_better: bool
+    digits: int = 2
+
+
+# Mixtures (gan_jax/metrics/mixture.py): the report's main table, in this order.
+MIXTURE = (
+    Metric("modes_covered", "modes covered", True),
+    Metric("high_quality_pct", "HQ %", True, 1),
+    Metric("reverse_kl", "reverse KL", False, 3),
+)
+# Images (gan_jax/metrics/images.py; FID and KID on Inception: gan_jax/metrics/inception.py).
+IMAGE = (
+    Metric("fd", "Frechet distance", False),
+    Metric("precision", "precision", True, 3),
+    Metric("recall", "recall", True, 3),
+    Metric("density", "density", True, 3),
+    Metric("coverage", "coverage", True, 3),
+    Metric("kid", "KID (classifier features)", False, 4),
+    Metric("inception_score", "IS analogue", True),
+    Metric("fid", "FID", False),
+    Metric("kid_inception", "KID", False, 4),
+)
+# Dirac-GAN (gan_jax/data/dirac.py): how far G is from the data point.
+DIRAC = (Metric("distance_to_data", "distance to data", False, 4),)
+
+ALL = {m.name: m for m in MIXTURE + IMAGE + DIRAC}
