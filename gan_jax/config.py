@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from gan_jax import data, game, models, objectives, optim, penalties
+from gan_jax import data, game, metrics, models, objectives, optim, penalties
 from gan_jax.models import dcgan, mlp
 
 
@@ -274,7 +274,7 @@ def _check_data_and_models(config) -> None:
         z = jax.ShapeDtypeStruct((config.batch_size, generator.latent_dim), jnp.float32)
         g_params = jax.eval_shape(generator.init, key, z)
         fake = jax.eval_shape(functools.partial(generator.apply, train=False), g_params, z)
-        if len(dataset.shape) == 3:
+        if metrics.kind_of(dataset) in metrics.IMAGE_KINDS:
             data.check_image_shape(config.data.name, dataset.shape, fake.shape[1:])
         elif tuple(fake.shape[1:]) != tuple(dataset.shape):
             raise ValueError(f"G makes samples of shape {fake.shape[1:]}, not {dataset.shape}")
@@ -303,5 +303,5 @@ def _check_inception_weights(config, dataset) -> None:
             "standard FID needs pytorch-fid's FID-Inception weights file "
             "(pt_inception-2015-12-05-6726825d.pth) at this path; nothing is downloaded",
         )
-    if len(dataset.shape) != 3:
+    if metrics.kind_of(dataset) not in metrics.IMAGE_KINDS:
         _fail("eval.inception_weights", weights, f"data.name={config.data.name!r} has no images")

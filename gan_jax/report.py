@@ -18,7 +18,11 @@ import jax  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gan_jax import data, plots  # noqa: E402
+from gan_jax import (  # noqa: E402
+    data,
+    metrics,  # noqa: E402
+    plots,
+)
 from gan_jax import workdir as wd  # noqa: E402
 from gan_jax.metrics import declared, hopping  # noqa: E402
 from gan_jax.workdir import read_metrics  # noqa: E402
@@ -511,7 +515,8 @@ def _plot_final_samples(workdir, runs, plots_dir) -> str:
     for run in runs:
         first.setdefault(run.variant, run)
     dataset = data.from_config(runs[0].config.data)  # as the runs trained on it
-    image_data = len(dataset.shape) == 3
+    kind = metrics.kind_of(dataset)
+    image_data = kind in metrics.IMAGE_KINDS
     count = len(first) + image_data  # image sweeps show the real images first
     cols = min(count, 4)
     rows_ = -(-count // cols)
@@ -530,12 +535,12 @@ def _plot_final_samples(workdir, runs, plots_dir) -> str:
         points = next((p for p in loaded if p is not None), None)
         if points is None:  # every sample file unreadable: leave the panel empty
             continue
-        if points.ndim == 4:  # images
+        if image_data:
             plots.show_grid(ax, points[:36], 6, f"{variant}\n{run.name.split(',')[-1]}")
             ax.axis("on")
             continue
         ax.axis("on")
-        if points.shape[-1] == 1:  # Dirac-GAN: G's samples on the line, the data point in red
+        if kind == "dirac":  # G's samples on the line, the data point in red
             ax.hist(points[:, 0], bins=30, color="tab:green")
             location = np.ravel(data.from_config(run.config.data).location)[0]
             ax.axvline(float(location), color="tab:red")

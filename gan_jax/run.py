@@ -19,7 +19,7 @@ import numpy as np
 from absl import logging
 from tqdm import tqdm
 
-from gan_jax import backend, checkpoint, plots, sharding, writers
+from gan_jax import backend, checkpoint, metrics, plots, sharding, writers
 from gan_jax import workdir as wd
 from gan_jax.config import ConfigError, validate
 from gan_jax.experiment import dynamic_params, make_experiment
@@ -308,7 +308,8 @@ def plot_run(workdir: str, dataset) -> None:
     }
     loaded = {step: wd.load_array(path) for step, path in paths.items()}
     saved = {step: array for step, array in loaded.items() if array is not None}
-    if saved and len(dataset.shape) == 3:  # images: grids of samples, the real ones first
+    kind = metrics.kind_of(dataset)
+    if saved and kind in metrics.IMAGE_KINDS:  # grids of samples, the real ones first
         chosen = plots.pick_evenly(list(saved), PLOTTED_STEPS)
         real = np.asarray(dataset.sample(jax.random.PRNGKey(0), 36))
         plots.plot_image_samples_over_training(
@@ -317,7 +318,7 @@ def plot_run(workdir: str, dataset) -> None:
             real=real,
         )
         return
-    if not saved or not hasattr(dataset, "centers"):
+    if not saved or kind != "mixture":
         return
     rows = [
         r

@@ -21,6 +21,22 @@ MAX_SINGLE_IMAGES = 10_000
 INCEPTION_REFERENCE_SIZE = 50_000  # stacked sets: real stacks for the FID reference statistics
 
 
+def kind_of(dataset) -> str:
+    """The kind of evaluation a data set gets: "mixture" (2D modes known exactly), "image",
+    "stacked" (images whose modes are digit triples) or "dirac". The one place that looks at a
+    data set's type; the loop, the report and the config checks ask this."""
+    if isinstance(dataset, Mixture2D):
+        return "mixture"
+    if isinstance(dataset, PointMass):
+        return "dirac"
+    if isinstance(dataset, ImageDataset):
+        return "stacked" if dataset.stacked else "image"
+    raise ValueError(f"no evaluation for data set {dataset!r}")
+
+
+IMAGE_KINDS = ("image", "stacked")
+
+
 def for_dataset(dataset, num_samples: int = 2_000, inception_weights: str | None = None):
     """Returns `metric_fn(samples) -> dict` for `dataset` (jittable).
 
@@ -32,12 +48,11 @@ def for_dataset(dataset, num_samples: int = 2_000, inception_weights: str | None
     With `inception_weights` (config eval.inception_weights) image sets also get "fid" and
     "kid_inception" (`inception_metric_fn`).
     """
-    if isinstance(dataset, Mixture2D):
+    kind = kind_of(dataset)
+    if kind == "mixture":
         return lambda samples: mixture_metrics(samples, dataset.centers, dataset.std)
-    if isinstance(dataset, PointMass):
+    if kind == "dirac":
         return lambda samples: point_mass_metrics(samples, dataset.location)
-    if not isinstance(dataset, ImageDataset):
-        raise ValueError(f"no metrics for data set {dataset!r}")
     metric_fns = [] if dataset.num_classes is None else [classifier_metric_fn(dataset, num_samples)]
     if inception_weights is not None:
         metric_fns.append(inception_metric_fn(dataset, inception_weights))
@@ -93,4 +108,11 @@ def inception_metric_fn(dataset, weights_path: str, cache_dir: str | None = None
     return inception.make_metric_fn(feature_fn, reference)
 
 
-__all__ = ["classifier_metric_fn", "for_dataset", "inception_metric_fn", "mixture_metrics"]
+__all__ = [
+    "IMAGE_KINDS",
+    "classifier_metric_fn",
+    "for_dataset",
+    "inception_metric_fn",
+    "kind_of",
+    "mixture_metrics",
+]
