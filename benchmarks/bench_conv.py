@@ -60,10 +60,10 @@ def _jax_runners(steps):
 
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from configs import default
-    from gan_jax import objectives, optim, penalties
-    from gan_jax.experiment import Experiment, Unroll, dynamic_params
-    from gan_jax.models import dcgan
-    from gan_jax.train import init_state, make_train_chunk, make_train_step
+    from gan_jax.parts import objectives, optim, penalties
+    from gan_jax.parts.models import dcgan
+    from gan_jax.step.experiment import Experiment, Unroll, dynamic_params
+    from gan_jax.step.train import init_state, make_train_chunk, make_train_step
 
     class StandInImages:
         """MNIST-sized stand-in: uniform random uint8 images scaled to [-1, 1] on device."""

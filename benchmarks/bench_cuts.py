@@ -30,10 +30,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from configs import unrolled  # noqa: E402
-from gan_jax import train  # noqa: E402
-from gan_jax.experiment import dynamic_params, make_experiment  # noqa: E402
-from gan_jax.run import init_group_state  # noqa: E402
-from gan_jax.sharding import runs_mesh  # noqa: E402
+from gan_jax.loop.run import init_group_state  # noqa: E402
+from gan_jax.loop.sharding import runs_mesh  # noqa: E402
+from gan_jax.step import train  # noqa: E402
+from gan_jax.step.experiment import dynamic_params, make_experiment  # noqa: E402
 
 
 @contextlib.contextmanager

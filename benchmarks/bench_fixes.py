@@ -17,9 +17,9 @@ import jax
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from gan_jax.config import validate  # noqa: E402
-from gan_jax.experiment import dynamic_params, make_experiment  # noqa: E402
-from gan_jax.train import init_state, make_train_chunk  # noqa: E402
+from gan_jax.step.config import validate  # noqa: E402
+from gan_jax.step.experiment import dynamic_params, make_experiment  # noqa: E402
+from gan_jax.step.train import init_state, make_train_chunk  # noqa: E402
 
 CONFIGS = (
     "gan",

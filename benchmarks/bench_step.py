@@ -24,10 +24,10 @@ import jax.numpy as jnp
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from configs import unrolled  # noqa: E402
-from gan_jax.experiment import dynamic_params, make_experiment  # noqa: E402
-from gan_jax.run import init_group_state  # noqa: E402
-from gan_jax.sharding import runs_mesh  # noqa: E402
-from gan_jax.train import init_state, make_train_chunk, make_train_step  # noqa: E402
+from gan_jax.loop.run import init_group_state  # noqa: E402
+from gan_jax.loop.sharding import runs_mesh  # noqa: E402
+from gan_jax.step.experiment import dynamic_params, make_experiment  # noqa: E402
+from gan_jax.step.train import init_state, make_train_chunk, make_train_step  # noqa: E402
 
 
 def _state(config):

@@ -136,10 +136,10 @@ def jax_sweep(num_runs: int, steps: int):
 
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from configs import unrolled
-    from gan_jax.experiment import make_experiment
-    from gan_jax.run import init_group_state
-    from gan_jax.sharding import runs_mesh
-    from gan_jax.train import make_train_chunk
+    from gan_jax.loop.run import init_group_state
+    from gan_jax.loop.sharding import runs_mesh
+    from gan_jax.step.experiment import make_experiment
+    from gan_jax.step.train import make_train_chunk
 
     configs = []
     for seed in range(num_runs):

@@ -26,17 +26,18 @@ import jax.numpy as jnp
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from configs import default, unrolled  # noqa: E402
-from gan_jax import backend, objectives, optim, penalties  # noqa: E402
-from gan_jax.experiment import (  # noqa: E402
+from gan_jax.loop import backend  # noqa: E402
+from gan_jax.loop.run import init_group_state  # noqa: E402
+from gan_jax.loop.sharding import runs_mesh  # noqa: E402
+from gan_jax.parts import objectives, optim, penalties  # noqa: E402
+from gan_jax.parts.models import dcgan  # noqa: E402
+from gan_jax.step.experiment import (  # noqa: E402
     Experiment,
     Unroll,
     dynamic_params,
     make_experiment,
 )
-from gan_jax.models import dcgan  # noqa: E402
-from gan_jax.run import init_group_state  # noqa: E402
-from gan_jax.sharding import runs_mesh  # noqa: E402
-from gan_jax.train import init_state, make_train_chunk, make_train_step  # noqa: E402
+from gan_jax.step.train import init_state, make_train_chunk, make_train_step  # noqa: E402
 
 # Dense peaks of one H200 SXM (NVIDIA's data sheet, without sparsity), FLOP/s. jax's f32 matmuls
 # on Hopper run at DEFAULT precision, which XLA may lower to TF32 tensor cores.

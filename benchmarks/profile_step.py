@@ -3,7 +3,7 @@
   python benchmarks/profile_step.py                      # k = 0 and 5, 1 and 8 runs (README)
   python benchmarks/profile_step.py --ks 5 --runs 1 --steps 10   # one case, quick
 
-How: the step is built from `gan_jax.train` as training builds it, with `jax.named_scope`s put
+How: the step is built from `gan_jax.step.train` as training builds it, with `jax.named_scope`s put
 around its parts by patching the factories it calls (`make_d_update`, `make_unroll`, the data
 set's `sample`, the optimizers' `update`, the objective's `g_loss`, `freeze_if_diverged`, the
 update-cosine diagnostics); nothing in gan_jax changes. A chunk of steps is compiled, run once
@@ -32,11 +32,11 @@ import optax
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from configs import unrolled  # noqa: E402
-from gan_jax import game, train  # noqa: E402
-from gan_jax.data import mixtures  # noqa: E402
-from gan_jax.experiment import dynamic_params, make_experiment  # noqa: E402
-from gan_jax.run import init_group_state  # noqa: E402
-from gan_jax.sharding import runs_mesh  # noqa: E402
+from gan_jax.loop.run import init_group_state  # noqa: E402
+from gan_jax.loop.sharding import runs_mesh  # noqa: E402
+from gan_jax.parts.data import mixtures  # noqa: E402
+from gan_jax.step import game, train  # noqa: E402
+from gan_jax.step.experiment import dynamic_params, make_experiment  # noqa: E402
 
 # Parts in the order the table lists them.
 PARTS = (

@@ -1,6 +1,6 @@
 """BEGAN (Berthelot et al. 2017) on CelebA at 64x64, for a GPU: the paper's autoencoder D
 (ELU, code 64) and its equilibrium k_t (gamma = 0.5, lambda_k = 0.001), Adam lr 1e-4, batch 16.
-Needs CelebA prepared for tfds (python -m gan_jax.data.prepare --data=celeb_a); images are
+Needs CelebA prepared for tfds (python -m gan_jax.parts.data.prepare --data=celeb_a); images are
 center-cropped and resized to data.image_size once at load.
 
   python -m gan_jax.main --config=configs/celeba_began.py --workdir=runs/celeba_began \

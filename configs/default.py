@@ -23,8 +23,8 @@ def get_config() -> ml_collections.ConfigDict:
     config.eval_every = 1_000
     config.checkpoint_every = 5_000
 
-    # Image sets: tfds_dir holds prepared tfds data (python -m gan_jax.data.prepare), image_size
-    # resizes square images once at load (None: the set's own size). Mixtures (None: the
+    # Image sets: tfds_dir holds prepared tfds data (python -m gan_jax.parts.data.prepare),
+    # image_size resizes square images once at load (None: the set's own size). Mixtures (None: the
     # set's default): ring radius (2), grid spacing (2), std (ring 0.02, grid 0.05), and
     # num_points for a finite data set drawn once from PRNGKey(points_seed) (PacGAN's protocol).
     placeholder = ml_collections.config_dict.placeholder
@@ -46,7 +46,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.penalty = ml_collections.ConfigDict(dict(name="none", weight=0.0))
     config.n_d_steps = 1
     config.update_order = "alternating"
-    # Fixes for oscillation (gan_jax/game.py), composable with every objective: consensus
+    # Fixes for oscillation (gan_jax/step/game.py), composable with every objective: consensus
     # optimisation (its weight gamma is dynamic) and extragradient steps ("none" or
     # "extragradient"). Optimistic steps are optimizers: optim.*.name = "optimistic_adam".
     config.consensus = ml_collections.ConfigDict(dict(enabled=False, weight=10.0))

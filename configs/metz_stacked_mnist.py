@@ -1,7 +1,7 @@
 """Metz et al. 2016 (Unrolled GANs), Sec. 3.3 and Table 2, as a sweep: mode collapse on
 stacked MNIST (three MNIST digits as the RGB channels, 1,000 modes) with a discriminator
 1/4 and 1/2 the width of G, unrolled k in {0, 1, 5, 10} steps. For a GPU; needs MNIST prepared
-for tfds (python -m gan_jax.data.prepare --data=mnist):
+for tfds (python -m gan_jax.parts.data.prepare --data=mnist):
 
   python -m gan_jax.main --config=configs/metz_stacked_mnist.py --workdir=runs/metz_stacked_mnist \
       --config.data.tfds_dir=~/tensorflow_datasets

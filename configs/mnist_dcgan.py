@@ -1,6 +1,6 @@
 """DCGAN (Radford et al. 2015) on MNIST, 28x28x1, for a GPU: the image size of the paper's
 MNIST experiments with the DCGAN recipe (non-saturating loss, Adam lr 2e-4, beta1 0.5,
-batch 64). Needs MNIST prepared for tfds (python -m gan_jax.data.prepare --data=mnist).
+batch 64). Needs MNIST prepared for tfds (python -m gan_jax.parts.data.prepare --data=mnist).
 
   python -m gan_jax.main --config=configs/mnist_dcgan.py --workdir=runs/mnist_dcgan \
       --config.data.tfds_dir=~/tensorflow_datasets

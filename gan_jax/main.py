@@ -3,7 +3,7 @@
   python -m gan_jax.main --config=configs/unrolled.py --workdir=runs/unrolled
   python -m gan_jax.main --config=configs/unrolled.py --config.unroll.steps=10 --workdir=runs/k10
 
-Rerunning a command on its workdir resumes it. The logic lives in `gan_jax.run`, importable
+Rerunning a command on its workdir resumes it. The logic lives in `gan_jax.commands`, importable
 from a notebook; this file only parses flags and turns bad input into one line on stderr.
 """
 
@@ -13,9 +13,9 @@ from absl import app, flags, logging
 from ml_collections import config_flags
 
 from gan_jax import cli
-from gan_jax.config import ConfigError
-from gan_jax.run import WorkdirError, train
-from gan_jax.sweep import is_sweep, run_sweep
+from gan_jax.commands import train_and_report
+from gan_jax.loop.run import WorkdirError
+from gan_jax.step.config import ConfigError
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Path to a config file with get_config().", lock_config=True
@@ -76,8 +76,7 @@ def main(argv: list[str]) -> None:
     if _DISTRIBUTED.value:
         initialize_distributed(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
     try:
-        run = run_sweep if is_sweep(_CONFIG.value) else train
-        outcome = run(_CONFIG.value, _WORKDIR.value, overwrite=_OVERWRITE.value)
+        outcome = train_and_report(_CONFIG.value, _WORKDIR.value, overwrite=_OVERWRITE.value)
     except (ConfigError, WorkdirError) as error:
         _exit_with(cli.one_line(error))
     except OSError as error:  # a file-system fault outside the workdir's own writers

@@ -8,7 +8,8 @@ import tempfile
 # One BLAS thread: jaxlib's CPU eigh/svd call OpenBLAS, whose thread pool makes a 256 x 256
 # decomposition take seconds instead of milliseconds on a loaded 2-core machine.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-# The image metrics' classifiers train once per test session, in a fresh cache.
+# The image metrics' classifiers train once per test session, in one fresh cache that every
+# xdist worker and every process the tests start shares (it locks an entry while training it).
 os.environ.setdefault("GAN_JAX_CACHE", tempfile.mkdtemp(prefix="gan_jax_cache_"))
 # One persistent compilation cache for the session and the processes it starts: the tests
 # compile the same tiny programs many times over, and compiling is most of the suite's time.
@@ -27,7 +28,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)  # `configs` is a top-level folder, imported as a package
 
 from configs import default  # noqa: E402
-from gan_jax.config import set_field  # noqa: E402
+from gan_jax.step.config import set_field  # noqa: E402
 
 
 def make_tiny_config(**overrides):
@@ -62,3 +63,27 @@ def run_main(*args, **kwargs) -> subprocess.CompletedProcess:
         timeout=300,
         **kwargs,
     )
+
+
+def frechet_distance(feats_a, feats_b):
+    """FD between Gaussians fitted to two feature sets (n_a, d) and (n_b, d), through the image
+    metric's own path: the reference statistics of `feats_a`, then `feats_b` against them."""
+    from gan_jax.metrics import images
+
+    return images.frechet_distance_to_reference(images.reference_statistics(feats_a), feats_b)
+
+
+def precision_recall(real_feats, fake_feats, k: int = 3, chunk_size: int = 1024):
+    """Precision, recall, density and coverage of two feature sets, through the image metric's
+    own parts (centred on the real features' mean, as the metric does)."""
+    import jax.numpy as jnp
+
+    from gan_jax.metrics import images
+
+    real_feats = jnp.asarray(real_feats, jnp.float32)
+    fake_feats = jnp.asarray(fake_feats, jnp.float32)
+    offset = jnp.mean(real_feats, axis=0)
+    real_feats, fake_feats = real_feats - offset, fake_feats - offset
+    real_radii = images.knn_radii_squared(real_feats, k, chunk_size)
+    fake_radii = images.knn_radii_squared(fake_feats, k, chunk_size)
+    return images.manifold_metrics(real_feats, fake_feats, real_radii, fake_radii, k, chunk_size)

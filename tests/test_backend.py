@@ -7,9 +7,9 @@ import stat
 import jax
 import pytest
 
-from gan_jax import backend
-from gan_jax import workdir as wd
-from gan_jax.run import train
+from gan_jax.loop import backend
+from gan_jax.loop import workdir as wd
+from gan_jax.loop.run import train
 
 
 @pytest.fixture

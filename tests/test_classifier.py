@@ -8,11 +8,12 @@ import sys
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gan_jax import classifier
-from gan_jax.data.images import to_unit_range
+from gan_jax.metrics import classifier
+from gan_jax.parts.data.images import to_unit_range
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -23,9 +24,10 @@ def digits():
 
 
 @pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    # The session's base temp dir: test_image_metrics.py finds the same cache entry there.
-    return str(tmp_path_factory.getbasetemp() / "classifiers")
+def cache_dir():
+    # The session's one cache (conftest's $GAN_JAX_CACHE, shared by every xdist worker and the
+    # runs the tests start): the digits classifier trains once per session.
+    return classifier.default_cache_dir()
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +122,7 @@ def test_feature_fn_shapes_and_stacked_channels(trained, digits):
 def test_command_prints_accuracy_and_cache_path(trained, cache_dir):
     # The entry is cached by now: the command only loads it.
     result = subprocess.run(
-        [sys.executable, "-m", "gan_jax.classifier", "--data=digits", f"--cache_dir={cache_dir}"],
+        [sys.executable, "-m", "gan_jax.metrics.classifier", "--data=digits", f"--cache_dir={cache_dir}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -130,3 +132,50 @@ def test_command_prints_accuracy_and_cache_path(trained, cache_dir):
     assert result.returncode == 0, result.stderr
     assert f"test accuracy {trained.test_accuracy:.4f} (loaded)" in result.stdout
     assert f"cache: {trained.path}" in result.stdout
+
+
+def test_processes_sharing_a_cache_train_an_entry_once(digits, tmp_path, monkeypatch):
+    """Two callers at once on one cache: one trains, the other waits for it and loads."""
+    import threading
+
+    trainings = []
+    entered = threading.Event()
+
+    def slow_training(config, *arrays):
+        trainings.append(config)
+        entered.set()
+        time.sleep(0.5)  # the other caller arrives while this one trains
+        return {"w": np.zeros(3, np.float32)}, 0.5
+
+    monkeypatch.setattr(classifier, "train_classifier", slow_training)
+    config = classifier.ClassifierConfig(steps=5)
+    results = []
+
+    def call():
+        results.append(
+            classifier.load_or_train("digits", *digits, config=config, cache_dir=str(tmp_path))
+        )
+
+    first = threading.Thread(target=call)
+    first.start()
+    entered.wait(10)
+    call()
+    first.join()
+    assert len(trainings) == 1
+    assert sorted(r.loaded for r in results) == [False, True]
+    assert results[0].path == results[1].path
+
+
+def test_the_classifier_config_follows_the_data_set():
+    digits = classifier.default_config((8, 8, 1))
+    mnist = classifier.default_config((28, 28, 1))
+    cifar = classifier.default_config((32, 32, 3))
+    assert digits == classifier.ClassifierConfig()  # the MLP measured on digits
+    assert mnist.conv_features == () and mnist.hidden_sizes == (512,) and mnist.in_channels == 1
+    assert cifar.conv_features and cifar.in_channels == 3
+    # Each builds a network that takes its images.
+    for config, shape in ((digits, (8, 8, 1)), (mnist, (28, 28, 1)), (cifar, (32, 32, 3))):
+        model = classifier.make_model(config)
+        params = jax.eval_shape(model.init, jax.random.key(0), jnp.zeros((2, *shape)))
+        features, logits = jax.eval_shape(model.apply, params, jnp.zeros((2, *shape)))
+        assert features.shape == (2, config.feature_dim) and logits.shape == (2, 10)

@@ -11,7 +11,7 @@ from conftest import ROOT
 from ml_collections import config_flags
 
 from gan_jax import cli
-from gan_jax.run import Outcome
+from gan_jax.loop.run import Outcome
 
 
 def _parse(*args):
@@ -58,7 +58,7 @@ def test_outcomes_map_to_exit_codes(outcome, code, said):
 def test_importing_the_parts_does_not_load_plotting_checkpointing_or_logging():
     script = (
         "import sys\n"
-        "import gan_jax.objectives, gan_jax.models, gan_jax.data, gan_jax.train\n"
+        "import gan_jax.parts.objectives, gan_jax.parts.models, gan_jax.parts.data, gan_jax.step.train\n"
         "heavy = ('matplotlib', 'orbax', 'tensorboardX', 'rliable', 'tqdm')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
@@ -73,5 +73,7 @@ def test_every_command_module_imports_into_one_process():
     them (as a test session or a notebook does) never clashes."""
     import importlib
 
-    for name in ("main", "compare", "spectrum", "export", "classifier"):
+    for name in (
+        "main", "results.compare", "results.spectrum", "results.export", "metrics.classifier"
+    ):
         importlib.import_module(f"gan_jax.{name}")

@@ -1,4 +1,4 @@
-"""`gan_jax.compare` end to end on two tiny sweeps, each refusal, the sweep report's baseline
+"""`gan_jax.results.compare` end to end on two tiny sweeps, each refusal, the sweep report's baseline
 columns, and the comparison of a stored experiment's results.csv."""
 
 import csv
@@ -13,10 +13,11 @@ import pytest
 from conftest import ROOT, make_tiny_config
 
 from gan_jax import load_results
-from gan_jax.compare import CompareError, compare
-from gan_jax.config import ConfigError
-from gan_jax.results import ResultsError
-from gan_jax.sweep import expand, run_sweep
+from gan_jax.commands import train_and_report
+from gan_jax.loop.sweep import expand
+from gan_jax.results.compare import CompareError, compare
+from gan_jax.results.load import ResultsError
+from gan_jax.step.config import ConfigError
 
 REPS = 200  # enough to exercise every interval; the README numbers use the default 2,000
 BASELINE = "optim.d.learning_rate=0.0001"
@@ -34,7 +35,7 @@ def sweeps(tmp_path_factory):
     b = make_tiny_config(**{"optim.g.learning_rate": 3e-4})
     b.sweep = ml_collections.ConfigDict(dict(seeds=2))
     for name, config in (("a", a), ("b", b)):
-        run_sweep(config, str(root / name), progress=False)
+        train_and_report(config, str(root / name), progress=False)
     return root
 
 
@@ -50,7 +51,7 @@ def test_two_sweeps_compared_end_to_end(sweeps, tmp_path):
         workdir,
         baseline=f"a:{BASELINE}",
         reps=REPS,
-        command="python -m gan_jax.compare a b:bee",
+        command="python -m gan_jax.results.compare a b:bee",
     )
     with open(os.path.join(workdir, "results.csv")) as f:
         rows = list(csv.DictReader(f))
@@ -61,7 +62,7 @@ def test_two_sweeps_compared_end_to_end(sweeps, tmp_path):
         "bee:base",
     }
     report = open(os.path.join(workdir, "report.md")).read()
-    assert "python -m gan_jax.compare a b:bee" in report
+    assert "python -m gan_jax.results.compare a b:bee" in report
     assert "Mann-Whitney U" in report and "Agarwal et al. 2021" in report
     assert "| optim.g.learning_rate | `0.001` | `0.0003` |" in report  # derived from config.json
     assert "(baseline)" in report
@@ -158,7 +159,7 @@ def test_command_line_refusal_exits_2_with_one_line(sweeps, tmp_path):
         [
             sys.executable,
             "-m",
-            "gan_jax.compare",
+            "gan_jax.results.compare",
             str(sweeps / "a"),
             str(tmp_path / "gone"),
             f"--workdir={workdir}",

@@ -5,8 +5,8 @@ import re
 import pytest
 from conftest import make_tiny_config
 
-from gan_jax import objectives
-from gan_jax.config import ConfigError, validate
+from gan_jax.parts import objectives
+from gan_jax.step.config import ConfigError, validate
 
 # The message lists every registered objective; a new objective needs no edit here.
 OBJECTIVE_NAMES = re.escape(str(sorted(objectives.OBJECTIVES)))
@@ -143,7 +143,7 @@ def test_shipped_sweeps_and_experiments_expand_to_valid_runs():
     import importlib.util
     import os
 
-    from gan_jax.sweep import expand, group_runs
+    from gan_jax.loop.sweep import expand, group_runs
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     paths = ["configs/sweeps/unroll_ring.py"] + [

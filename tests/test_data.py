@@ -2,7 +2,7 @@ import jax
 import numpy as np
 import pytest
 
-from gan_jax import data
+from gan_jax.parts import data
 
 
 def test_ring_has_8_modes_on_radius_2():

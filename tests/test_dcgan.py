@@ -10,10 +10,10 @@ import pytest
 from jax import lax
 
 from configs import default
-from gan_jax import models, objectives, optim, penalties
-from gan_jax.experiment import Experiment, Unroll, dynamic_params
-from gan_jax.models import dcgan
-from gan_jax.train import init_state, make_train_chunk
+from gan_jax.parts import models, objectives, optim, penalties
+from gan_jax.parts.models import dcgan
+from gan_jax.step.experiment import Experiment, Unroll, dynamic_params
+from gan_jax.step.train import init_state, make_train_chunk
 
 KEY = jax.random.PRNGKey(0)
 

@@ -8,9 +8,9 @@ import pytest
 from conftest import make_tiny_config
 
 import gan_jax
-from gan_jax.run import train_and_evaluate
-from gan_jax.train import ema_params, init_run, update_ema
-from gan_jax.workdir import read_metrics
+from gan_jax.loop.run import train_and_evaluate
+from gan_jax.loop.workdir import read_metrics
+from gan_jax.step.train import ema_params, init_run, update_ema
 
 
 def _ema_state(decay=0.9):
@@ -84,11 +84,11 @@ def test_a_sweep_reports_the_ema_g_in_its_csv_and_report(tmp_path):
 
     import ml_collections
 
-    from gan_jax.sweep import run_sweep
+    from gan_jax.commands import train_and_report
 
     config = make_tiny_config(num_steps=10, **{"ema.enabled": True})
     config.sweep = ml_collections.ConfigDict(dict(seeds=2, grid=dict(ema=dict(decay=(0.5, 0.9)))))
-    run_sweep(config, str(tmp_path), progress=False)
+    train_and_report(config, str(tmp_path), progress=False)
     with open(tmp_path / "results.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 4 and all(r["final_ema/modes_covered"] != "" for r in rows)

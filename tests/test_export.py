@@ -1,4 +1,4 @@
-"""`python -m gan_jax.export`: a run's samples as uint8 NHWC in an .npz (key arr_0).
+"""`python -m gan_jax.results.export`: a run's samples as uint8 NHWC in an .npz (key arr_0).
 
 The logic runs against a stand-in for `gan_jax.restore` (fast); tests/test_metz_config.py
 exports a real trained run."""
@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 
 import gan_jax
-from gan_jax import export
+from gan_jax.results import export
 
 
 class FakeGAN:
@@ -88,7 +88,7 @@ def test_export_refuses_a_run_without_images_and_bad_arguments(fake, tmp_path):
 
 def test_command_errors_are_one_line_and_exit_2():
     result = subprocess.run(
-        [sys.executable, "-m", "gan_jax.export", "--workdir=/nonexistent/run", "--out=x.npz"],
+        [sys.executable, "-m", "gan_jax.results.export", "--workdir=/nonexistent/run", "--out=x.npz"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -26,10 +26,10 @@ import pytest
 from conftest import ROOT, make_tiny_config, run_main
 
 import gan_jax
-from gan_jax import workdir as wd
-from gan_jax.run import train
-from gan_jax.sweep import run_sweep
-from gan_jax.workdir import WorkdirError, read_metrics
+from gan_jax.commands import train_and_report
+from gan_jax.loop import workdir as wd
+from gan_jax.loop.run import train
+from gan_jax.loop.workdir import WorkdirError, read_metrics
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -139,8 +139,8 @@ KILLER = textwrap.dedent(
     import os, signal, sys
     sys.path.insert(0, {root!r}); sys.path.insert(0, os.path.join({root!r}, "tests"))
     from conftest import make_tiny_config
-    from gan_jax import checkpoint, workdir
-    from gan_jax.run import train
+    from gan_jax.loop import checkpoint, workdir
+    from gan_jax.loop.run import train
 
     def die():
         os.kill(os.getpid(), signal.SIGKILL)
@@ -326,7 +326,7 @@ def _csv_runs(workdir):
 @pytest.fixture(scope="module")
 def finished_sweep(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp("sweep"))
-    run_sweep(_sweep(seeds=2), workdir, progress=False)
+    train_and_report(_sweep(seeds=2), workdir, progress=False)
     return workdir
 
 
@@ -334,9 +334,9 @@ def test_a_sweep_that_shrinks_or_changes_is_refused_and_nothing_changes(finished
     workdir = _copy((None, finished_sweep), tmp_path, "sweep")
     before = open(os.path.join(workdir, "results.csv")).read()
     with pytest.raises(WorkdirError, match=r"a sweep with a different config \(sweep.seeds: 2 -> 1\)"):
-        run_sweep(_sweep(seeds=1), workdir, progress=False)
+        train_and_report(_sweep(seeds=1), workdir, progress=False)
     with pytest.raises(WorkdirError, match=r"sweep.grid.optim.d.learning_rate"):
-        run_sweep(_sweep(seeds=2, optim=dict(d=dict(learning_rate=(1e-3,)))), workdir, progress=False)
+        train_and_report(_sweep(seeds=2, optim=dict(d=dict(learning_rate=(1e-3,)))), workdir, progress=False)
     assert open(os.path.join(workdir, "results.csv")).read() == before
     assert json.load(open(os.path.join(workdir, "config.json")))["sweep"]["seeds"] == 2
 
@@ -344,7 +344,7 @@ def test_a_sweep_that_shrinks_or_changes_is_refused_and_nothing_changes(finished
 def test_a_sweep_that_grows_keeps_every_finished_run(finished_sweep, tmp_path):
     workdir = _copy((None, finished_sweep), tmp_path, "sweep")
     mtime = os.path.getmtime(os.path.join(workdir, "runs", "seed=0", "metrics.jsonl"))
-    outcome = run_sweep(_sweep(seeds=3), workdir, progress=False)
+    outcome = train_and_report(_sweep(seeds=3), workdir, progress=False)
     assert outcome.finished
     assert _csv_runs(workdir) == ["seed=0", "seed=1", "seed=2"]
     assert os.path.getmtime(os.path.join(workdir, "runs", "seed=0", "metrics.jsonl")) == mtime
@@ -354,7 +354,7 @@ def test_a_sweep_and_a_single_run_never_share_a_workdir(finished_sweep, referenc
     run_workdir = _copy(reference, tmp_path)
     before = open(os.path.join(run_workdir, "config.json")).read()
     with pytest.raises(WorkdirError, match=r"holds a single run, not a sweep"):
-        run_sweep(_sweep(seeds=1), run_workdir, progress=False)
+        train_and_report(_sweep(seeds=1), run_workdir, progress=False)
     assert open(os.path.join(run_workdir, "config.json")).read() == before
     assert not os.path.exists(os.path.join(run_workdir, "runs"))
     with pytest.raises(WorkdirError, match=r"holds a sweep, not a single run"):
@@ -374,7 +374,7 @@ def test_run_names_too_long_for_the_file_system_are_shortened_stably(tmp_path):
         consensus=dict(weight=(value,)),
     )
     workdir = str(tmp_path / "sweep")
-    run_sweep(_sweep(seeds=1, **grid), workdir, progress=False)
+    train_and_report(_sweep(seeds=1, **grid), workdir, progress=False)
     (folder,) = os.listdir(os.path.join(workdir, "runs"))
     assert len(folder.encode()) <= wd.MAX_NAME_BYTES and "~" in folder
     (name,) = _csv_runs(workdir)
@@ -407,7 +407,7 @@ def test_restore_explains_folders_that_hold_no_run_and_writes_nothing(finished_s
 
 
 def test_a_damaged_classifier_cache_entry_is_retrained(tmp_path):
-    from gan_jax import classifier
+    from gan_jax.metrics import classifier
 
     rng = np.random.default_rng(0)
     images = rng.uniform(-1, 1, (40, 4, 4, 1)).astype(np.float32)

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from configs import dirac
-from gan_jax import game, train
-from gan_jax.config import ConfigError, set_field, validate
 from gan_jax.metrics.oscillation import loss_swing
+from gan_jax.step import game, train
+from gan_jax.step.config import ConfigError, set_field, validate
 from tests.conftest import make_tiny_config
 
 
@@ -243,9 +243,9 @@ def test_bad_oscillation_fields_get_one_line_errors(field, value, message):
 
 
 def test_spectrum_command_reports_a_trained_runs_dense_eigenvalues(tmp_path):
-    from gan_jax import api
-    from gan_jax.run import train_and_evaluate
-    from gan_jax.spectrum import spectrum_report
+    from gan_jax.loop.run import train_and_evaluate
+    from gan_jax.results import api
+    from gan_jax.results.spectrum import spectrum_report
 
     config = dirac.get_config()
     config.num_steps, config.eval_every, config.checkpoint_every = 20, 10, 10

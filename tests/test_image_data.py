@@ -15,8 +15,8 @@ from PIL import Image
 from scipy import stats
 from sklearn.datasets import load_digits
 
-from gan_jax import data
-from gan_jax.data import images as image_data
+from gan_jax.parts import data
+from gan_jax.parts.data import images as image_data
 
 DIGITS = load_digits()
 
@@ -233,7 +233,7 @@ def test_a_missing_tfds_set_fails_at_once_saying_what_where_and_how(tmp_path):
     assert "\n" not in message
     assert "data.name='stacked_mnist'" in message and "'mnist'" in message
     assert f"{tmp_path}/mnist/" in message and "is not prepared" in message
-    assert f"python -m gan_jax.data.prepare --data=mnist --tfds_dir={tmp_path}" in message
+    assert f"python -m gan_jax.parts.data.prepare --data=mnist --tfds_dir={tmp_path}" in message
     assert "gan_jax[tfds]" in message and "TensorFlow" in message
     assert error.value.__cause__ is None and error.value.__suppress_context__
 

@@ -11,8 +11,9 @@ import ml_collections
 import numpy as np
 import pytest
 import scipy.linalg
+from conftest import frechet_distance, precision_recall
 
-from gan_jax import classifier
+from gan_jax.metrics import classifier
 from gan_jax.metrics import images as image_metrics
 
 # ------------------------------------------------------------------------------------------------
@@ -41,7 +42,7 @@ def test_frechet_distance_matches_scipy_float64(n_a, n_b, dim):
     a = rng.multivariate_normal(np.zeros(dim), _random_cov(rng, dim), size=n_a)
     b = rng.multivariate_normal(0.3 * np.ones(dim), _random_cov(rng, dim), size=n_b)
     expected = _frechet_float64(a, b)
-    got = float(jax.jit(image_metrics.frechet_distance)(a.astype(np.float32), b.astype(np.float32)))
+    got = float(jax.jit(frechet_distance)(a.astype(np.float32), b.astype(np.float32)))
     assert got == pytest.approx(expected, rel=1e-4)
     stats = jax.jit(image_metrics.feature_statistics)
     from_stats = float(jax.jit(image_metrics.frechet_distance_from_stats)(*stats(a), *stats(b)))
@@ -55,7 +56,7 @@ def test_frechet_distance_of_a_set_with_itself_is_zero_in_float32(n):
     feats = rng.normal(size=(n, 20)) @ rng.normal(size=(20, 40))
     feats = feats.astype(np.float32)
     trace = np.trace(np.cov(feats, rowvar=False))
-    assert abs(float(jax.jit(image_metrics.frechet_distance)(feats, feats))) < 1e-5 * trace
+    assert abs(float(jax.jit(frechet_distance)(feats, feats))) < 1e-5 * trace
 
 
 def test_frechet_distance_of_large_samples_approaches_the_gaussians_closed_form():
@@ -70,7 +71,7 @@ def test_frechet_distance_of_large_samples_approaches_the_gaussians_closed_form(
     )
     a = rng.multivariate_normal(mean_1, cov_1, size=20000).astype(np.float32)
     b = rng.multivariate_normal(mean_2, cov_2, size=20000).astype(np.float32)
-    assert float(jax.jit(image_metrics.frechet_distance)(a, b)) == pytest.approx(
+    assert float(jax.jit(frechet_distance)(a, b)) == pytest.approx(
         closed_form, rel=0.03
     )
 
@@ -100,7 +101,7 @@ def test_precision_recall_counts_equal_brute_force(shift, k):
     real = rng.normal(size=(150, 8))
     fake = rng.normal(size=(120, 8)) * 1.3 + shift
     precise_count, recall_count = _precision_recall_brute_force(real, fake, k)
-    got = jax.jit(image_metrics.precision_recall, static_argnames=("k", "chunk_size"))(
+    got = jax.jit(precision_recall, static_argnames=("k", "chunk_size"))(
         real.astype(np.float32), fake.astype(np.float32), k=k, chunk_size=32
     )
     assert round(float(got["precision"]) * 120) == precise_count
@@ -123,7 +124,7 @@ def test_density_coverage_equal_brute_force(shift, k):
     real = rng.normal(size=(150, 8))
     fake = rng.normal(size=(120, 8)) * 0.8 + shift
     density, coverage = _density_coverage_brute_force(real, fake, k)
-    got = jax.jit(image_metrics.precision_recall, static_argnames=("k", "chunk_size"))(
+    got = jax.jit(precision_recall, static_argnames=("k", "chunk_size"))(
         real.astype(np.float32), fake.astype(np.float32), k=k, chunk_size=32
     )
     assert float(got["density"]) == pytest.approx(density, abs=0.5 / (k * 120))
@@ -135,7 +136,7 @@ def test_density_and_coverage_known_cases():
     # E[coverage] = 1 - prod_{i=1..5} (N - i) / (2N - i) = 0.969 (Naeem et al. 2020, Sec. 4).
     rng = np.random.default_rng(5)
     real, fake = (rng.normal(size=(1000, 16)).astype(np.float32) for _ in range(2))
-    metrics = jax.jit(image_metrics.precision_recall, static_argnames="k")
+    metrics = jax.jit(precision_recall, static_argnames="k")
     same = metrics(real, fake, k=5)
     expected_coverage = 1 - np.prod([(1000 - i) / (2000 - i) for i in range(1, 6)])
     assert float(same["density"]) == pytest.approx(1.0, abs=0.1)
@@ -257,10 +258,8 @@ def digits():
 
 
 @pytest.fixture(scope="module")
-def features_and_logits(digits, tmp_path_factory):
-    # Same cache dir as tests/test_classifier.py: in one session the classifier trains once.
-    cache_dir = str(tmp_path_factory.getbasetemp() / "classifiers")
-    trained = classifier.load_or_train("digits", *digits, cache_dir=cache_dir)
+def features_and_logits(digits):
+    trained = classifier.load_or_train("digits", *digits)  # the session's one cache (conftest)
     assert trained.test_accuracy >= 0.97
     return jax.jit(classifier.make_feature_fn(trained.params, trained.config))
 
@@ -371,7 +370,7 @@ def _recognised_modes(images, features_and_logits, manifold):
 def test_stacked_modes_an_untrained_g_and_noise_cannot_game(
     digits, features_and_logits, single_digit_manifold
 ):
-    from gan_jax import models
+    from gan_jax.parts import models
 
     train_x, train_y, test_x, test_y = digits
     rng = np.random.default_rng(2)

@@ -8,8 +8,8 @@ import os
 import pytest
 import tensorflow_datasets as tfds
 
-from gan_jax.config import ConfigError, set_field, validate
-from gan_jax.run import train_and_evaluate
+from gan_jax.loop.run import train_and_evaluate
+from gan_jax.step.config import ConfigError, set_field, validate
 
 TINY_G = {"latent_dim": 8, "base_features": 4}
 TINY_D = {"base_features": 4}
@@ -122,7 +122,7 @@ def test_an_image_sweep_reports_classifier_metrics_and_real_vs_fake_grids(tmp_pa
     import ml_collections
 
     from configs import digits_dcgan
-    from gan_jax.sweep import run_sweep
+    from gan_jax.commands import train_and_report
 
     config = _shrink(digits_dcgan.get_config(), steps=2)
     # A dynamic field: both runs share one compiled program.
@@ -130,7 +130,7 @@ def test_an_image_sweep_reports_classifier_metrics_and_real_vs_fake_grids(tmp_pa
         dict(seeds=1, grid=dict(optim=dict(d=dict(learning_rate=(1e-4, 2e-4)))))
     )
     workdir = str(tmp_path / "sweep")
-    run_sweep(config, workdir, progress=False)
+    train_and_report(config, workdir, progress=False)
     report = open(os.path.join(workdir, "report.md")).read()
     image_table = report.split("## Image metrics")[1].split("\n## ")[0]
     for variant in ("optim.d.learning_rate=0.0001", "optim.d.learning_rate=0.0002"):

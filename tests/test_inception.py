@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import frechet_distance
 
 from gan_jax.metrics import images as image_metrics
 from gan_jax.metrics import inception
@@ -104,7 +105,7 @@ def test_metric_fn_is_fid_and_kid_of_the_features():
     fake = (rng.uniform(-1, 1, size=(150, 4, 4, 1)) * 0.7 + 0.1).astype(np.float32)
     reference = inception.reference_statistics(np.asarray(_flat_features(real)), kid_size=200)
     got = jax.jit(inception.make_metric_fn(_flat_features, reference, 10, 100))(fake)
-    expected = jax.jit(image_metrics.frechet_distance)(_flat_features(real), _flat_features(fake))
+    expected = jax.jit(frechet_distance)(_flat_features(real), _flat_features(fake))
     assert float(got["fid"]) == pytest.approx(float(expected), rel=1e-4)
     # KID: the same estimator as `kernel_inception_distance` (tested against NumPy), here on
     # other random subsets, so equal within the spread over subsets.
@@ -122,7 +123,8 @@ def test_image_evaluator_adds_fid_and_kid_with_weights(tmp_path, monkeypatch):
     # replaced by the flat stand-in: mock CelebA (no labels, so no classifier metrics).
     import tensorflow_datasets as tfds
 
-    from gan_jax import data, metrics
+    from gan_jax import metrics
+    from gan_jax.parts import data
 
     weights = tmp_path / "weights.pth"
     weights.write_bytes(b"weights")
@@ -290,9 +292,9 @@ def test_pool3_features_and_fid_match_pytorch_fid(torch_side):
         )
 
     fid_pf = pf_fid(*theirs)  # pytorch-fid end to end: its network, its formula (float64)
-    fid_ours = float(jax.jit(image_metrics.frechet_distance)(*(o.astype(np.float32) for o in ours)))
+    fid_ours = float(jax.jit(frechet_distance)(*(o.astype(np.float32) for o in ours)))
     fid_formula = float(
-        jax.jit(image_metrics.frechet_distance)(*(t.astype(np.float32) for t in theirs))
+        jax.jit(frechet_distance)(*(t.astype(np.float32) for t in theirs))
     )
     print(
         f"pool3 features: max |ours - pytorch-fid| = {max_diff:.2e} (max |feature| {scale:.3f}, "

@@ -10,7 +10,7 @@ import pytest
 from conftest import run_main
 
 import gan_jax
-from gan_jax.writers import read_metrics
+from gan_jax.loop.writers import read_metrics
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = [

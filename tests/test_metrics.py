@@ -1,8 +1,8 @@
 import jax
 import numpy as np
 
-from gan_jax import data
 from gan_jax.metrics import mixture_metrics
+from gan_jax.parts import data
 
 RING = data.make_dataset("ring")
 metrics = jax.jit(lambda s: mixture_metrics(s, RING.centers, RING.std))

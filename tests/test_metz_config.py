@@ -1,6 +1,6 @@
 """configs/metz_stacked_mnist.py, Metz et al. 2016's Table 2 protocol, on tfds mock data: the
 grid it expands to, and one of its runs for two steps through the real loop and metrics,
-then exported (`python -m gan_jax.export`)."""
+then exported (`python -m gan_jax.results.export`)."""
 
 import json
 import os
@@ -10,8 +10,9 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from configs import metz_stacked_mnist
-from gan_jax import export, sweep
-from gan_jax.run import train_and_evaluate
+from gan_jax.loop import sweep
+from gan_jax.loop.run import train_and_evaluate
+from gan_jax.results import export
 
 
 def test_the_sweep_is_d_a_quarter_and_a_half_of_g_times_k_0_1_5_10():

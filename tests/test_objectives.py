@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gan_jax import objectives
+from gan_jax.parts import objectives
 
 D_REAL = np.array([2.0, -1.0, 0.5], np.float32)
 D_FAKE = np.array([-3.0, 0.0, 1.5], np.float32)

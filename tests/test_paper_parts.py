@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from conftest import make_tiny_config
 
-from gan_jax.config import ConfigError, validate
-from gan_jax.experiment import make_experiment
-from gan_jax.models.mlp import Maxout, MLPGenerator, apply_generator, dense
-from gan_jax.run import init_group_state, train_and_evaluate
-from gan_jax.sharding import runs_mesh
-from gan_jax.train import init_run, make_generate, make_train_chunk
+from gan_jax.loop.run import init_group_state, train_and_evaluate
+from gan_jax.loop.sharding import runs_mesh
+from gan_jax.parts.models.mlp import Maxout, MLPGenerator, apply_generator, dense
+from gan_jax.step.config import ConfigError, validate
+from gan_jax.step.experiment import make_experiment
+from gan_jax.step.train import init_run, make_generate, make_train_chunk
 
 
 def test_maxout_matches_a_numpy_reference():

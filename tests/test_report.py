@@ -1,12 +1,14 @@
 """The sweep report's numbers against hand computations on hand-written metrics."""
 
+import csv
 import json
 import math
 
+import pytest
 from conftest import make_tiny_config
 
-from gan_jax.report import aggregate, run_row
-from gan_jax.sweep import SweepRun
+from gan_jax.loop.sweep import SweepRun
+from gan_jax.results.report import aggregate, run_row
 
 
 def _write_run(tmp_path, name, modes, hq, seed):
@@ -61,8 +63,8 @@ def test_the_report_rebuilds_the_data_set_the_runs_trained_on(tmp_path, monkeypa
     so a sweep on a prepared tfds set in its own directory trained, then failed in its report."""
     import ml_collections
 
-    from gan_jax import data
-    from gan_jax.sweep import run_sweep
+    from gan_jax.commands import train_and_report
+    from gan_jax.parts import data
 
     config = make_tiny_config(num_steps=10, **{"data.radius": 1.0, "data.std": 0.01})
     config.sweep = ml_collections.ConfigDict(dict(seeds=1))
@@ -74,7 +76,7 @@ def test_the_report_rebuilds_the_data_set_the_runs_trained_on(tmp_path, monkeypa
         return make_dataset(name, **options)
 
     monkeypatch.setattr(data, "make_dataset", spy)
-    run_sweep(config, str(tmp_path), progress=False)
+    train_and_report(config, str(tmp_path), progress=False)
     assert built and all(call == ("ring", {"radius": 1.0, "std": 0.01}) for call in built), built
 
 
@@ -87,23 +89,74 @@ def test_every_logged_metric_is_declared_and_a_dirac_sweep_reports_its_own(tmp_p
     import ml_collections
 
     from configs import dirac
-    from gan_jax.metrics import declared, for_dataset
-    from gan_jax.sweep import run_sweep
-    from gan_jax.train import init_run
+    from gan_jax.commands import train_and_report
+    from gan_jax.metrics import declared, evaluator_for, for_dataset
+    from gan_jax.step.train import init_run
 
     for config in (make_tiny_config(), dirac.get_config()):
         exp, state = init_run(config)
         samples = exp.generator.apply(state.g_params, jax.numpy.zeros((16, exp.generator.latent_dim)))
-        logged = set(for_dataset(exp.dataset, 16)(samples)) - {"mode_histogram"}
-        assert logged <= set(declared.ALL), logged - set(declared.ALL)
+        logged = set(for_dataset(exp.dataset, 16)(samples))
+        evaluator = evaluator_for(exp.dataset)
+        assert logged - {"mode_histogram"} == {m.name for m in evaluator.metrics}
+        assert ("mode_histogram" in logged) == evaluator.mode_histogram
+        assert {m.name for m in evaluator.metrics} <= set(declared.ALL)
 
     config = dirac.get_config()
     config.num_steps, config.eval_every, config.checkpoint_every = 20, 10, 10
     config.sweep = ml_collections.ConfigDict(dict(seeds=2))
-    run_sweep(config, str(tmp_path), progress=False)
+    train_and_report(config, str(tmp_path), progress=False)
     with open(tmp_path / "results.csv") as f:
         rows = list(csv.DictReader(f))
     assert all(float(r["final_distance_to_data"]) >= 0 for r in rows)
     report = (tmp_path / "report.md").read_text()
-    table = report.split("## Other metrics")[1].split("\n## ")[0]
+    table = report.split("## Dirac-GAN")[1].split("\n## ")[0]
     assert "distance to data" in table and "| 1 | base |" in table
+
+
+def test_a_new_metric_is_one_declaration_and_reaches_jsonl_csv_and_report(tmp_path, monkeypatch):
+    """Declare a metric and log it from an evaluator's metric function: nothing else changes,
+    and it appears in metrics.jsonl, results.csv and report.md."""
+    import importlib
+    import json
+
+    import jax.numpy as jnp
+    import ml_collections
+
+    from configs import dirac
+    from gan_jax import metrics
+    from gan_jax.commands import train_and_report
+    from gan_jax.metrics import declared
+    from gan_jax.results import report
+
+    spread = declared.Metric("sample_spread", "sample spread", False, 3)
+    evaluator = metrics.EVALUATORS["dirac"]
+
+    def make_metric_fn(dataset, num_samples, inception_weights):
+        base = evaluator.make_metric_fn(dataset, num_samples, inception_weights)
+        return lambda samples: {**base(samples), "sample_spread": jnp.std(samples)}
+
+    monkeypatch.setitem(declared.ALL, spread.name, spread)
+    monkeypatch.setitem(
+        metrics.EVALUATORS,
+        "dirac",
+        evaluator._replace(metrics=(*evaluator.metrics, spread), make_metric_fn=make_metric_fn),
+    )
+    importlib.reload(report)  # its tables derive from the declarations at import, as in use
+    try:
+        config = dirac.get_config()
+        config.num_steps, config.eval_every, config.checkpoint_every = 20, 10, 10
+        config.sweep = ml_collections.ConfigDict(dict(seeds=1))
+        train_and_report(config, str(tmp_path), progress=False)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(report)
+    run_dir = next((tmp_path / "runs").iterdir())
+    last = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()][-1]
+    assert last["sample_spread"] >= 0
+    with open(tmp_path / "results.csv") as f:
+        assert float(next(csv.DictReader(f))["final_sample_spread"]) == pytest.approx(
+            last["sample_spread"]
+        )
+    table = (tmp_path / "report.md").read_text().split("## Dirac-GAN")[1].split("\n## ")[0]
+    assert "sample spread" in table and "lower is better" in table

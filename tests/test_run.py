@@ -9,8 +9,8 @@ import pytest
 from conftest import make_tiny_config
 
 import gan_jax
-from gan_jax.run import WorkdirError, train_and_evaluate
-from gan_jax.writers import read_metrics
+from gan_jax.loop.run import WorkdirError, train_and_evaluate
+from gan_jax.loop.writers import read_metrics
 
 
 def _assert_states_equal(a, b):
@@ -118,7 +118,7 @@ def test_rows_of_an_attempt_without_checkpoint_are_not_duplicated(tmp_path):
 
 
 def test_fields_added_since_a_run_was_made_match_at_their_old_behaviour():
-    from gan_jax.workdir import config_differences
+    from gan_jax.loop.workdir import config_differences
 
     old = {"model": {"d": {"name": "mlp"}}, "seed": 0}
     new = {"model": {"d": {"name": "mlp", "pack": 1}}, "penalty": {"name": "none"}, "seed": 0}

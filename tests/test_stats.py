@@ -8,7 +8,7 @@ import scipy.stats
 from rliable import library as rly
 from rliable import metrics as rly_metrics
 
-from gan_jax import stats
+from gan_jax.results import stats
 
 X = [7.0, 8.0, 8.0, 6.0, 8.0]  # modes covered of five seeds
 Y = [4.0, 5.0, 3.0, 5.0, 6.0]

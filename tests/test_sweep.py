@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 from conftest import make_tiny_config
 
-from gan_jax.config import ConfigError, set_field, validate
-from gan_jax.experiment import dynamic_fields, make_experiment
-from gan_jax.run import init_group_state
-from gan_jax.sharding import runs_mesh
-from gan_jax.sweep import expand, group_runs, run_sweep, static_key
-from gan_jax.train import init_run, make_train_chunk
+from gan_jax.commands import train_and_report
+from gan_jax.loop.run import init_group_state
+from gan_jax.loop.sharding import runs_mesh
+from gan_jax.loop.sweep import expand, group_runs, static_key
+from gan_jax.step.config import ConfigError, set_field, validate
+from gan_jax.step.experiment import dynamic_fields, make_experiment
+from gan_jax.step.train import init_run, make_train_chunk
 
 
 def _sweep_config(seeds=2, **grid):
@@ -120,16 +121,16 @@ def test_a_diverging_run_is_frozen_and_does_not_touch_the_others():
 def test_interrupted_sweep_resumes_skips_finished_runs_and_reports_every_run(tmp_path):
     config = _sweep_config(seeds=2, unroll=dict(steps=(0, 2)))
     reference = str(tmp_path / "reference")
-    run_sweep(config, reference, progress=False)
+    train_and_report(config, reference, progress=False)
 
     workdir = str(tmp_path / "resumed")
-    run_sweep(config, workdir, progress=False, stop_after_chunks=3)  # group 1 done, group 2 half
+    train_and_report(config, workdir, progress=False, stop_after_chunks=3)  # group 1 done, group 2 half
     runs_dir = os.path.join(workdir, "runs")
     first = os.path.join(runs_dir, "unroll.steps=0,seed=0", "metrics.jsonl")
     assert os.path.exists(os.path.join(runs_dir, "unroll.steps=0,seed=0", "final.json"))
     assert not os.path.exists(os.path.join(runs_dir, "unroll.steps=2,seed=0", "final.json"))
     mtime = os.path.getmtime(first)
-    run_sweep(config, workdir, progress=False)
+    train_and_report(config, workdir, progress=False)
     assert os.path.getmtime(first) == mtime  # the finished group was skipped
 
     with open(os.path.join(workdir, "results.csv")) as f:
@@ -185,9 +186,9 @@ def test_group_rows_do_not_depend_on_grid_order():
 def test_raising_num_steps_continues_a_finished_sweep(tmp_path):
     config = _sweep_config(seeds=2)
     config.num_steps = 10
-    run_sweep(config, str(tmp_path), progress=False)
+    train_and_report(config, str(tmp_path), progress=False)
     config.num_steps = 20
-    run_sweep(config, str(tmp_path), progress=False)
+    train_and_report(config, str(tmp_path), progress=False)
     for seed in (0, 1):
         path = os.path.join(tmp_path, "runs", f"seed={seed}", "metrics.jsonl")
         steps = [json.loads(line)["step"] for line in open(path)]

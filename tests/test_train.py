@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import make_tiny_config
 
-from gan_jax.train import (
+from gan_jax.step.train import (
     GANState,
     freeze_if_diverged,
     init_run,

@@ -7,7 +7,7 @@ import optax
 import pytest
 from conftest import make_tiny_config
 
-from gan_jax.train import (
+from gan_jax.step.train import (
     Batch,
     d_state,
     init_run,

@@ -10,12 +10,12 @@ import optax
 import pytest
 from conftest import make_tiny_config
 
-from gan_jax import objectives, penalties
-from gan_jax.config import ConfigError, validate
-from gan_jax.models import MLPAutoencoderDiscriminator, MLPDiscriminator
-from gan_jax.models.mlp import MinibatchDiscrimination
-from gan_jax.objectives.ebgan import pulling_away
-from gan_jax.train import init_run, make_train_chunk
+from gan_jax.parts import objectives, penalties
+from gan_jax.parts.models import MLPAutoencoderDiscriminator, MLPDiscriminator
+from gan_jax.parts.models.mlp import MinibatchDiscrimination
+from gan_jax.parts.objectives.ebgan import pulling_away
+from gan_jax.step.config import ConfigError, validate
+from gan_jax.step.train import init_run, make_train_chunk
 
 D_REAL = np.array([2.0, -1.0, 0.5], np.float32)
 D_FAKE = np.array([-3.0, 0.0, 1.5], np.float32)

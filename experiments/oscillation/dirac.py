@@ -23,8 +23,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from configs import dirac  # noqa: E402
-from gan_jax import game, train  # noqa: E402
-from gan_jax.config import set_field, validate  # noqa: E402
+from gan_jax.step import game, train  # noqa: E402
+from gan_jax.step.config import set_field, validate  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STEPS = 500

@@ -15,7 +15,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from gan_jax import workdir as wd  # noqa: E402
+from gan_jax.loop import workdir as wd  # noqa: E402
 
 # PacGAN Table 1 (mean ± standard error over 10 trials, 400,000 steps).
 PUBLISHED = {

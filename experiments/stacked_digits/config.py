@@ -4,7 +4,7 @@ quarter of G's size).
 
   python -m gan_jax.main --config=experiments/stacked_digits/config.py --workdir=runs/stacked_digits
 
-Data: three independent 8x8 digits as the RGB channels (gan_jax/data/images.py). G: DCGAN,
+Data: three independent 8x8 digits as the RGB channels (gan_jax/parts/data/images.py). G: DCGAN,
 z (64) -> 4x4x64 -> 8x8x3; D: DCGAN with a quarter of G's width, 8x8x3 -> 4x4x8 -> logit.
 Non-saturating loss, Adam lr 2e-4 (beta1 0.5, eps_root 1e-8 for the second-order unroll),
 simultaneous updates as in Metz et al. Modes and KL come from the digits classifier applied to

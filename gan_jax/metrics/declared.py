@@ -1,7 +1,8 @@
 """Every evaluation metric, declared once: its name in metrics.jsonl, its label, which direction
-is better and how many digits it is reported with.
+is better, how many digits it is reported with and whether it comes with a per-mode histogram.
 
-The report (`gan_jax/report.py`), the comparison tool and the sweep plots read these
+Each kind of data set's evaluator (`gan_jax.metrics.EVALUATORS`) lists its metrics from here;
+the report (`gan_jax/results/report.py`), the comparison tool and the sweep plots read these
 declarations: a new metric is its function plus one entry here, and it reaches results.csv,
 report.md and the plots by itself.
 """
@@ -14,11 +15,13 @@ class Metric(NamedTuple):
     label: str  # how tables and plots name it
     higher_is_better: bool
     digits: int = 2
+    # Logged with "mode_histogram", the per-mode counts behind it (mode hops, occupancy plots).
+    mode_histogram: bool = False
 
 
 # Mixtures (gan_jax/metrics/mixture.py): the report's main table, in this order.
 MIXTURE = (
-    Metric("modes_covered", "modes covered", True),
+    Metric("modes_covered", "modes covered", True, mode_histogram=True),
     Metric("high_quality_pct", "HQ %", True, 1),
     Metric("reverse_kl", "reverse KL", False, 3),
 )
@@ -34,7 +37,7 @@ IMAGE = (
     Metric("fid", "FID", False),
     Metric("kid_inception", "KID", False, 4),
 )
-# Dirac-GAN (gan_jax/data/dirac.py): how far G is from the data point.
+# Dirac-GAN (gan_jax/parts/data/dirac.py): how far G is from the data point.
 DIRAC = (Metric("distance_to_data", "distance to data", False, 4),)
 
 ALL = {m.name: m for m in MIXTURE + IMAGE + DIRAC}

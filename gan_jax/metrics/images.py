@@ -3,7 +3,7 @@
 All functions are pure and jittable; none loops over samples in Python.
 
 * Fréchet distance (FD): FID's formula (Heusel et al. 2017, Eq. 6; Dowson & Landau 1982) on the
-  penultimate features of `gan_jax.classifier` instead of Inception pool3.
+  penultimate features of `gan_jax.metrics.classifier` instead of Inception pool3.
 * Precision and recall: Kynkäänniemi et al. 2019, "Improved Precision and Recall Metric for
   Assessing Generative Models", Sec. 2 (k-NN manifolds). Recall is the direct measure of mode
   collapse (how much of the real manifold the samples reach), precision of sample quality.
@@ -35,7 +35,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from gan_jax.data.images import to_unit_range
+from gan_jax.parts.data.images import to_unit_range
 
 _HIGHEST = jax.lax.Precision.HIGHEST
 
@@ -157,11 +157,6 @@ def frechet_distance_to_reference(reference: dict[str, jax.Array], feats: jax.Ar
     return mean_term + reference["trace"] + jnp.trace(cov) - 2.0 * trace_sqrt
 
 
-def frechet_distance(feats_a: jax.Array, feats_b: jax.Array) -> jax.Array:
-    """FD between Gaussians fitted to two feature sets of shapes (n_a, d) and (n_b, d)."""
-    return frechet_distance_to_reference(reference_statistics(feats_a), feats_b)
-
-
 # ------------------------------------------------------------------------------------------------
 # k-NN manifolds: precision and recall (Kynkäänniemi et al. 2019), density and coverage (Naeem
 # et al. 2020), all from the same k-NN radii
@@ -243,24 +238,6 @@ def manifold_metrics(
         "density": jnp.sum(fake_counts, dtype=jnp.float32) / (k * fake_feats.shape[0]),
         "coverage": jnp.mean(real_nearest <= real_radii_sq, dtype=jnp.float32),
     }
-
-
-def precision_recall(
-    real_feats: jax.Array, fake_feats: jax.Array, k: int = 3, chunk_size: int = 1024
-) -> dict[str, jax.Array]:
-    """Precision, recall, density and coverage (`manifold_metrics`) of two feature sets.
-
-    Kynkäänniemi et al. 2019 use k = 3; Naeem et al. 2020 recommend k = 5 for density and
-    coverage. One k serves all four here, so the radii are computed once per set.
-    """
-    real_feats = jnp.asarray(real_feats, jnp.float32)
-    fake_feats = jnp.asarray(fake_feats, jnp.float32)
-    # Distances are translation invariant; centring reduces cancellation in |a|^2 + |b|^2 - 2ab.
-    offset = jnp.mean(real_feats, axis=0)
-    real_feats, fake_feats = real_feats - offset, fake_feats - offset
-    real_radii = knn_radii_squared(real_feats, k, chunk_size)
-    fake_radii = knn_radii_squared(fake_feats, k, chunk_size)
-    return manifold_metrics(real_feats, fake_feats, real_radii, fake_radii, k, chunk_size)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -464,7 +441,7 @@ def stacked_modes(
 
 
 def to_float_images(images: jax.Array) -> jax.Array:
-    """uint8 images in 0..255 -> float32 in [-1, 1] (`gan_jax.data.images.to_unit_range`, as
+    """uint8 images in 0..255 -> float32 in [-1, 1] (`gan_jax.parts.data.images.to_unit_range`, as
     the classifier is trained on them); float images are returned as float32."""
     images = jnp.asarray(images)
     if images.dtype == jnp.uint8:
@@ -485,7 +462,8 @@ def make_image_metric_fn(
     """Returns `metric_fn(samples) -> dict`, jittable, mirroring `mixture_metrics`.
 
     `feature_fn(images in [-1, 1] NHWC) -> (features, logits)` is the classifier's
-    (`gan_jax.classifier.make_feature_fn`); logits are (n, K), or (n, C, K) for stacked data.
+    (`gan_jax.metrics.classifier.make_feature_fn`); logits are (n, K), or (n, C, K) for stacked
+    data.
     `real_images` (uint8 0..255 or float in [-1, 1]) are held-out real images: their features,
     FD statistics, k-NN radii and KID kernel means are computed once here (they enter a jitted
     metric_fn as constants, so it does no heavy work on them alone that XLA would

@@ -1,0 +1,320 @@
+"""The host loop of one run: chunks of compiled steps, evals, checkpoints, outputs.
+
+Python here only decides *when*: every step runs inside `train_chunk` (one `jax.jit` around a
+`lax.scan`), evaluation is jitted, and the host touches the device once per chunk.
+"""
+
+import contextlib
+import math
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import ml_collections
+import numpy as np
+from absl import logging
+from tqdm import tqdm
+
+from gan_jax import metrics
+from gan_jax.loop import backend, checkpoint, sharding, writers
+from gan_jax.loop import workdir as wd
+from gan_jax.loop.workdir import WorkdirError
+from gan_jax.metrics import oscillation
+from gan_jax.step.config import ConfigError, validate
+from gan_jax.step.experiment import dynamic_params, make_experiment
+from gan_jax.step.train import GANState, init_state, make_evaluate, make_train_chunk
+
+
+class Outcome(NamedTuple):
+    """How a run (or a sweep) ended: what a scheduler needs to tell runs apart.
+
+    finished: every run reached num_steps.
+    stopped_by: the signal (SIGINT/SIGTERM) that stopped training after saving, else None.
+    diverged: run name -> the step at which it went non-finite (frozen since), for every
+      finished or stopped run that diverged.
+    state: a single run's final state (None for a sweep).
+    """
+
+    finished: bool
+    stopped_by: int | None
+    diverged: dict
+    state: GANState | None = None
+
+
+class StopRequest:
+    """Asked once per chunk whether training should stop: after SIGINT/SIGTERM (`signal` holds
+    which), or once `stop_after_chunks` chunks have run (how tests interrupt a run)."""
+
+    def __init__(self, stop_after_chunks: int | None = None):
+        self.signal: int | None = None
+        self._stop_after_chunks = stop_after_chunks
+        self._chunks = 0
+
+    def __call__(self) -> bool:
+        self._chunks += 1
+        return self.signal is not None or self._chunks == self._stop_after_chunks
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop_after_chunks: int | None = None):
+    """Yields a `StopRequest` that SIGINT/SIGTERM set while the block runs."""
+    request = StopRequest(stop_after_chunks)
+    if threading.current_thread() is not threading.main_thread():
+        yield request
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum, frame):
+        del frame
+        request.signal = signum
+
+    for sig in previous:
+        signal.signal(sig, handler)
+    try:
+        yield request
+    finally:
+        for sig, handler_ in previous.items():
+            signal.signal(sig, handler_)
+
+
+def diverged_at(run_workdir: str) -> int:
+    """The step at which a run went non-finite (from its last logged row), or -1."""
+    rows = wd.read_metrics(os.path.join(run_workdir, wd.METRICS))
+    value = rows[-1].get("diverged_at", -1) if rows else -1
+    return -1 if value is None else int(value)
+
+
+class RunSpec(NamedTuple):
+    """One run of a group: its readable name, its config and the folder its outputs go to."""
+
+    name: str
+    config: ml_collections.ConfigDict
+    workdir: str
+
+
+def _summary(metrics: dict) -> dict:
+    keys = ("modes_covered", "high_quality_pct", "d/loss", "g/loss")
+    return {k.replace("/", "_"): f"{metrics[k]:.3g}" for k in keys if k in metrics}
+
+
+def _stack(trees: list):
+    return jax.tree.map(lambda *leaves: np.stack(leaves), *trees)
+
+
+def _check_padding(workdir: str, checkpoint_dir: str, num_padded: int) -> None:
+    """A stacked checkpoint restores only into the same number of (padded) runs."""
+    pointer_path = os.path.join(workdir, wd.GROUP)
+    if not (os.path.exists(pointer_path) and os.path.isdir(checkpoint_dir)):
+        return
+    saved = wd.read_json(pointer_path)["num_padded"]
+    if saved != num_padded:
+        raise WorkdirError(
+            f"{checkpoint_dir} holds {saved} stacked runs (padded to the device count when it "
+            f"was saved), but this machine pads them to {num_padded}; resume with "
+            f"XLA_FLAGS/devices giving a device count that divides {saved}"
+        )
+
+
+def current_step(state: GANState) -> int:
+    """The step of a stacked state (its runs share one clock), read from any local shard."""
+    return int(np.asarray(state.step.addressable_shards[0].data).reshape(-1)[0])
+
+
+def init_group_state(exp, configs: list[ml_collections.ConfigDict], mesh) -> GANState:
+    """Initial states of `configs` (one static group) stacked on a leading runs axis, padded to
+    the mesh size and sharded over it."""
+    keys = np.stack([np.asarray(jax.random.PRNGKey(c.seed)) for c in configs])
+    dynamic = _stack([dynamic_params(c) for c in configs])
+    num_padded = sharding.padded_size(len(configs), mesh)
+    keys, dynamic = sharding.pad_runs((keys, dynamic), num_padded)
+    init = jax.vmap(lambda k, d: init_state(exp, k, d))
+    # Created in place on the mesh: also right when several processes share it.
+    return jax.jit(init, out_shardings=sharding.runs_sharding(mesh))(keys, dynamic)
+
+
+def train_group(
+    runs: list[RunSpec],
+    checkpoint_dir: str,
+    *,
+    bar: tqdm,
+    should_stop: Callable[[], bool],
+) -> tuple[GANState, bool]:
+    """Trains runs that share every static field as one vmapped program, sharded over devices.
+
+    Each run writes metrics.jsonl, tensorboard/ and samples/ into its own workdir; the stacked
+    state is checkpointed in `checkpoint_dir` and resumed from there. `should_stop()` is asked
+    after every chunk; when it says yes the state is saved and training stops. Returns the final
+    stacked state (padded runs included) and whether the runs reached `num_steps`.
+    """
+    config = runs[0].config
+    if sharding.is_primary():  # once per run or sweep group, before anything compiles
+        logging.warning("%s", backend.line(backend.describe()))
+        if warning := backend.gpu_warning():
+            logging.warning("%s", warning)
+    exp = make_experiment(config)
+    mesh = sharding.runs_mesh(len(runs))
+    state = init_group_state(exp, [run.config for run in runs], mesh)
+    _check_padding(runs[0].workdir, checkpoint_dir, int(state.step.shape[0]))
+    manager = checkpoint.make_manager(checkpoint_dir)
+    primary = sharding.is_primary()
+    writers_ = [writers.MetricsWriter(run.workdir) for run in runs] if primary else []
+    evaluate = jax.jit(jax.vmap(make_evaluate(exp)))
+    dataset = sharding.replicate(exp.dataset, mesh)  # a jit argument, shared by the runs
+
+    def log_eval(state, train_metrics, steps_per_sec):
+        eval_metrics, samples, diverged_at = sharding.to_host((*evaluate(state), state.diverged_at))
+        step = current_step(state)
+        for i, (run, writer) in enumerate(zip(runs, writers_, strict=False)):
+            row = {k: v[i] for k, v in {**train_metrics, **eval_metrics}.items()}
+            row["diverged_at"] = diverged_at[i]
+            if steps_per_sec is not None:
+                row["steps_per_sec"] = steps_per_sec
+            writer.write(step, row)
+            path = os.path.join(run.workdir, "samples", f"step_{step:08d}.npy")
+            wd.save_array(path, samples[i, : config.eval.plot_samples])
+        if len(runs) == 1 and primary and not bar.disable:
+            summary = _summary({k: v[0] for k, v in {**train_metrics, **eval_metrics}.items()})
+            bar.set_postfix(summary)
+            bar.write(f"step {step}: " + " ".join(f"{k}={v}" for k, v in summary.items()))
+
+    for index, run in enumerate(runs if primary else []):
+        pointer = {
+            "checkpoint_dir": os.path.relpath(checkpoint_dir, run.workdir),
+            "index": index,
+            "num_padded": int(state.step.shape[0]),
+        }
+        wd.makedirs(os.path.join(run.workdir, "samples"))
+        wd.write_json(os.path.join(run.workdir, wd.GROUP), pointer)
+
+    restored = checkpoint.restore_latest(manager, state, repair=primary)
+    if restored is None:
+        for writer in writers_:
+            writer.truncate_after(-1)  # rows of an attempt that died before its first save
+        log_eval(state, {}, None)
+    else:
+        state = restored
+        bar.update(current_step(state) * len(runs))
+        for writer in writers_:
+            writer.truncate_after(current_step(state))
+
+    chunk_len = math.gcd(config.eval_every, config.checkpoint_every)
+    chunk_fns, pending = {}, []
+    last_time, last_step = time.perf_counter(), current_step(state)
+    step = last_step
+    while step < config.num_steps:
+        length = min(chunk_len - step % chunk_len, config.num_steps - step)
+        if length not in chunk_fns:
+            chunk = jax.vmap(make_train_chunk(exp, length), in_axes=(0, None))
+            chunk_fns[length] = jax.jit(chunk, donate_argnums=0)
+        state, chunk_metrics = chunk_fns[length](state, dataset)
+        pending.append(chunk_metrics)
+        step += length
+        bar.update(length * len(runs))
+        stopping = should_stop()
+        if step % config.eval_every == 0 or step == config.num_steps:
+            now = time.perf_counter()
+            merged = sharding.to_host(pending)
+            series = {k: np.concatenate([m[k] for m in merged], axis=1) for k in merged[0]}
+            train_metrics = {k: np.mean(v, axis=1) for k, v in series.items()}
+            train_metrics.update(oscillation.swing_metrics(series))
+            log_eval(state, train_metrics, (step - last_step) / (now - last_time))
+            pending, last_time, last_step = [], now, step
+        if step % config.checkpoint_every == 0 or step == config.num_steps or stopping:
+            checkpoint.save(manager, state)
+        if stopping:
+            break
+    for writer in writers_:
+        writer.close()
+    manager.close()
+    for run in runs if primary else []:
+        plot_run(run.workdir, exp.dataset)
+    return state, step >= config.num_steps
+
+
+def train(
+    config: ml_collections.ConfigDict,
+    workdir: str,
+    *,
+    overwrite: bool = False,
+    stop_after_chunks: int | None = None,
+    progress: bool = True,
+) -> Outcome:
+    """Trains one run in `workdir`, resuming from its newest intact checkpoint.
+
+    Args:
+      config: a config (see configs/default.py); validated before anything compiles.
+      workdir: where config.json, checkpoints/, metrics.jsonl, tensorboard/ and samples/ go;
+        held under an exclusive lock while training (see `gan_jax.loop.workdir`).
+      overwrite: discard a run with a different config in `workdir` instead of refusing.
+      stop_after_chunks: stop (and checkpoint) after this many chunks, as a signal would.
+      progress: show a progress bar (on a terminal).
+
+    Returns:
+      The `Outcome`, with the run's final state.
+    """
+    validate(config)
+    primary = sharding.is_primary()
+    wd.check_kind(workdir, "run")  # before the lock, which creates the folder
+    with wd.lock(workdir) if primary else contextlib.nullcontext():
+        wd.prepare(
+            workdir, config, "run", overwrite=overwrite, write=primary, backend=backend.describe()
+        )
+        sharding.barrier("workdir prepared")
+        bar = tqdm(
+            total=config.num_steps,
+            unit="step",
+            disable=None if progress and primary else True,
+            dynamic_ncols=True,
+        )
+        with stop_on_signals(stop_after_chunks) as should_stop:
+            stacked, finished = train_group(
+                [RunSpec("run", config, workdir)],
+                os.path.join(workdir, "checkpoints"),
+                bar=bar,
+                should_stop=should_stop,
+            )
+        bar.close()
+    state = jax.tree.map(lambda x: x[0], stacked)
+    if not finished:
+        logging.warning("stopped at step %d; rerun the same command to resume", int(state.step))
+    step = int(state.diverged_at)
+    return Outcome(
+        finished=finished,
+        stopped_by=should_stop.signal,
+        diverged={workdir: step} if step >= 0 else {},
+        state=state,
+    )
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, **kwargs) -> GANState:
+    """`train(...)` for a notebook: returns the run's final state."""
+    return train(config, workdir, **kwargs).state
+
+
+def plot_run(workdir: str, dataset) -> None:
+    """Writes the run's figures into samples/ from the saved eval samples and the logged
+    metrics, as its data set's evaluator draws them (`gan_jax.metrics.EVALUATORS`)."""
+    samples_dir = os.path.join(workdir, "samples")
+    paths = {
+        int(name[5:13]): os.path.join(samples_dir, name)
+        for name in os.listdir(samples_dir)
+        if name.startswith("step_") and name.endswith(".npy")
+    }
+    loaded = {step: wd.load_array(path) for step, path in paths.items()}
+    saved = {step: array for step, array in loaded.items() if array is not None}
+    if saved:
+        rows = wd.read_metrics(os.path.join(workdir, wd.METRICS))
+        metrics.evaluator_for(dataset).plot_run(saved, dataset, rows, samples_dir)
+
+
+__all__ = [
+    "ConfigError",
+    "Outcome",
+    "WorkdirError",
+    "train",
+    "train_and_evaluate",
+]

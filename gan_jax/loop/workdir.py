@@ -1,0 +1,476 @@
+"""The one owner of a workdir: its layout, marker, lock, config record and file writes.
+
+A workdir is a folder this project writes into. It holds exactly one thing, named by its marker
+file `gan_jax.json`:
+
+  kind "run"        a single run: config.json, metrics.jsonl, tensorboard/, samples/,
+                    checkpoints/ (orbax, one folder per saved step), group.json
+  kind "sweep"      a sweep's root: config.json (the sweep definition), runs/<run>/ (each of kind
+                    "sweep_run"), checkpoints/<group id>/, results.csv, report.md, plots/
+  kind "sweep_run"  one run of a sweep, trained and resumed through its sweep only; its stacked
+                    checkpoint lives in the sweep's checkpoints/ (group.json points there)
+
+Rules every writer follows, so that results are never lost or silently changed:
+- A folder holding files of another origin, or of another kind, is refused (one line).
+- One process at a time: `lock(workdir)` takes an exclusive `flock` on `<workdir>/.lock`; the OS
+  releases it when the process dies, so a killed run never leaves a stale lock behind.
+- Bookkeeping files are replaced atomically (`write_json`, `write_text`: temp file + rename);
+  metrics.jsonl is only appended to, and a torn last line (a kill mid-write) is dropped on read.
+- `--overwrite` deletes only the outputs this project writes (`OUTPUTS`), and only in a folder
+  marked as this project's.
+
+Workdirs made before the marker existed are recognised by their config.json and adopted.
+"""
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import warnings
+
+import ml_collections
+import numpy as np
+
+from gan_jax.step.experiment import DYNAMIC_DEFAULTS
+
+MARKER = "gan_jax.json"
+CONFIG = "config.json"
+METRICS = "metrics.jsonl"
+GROUP = "group.json"  # in a run's folder: where its stacked checkpoint is, and its row in it
+FINAL = "final.json"  # in a sweep run's folder once it has reached num_steps
+LOCK = ".lock"
+KINDS = ("run", "sweep", "sweep_run")
+# Everything this project writes into a workdir; `--overwrite` deletes these and nothing else.
+OUTPUTS = {
+    "run": (
+        "checkpoints", METRICS, "tensorboard", "samples", CONFIG, GROUP, FINAL, MARKER,
+    ),
+    "sweep": ("runs", "checkpoints", "plots", "results.csv", "report.md", CONFIG, MARKER),
+}
+OUTPUTS["sweep_run"] = OUTPUTS["run"]
+# Fields that may change between a run and its resumption: they set how long it runs and how
+# often it saves, never what a step computes.
+RESUMABLE_FIELDS = ("num_steps", "checkpoint_every")
+# Fields added to the config after runs were made, with the value that reproduces the behaviour
+# those runs had: a stored config without the field still matches a config that has this value.
+ADDED_FIELDS = {
+    **DYNAMIC_DEFAULTS,
+    "penalty.name": "none",
+    "model.d.minibatch_kernels": 0,
+    "model.d.minibatch_kernel_dim": 5,
+    "model.d.minibatch_stddev": False,
+    "model.d.pack": 1,
+    "consensus.enabled": False,
+    "ema.enabled": False,
+    "extrapolation": "none",
+    "data.tfds_dir": None,
+    "data.image_size": None,
+    "data.radius": None,
+    "data.spacing": None,
+    "data.std": None,
+    "data.num_points": None,
+    "data.points_seed": None,
+    "eval.inception_weights": None,
+}
+# A run folder's name is its readable run name; past this many bytes (file systems allow 255)
+# it is cut and a stable hash of the full name appended. The full name stays in the marker.
+MAX_NAME_BYTES = 200
+
+
+class WorkdirError(ValueError):
+    """A workdir cannot be used as asked; the message is one line and nothing was changed."""
+
+
+# --- file writes -----------------------------------------------------------------------------
+
+
+def _describe(error: OSError, path: str) -> str:
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOSPC:
+        hint = "free some space and rerun the same command (it resumes from the last checkpoint)"
+    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = "choose a --workdir you can write to"
+    elif error.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+        hint = "a file stands where a folder must be: choose another --workdir"
+    elif error.errno == errno.ENAMETOOLONG:
+        hint = "choose a shorter --workdir"
+    else:
+        hint = "fix the file system and rerun the same command"
+    return f"cannot write {error.filename or path}: {reason}; {hint}"
+
+
+@contextlib.contextmanager
+def writing(path: str):
+    """Turns an `OSError` raised while writing under `path` into a one-line `WorkdirError`."""
+    try:
+        yield
+    except WorkdirError:
+        raise
+    except OSError as error:
+        raise WorkdirError(_describe(error, path)) from None
+
+
+def makedirs(path: str) -> None:
+    with writing(path):
+        os.makedirs(path, exist_ok=True)
+
+
+def write_text(path: str, text: str) -> None:
+    """Replaces `path` with `text` atomically: readers see the old file or the new, never half."""
+    directory = os.path.dirname(os.path.abspath(path))
+    with writing(path):
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise
+
+
+def write_json(path: str, value) -> None:
+    write_text(path, json.dumps(value, indent=2) + "\n")
+
+
+def save_array(path: str, array) -> None:
+    """`np.save`, atomically (a killed run never leaves a truncated sample file)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    with writing(path):
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".sample.", suffix=".npy")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.save(f, np.asarray(array))
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise
+
+
+def load_array(path: str):
+    """A saved sample array, or None (with a warning) when the file is unreadable."""
+    try:
+        return np.load(path)
+    except (OSError, ValueError, EOFError) as error:
+        warnings.warn(f"skipped unreadable {path} ({error})", stacklevel=2)
+        return None
+
+
+def read_json(path: str, what: str = ""):
+    """A JSON file's content; a torn or unreadable file is a one-line `WorkdirError`."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as error:
+        raise WorkdirError(
+            f"{path} is damaged ({type(error).__name__}: {' '.join(str(error).split())}); "
+            f"{what or 'restore it from a backup, or rerun with --overwrite to start over'}"
+        ) from None
+
+
+# --- metrics.jsonl ---------------------------------------------------------------------------
+
+
+def read_metrics(path: str) -> list[dict]:
+    """The rows of a `metrics.jsonl` file ([] if it does not exist). A torn line (the process
+    was killed while appending it) is dropped with a warning."""
+    if not os.path.exists(path):
+        return []
+    rows = []
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                warnings.warn(f"{path}: dropped unreadable line {number}", stacklevel=2)
+    return rows
+
+
+def append_metrics(path: str, row: dict) -> None:
+    with writing(path), open(path, "a") as f:
+        f.write(json.dumps(row) + "\n")
+
+
+def keep_metrics_until(path: str, step: int) -> None:
+    """Drops rows logged after `step` (a resumed run logs those steps again) and any torn line,
+    atomically."""
+    kept = "".join(json.dumps(row) + "\n" for row in read_metrics(path) if row["step"] <= step)
+    current = None
+    if os.path.exists(path):
+        with open(path) as f:
+            current = f.read()
+    if kept != current:
+        write_text(path, kept)
+
+
+# --- config records --------------------------------------------------------------------------
+
+
+def config_to_dict(config: ml_collections.ConfigDict) -> dict:
+    """The config as plain JSON data (tuples become lists)."""
+    return json.loads(config.to_json())
+
+
+def _tuples(tree):
+    if isinstance(tree, dict):
+        return {k: _tuples(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return tuple(_tuples(v) for v in tree)
+    return tree
+
+
+def flatten(tree: dict, prefix: str = "") -> dict:
+    """{"a": {"b": 1}} -> {"a.b": 1}."""
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def config_differences(old: dict, new: dict, ignore=RESUMABLE_FIELDS) -> list[str]:
+    """`field: old -> new` for each field that differs between two config dicts."""
+    old_flat, new_flat = flatten(old), flatten(new)
+    for key, value in ADDED_FIELDS.items():
+        if key not in old_flat and new_flat.get(key) == value:
+            old_flat[key] = value
+    return [
+        f"{key}: {old_flat.get(key, '<absent>')!r} -> {new_flat.get(key, '<absent>')!r}"
+        for key in sorted(set(old_flat) | set(new_flat))
+        if key not in ignore and old_flat.get(key) != new_flat.get(key)
+    ]
+
+
+def stored_config_dict(workdir: str) -> dict | None:
+    path = os.path.join(workdir, CONFIG)
+    if not os.path.exists(path):
+        return None
+    return read_json(path)
+
+
+def config_from_dict(stored: dict) -> ml_collections.ConfigDict:
+    """A stored config dict as a ConfigDict (lists become tuples again), with every field added
+    since it was stored set to the value that reproduces how it ran (`ADDED_FIELDS`; a model's
+    fields are left to the module's defaults, which only some models have)."""
+    tree = _tuples(stored)
+    if _looks_like_our_config(stored):
+        for field, value in ADDED_FIELDS.items():
+            if field.startswith("model."):  # module fields: absent ones keep the module default
+                continue
+            *parents, name = field.split(".")
+            node = tree
+            for part in parents:
+                node = node.setdefault(part, {})
+            node.setdefault(name, value)
+    return ml_collections.ConfigDict(tree)
+
+
+def load_config(workdir: str) -> ml_collections.ConfigDict:
+    """The config a run (or sweep) in `workdir` was made with, from its config.json."""
+    stored = stored_config_dict(workdir)
+    if stored is None:
+        raise FileNotFoundError(f"{workdir} holds no gan_jax run (no {CONFIG})")
+    return config_from_dict(stored)
+
+
+# --- kind and marker -------------------------------------------------------------------------
+
+
+def _looks_like_our_config(stored) -> bool:
+    return isinstance(stored, dict) and {"objective", "model", "data", "optim"} <= set(stored)
+
+
+def kind(workdir: str) -> str | None:
+    """"run", "sweep" or "sweep_run" for a workdir of this project, None for a missing or
+    empty folder; a `WorkdirError` for a folder that holds something else."""
+    if os.path.exists(workdir) and not os.path.isdir(workdir):
+        raise WorkdirError(f"{workdir} is a file, not a folder; choose another --workdir")
+    marker = os.path.join(workdir, MARKER)
+    if os.path.exists(marker):
+        found = read_json(marker).get("kind")
+        if found not in KINDS:
+            raise WorkdirError(f"{marker} names an unknown kind {found!r}")
+        return found
+    if not os.path.isdir(workdir):
+        return None
+    path = os.path.join(workdir, CONFIG)
+    if os.path.exists(path):  # made before markers existed: adopt it if it is ours
+        stored = read_json(path)
+        if _looks_like_our_config(stored):
+            if "sweep" in stored:
+                return "sweep"
+            group = os.path.join(workdir, GROUP)
+            in_sweep = os.path.exists(group) and read_json(group)["checkpoint_dir"].startswith("..")
+            return "sweep_run" if in_sweep else "run"
+    foreign = sorted(set(os.listdir(workdir)) & {n for o in OUTPUTS.values() for n in o})
+    if foreign:
+        raise WorkdirError(
+            f"{workdir} holds files gan_jax did not write ({', '.join(foreign)}); "
+            "choose an empty or new --workdir"
+        )
+    return None
+
+
+def mark(workdir: str, kind_: str, **info) -> None:
+    write_json(os.path.join(workdir, MARKER), {"kind": kind_, "version": 1, **info})
+
+
+def marker(workdir: str) -> dict:
+    path = os.path.join(workdir, MARKER)
+    return read_json(path) if os.path.exists(path) else {}
+
+
+KIND_NAMES = {"run": "a single run", "sweep": "a sweep", "sweep_run": "a run of a sweep"}
+
+
+def check_kind(workdir: str, wanted: str) -> str | None:
+    """The workdir's kind, refused with one line when it holds another kind of thing."""
+    found = kind(workdir)
+    if found not in (None, wanted):
+        advice = {
+            "sweep_run": "rerun its sweep (the folder two levels up) instead",
+        }.get(found, "choose another --workdir")
+        raise WorkdirError(
+            f"{workdir} holds {KIND_NAMES[found]}, not {KIND_NAMES[wanted]}; {advice}"
+        )
+    return found
+
+
+def discard_outputs(workdir: str, kind_: str) -> None:
+    """Deletes what this project wrote into a workdir of `kind_`, and nothing else."""
+    with writing(workdir):
+        for name in OUTPUTS[kind_]:
+            target = os.path.join(workdir, name)
+            if os.path.isdir(target) and not os.path.islink(target):
+                shutil.rmtree(target)
+            elif os.path.lexists(target):
+                os.remove(target)
+
+
+def prepare(
+    workdir: str,
+    config: ml_collections.ConfigDict,
+    kind_: str,
+    *,
+    overwrite: bool,
+    write: bool = True,
+    keeps=None,
+    **info,
+) -> None:
+    """Makes `workdir` hold `config`'s run (or sweep): refuses another kind or, unless
+    `overwrite`, a different config (listing what differs); keeps a matching one (to resume).
+    `keeps(stored_config_dict)` may accept a stored config that differs (a sweep that only
+    grows); its record is then updated. With `write=False` this only checks (every process of a
+    multi-host job checks; process 0 writes), so a refusal never leaves a change behind."""
+    found = check_kind(workdir, kind_)
+    new = config_to_dict(config)
+    stored = stored_config_dict(workdir) if found else None
+    differences = config_differences(stored, new) if stored is not None else []
+    if differences and keeps is not None and keeps(stored):
+        differences = []
+    if differences and not overwrite:
+        raise WorkdirError(
+            f"{workdir} holds {KIND_NAMES[kind_]} with a different config ("
+            + "; ".join(differences)
+            + "); use another --workdir, or pass --overwrite to discard it"
+        )
+    if not write:
+        return
+    if differences:
+        discard_outputs(workdir, kind_)
+    makedirs(workdir)
+    if not os.path.exists(os.path.join(workdir, MARKER)) or differences:
+        mark(workdir, kind_, **info)
+    if stored != new or differences:
+        write_json(os.path.join(workdir, CONFIG), new)  # e.g. num_steps raised on resume
+
+
+# --- lock ------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def lock(workdir: str):
+    """Holds an exclusive lock on `workdir` for the block; a second process is refused at once
+    with one line naming the holder. The OS drops the lock when the holder dies."""
+    if os.path.exists(workdir) and not os.path.isdir(workdir):
+        raise WorkdirError(f"{workdir} is a file, not a folder; choose another --workdir")
+    makedirs(workdir)
+    path = os.path.join(workdir, LOCK)
+    with writing(path):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            with open(path) as f:
+                holder = f.read().strip() or "another process"
+            raise WorkdirError(
+                f"{workdir} is in use by {holder}; wait for it to finish, or stop it first"
+            ) from None
+        holder = (
+            f"process {os.getpid()} on {socket.gethostname()} since "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S')} ({' '.join(sys.argv[:1])})"
+        )
+        with writing(path):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, holder.encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+# --- sweep layout ----------------------------------------------------------------------------
+
+
+def run_folder_name(name: str) -> str:
+    """A sweep run's folder name: its run name, or when that is too long for a file system,
+    its start and a stable hash of the whole name."""
+    if len(name.encode()) <= MAX_NAME_BYTES:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:12]
+    start = name.encode()[: MAX_NAME_BYTES - 13].decode(errors="ignore")
+    return f"{start}~{digest}"
+
+
+def run_dir(sweep_workdir: str, run_name: str) -> str:
+    return os.path.join(sweep_workdir, "runs", run_folder_name(run_name))
+
+
+def final_steps(run_workdir: str) -> int | None:
+    """The num_steps a sweep run finished with, or None while it is unfinished."""
+    path = os.path.join(run_workdir, FINAL)
+    if not os.path.exists(path):
+        return None
+    try:
+        return read_json(path).get("num_steps")
+    except WorkdirError:
+        warnings.warn(f"{path} is damaged: the run is trained again from its checkpoint",
+                      stacklevel=2)
+        return None
+
+
+def mark_finished(run_workdir: str, name: str, num_steps: int) -> None:
+    write_json(os.path.join(run_workdir, FINAL), {"name": name, "num_steps": num_steps})
+
+
+def sweep_runs(sweep_workdir: str) -> list[str]:
+    """The run folders under a sweep root (for messages and readers)."""
+    runs = os.path.join(sweep_workdir, "runs")
+    return sorted(os.listdir(runs)) if os.path.isdir(runs) else []

@@ -1,0 +1,85 @@
+"""Load a trained run from its workdir, e.g. in a notebook: `gan = gan_jax.restore(workdir)`."""
+
+import os
+
+import jax
+import numpy as np
+
+from gan_jax.loop import checkpoint
+from gan_jax.loop import workdir as wd
+from gan_jax.loop.run import init_group_state
+from gan_jax.loop.sharding import runs_mesh
+from gan_jax.loop.workdir import load_config
+from gan_jax.step.experiment import Experiment, make_experiment
+from gan_jax.step.train import GANState, ema_params, make_generate
+
+__all__ = ["TrainedGAN", "load_config", "restore"]
+
+
+class TrainedGAN:
+    """A restored run: its `config`, its `state` (a `GANState`) and `sample(n, seed)`."""
+
+    def __init__(self, config, experiment: Experiment, state: GANState):
+        self.config = config
+        self.experiment = experiment
+        self.state = state
+        self._generate = jax.jit(make_generate(experiment), static_argnums=2)
+
+    @property
+    def step(self) -> int:
+        return int(self.state.step)
+
+    def sample(self, n: int, seed: int = 0, ema: bool = False) -> np.ndarray:
+        """`n` generated samples as a numpy array, z drawn from `jax.random.PRNGKey(seed)`, from
+        G in inference mode; with `ema`, from the exponential moving average of G's weights."""
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise ValueError(f"sample(n={n!r}): n must be an integer >= 1")
+        if ema and self.state.g_ema is None:
+            raise ValueError("sample(ema=True): this run kept no EMA of G (ema.enabled=False)")
+        params = ema_params(self.state) if ema else self.state.g_params
+        return np.asarray(self._generate(params, jax.random.PRNGKey(seed), int(n)))
+
+
+def restore(workdir: str) -> TrainedGAN:
+    """Loads the newest intact checkpoint of the run in `workdir` (a single run's workdir, or a
+    sweep run's folder `<sweep workdir>/runs/<run name>`). Reads only: nothing is written.
+
+    Raises:
+      FileNotFoundError: `workdir` is missing, empty, or holds no checkpoint yet.
+      ValueError: `workdir` holds something else (a sweep root lists its runs), or no
+        checkpoint in it is intact.
+    """
+    if not os.path.isdir(workdir):
+        raise FileNotFoundError(f"{workdir}: no such folder")
+    found = wd.kind(workdir)
+    if found is None:
+        raise FileNotFoundError(f"{workdir} holds no gan_jax run")
+    if found == "sweep":
+        names = wd.sweep_runs(workdir)
+        raise ValueError(
+            f"{workdir} is a sweep, not a run; restore one of its runs, "
+            f"gan_jax.restore('{os.path.join(workdir, 'runs', '<run>')}') with <run> one of: "
+            + (", ".join(names) if names else "(none yet)")
+        )
+    config = load_config(workdir)
+    pointer_path = os.path.join(workdir, wd.GROUP)
+    if not os.path.exists(pointer_path):
+        raise FileNotFoundError(f"{workdir} holds no checkpoint yet")
+    pointer = wd.read_json(pointer_path)
+    directory = os.path.normpath(os.path.join(workdir, pointer["checkpoint_dir"]))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(
+            f"the checkpoints of {workdir} belong in {directory}, which is missing (a sweep's run "
+            "is restored from inside its sweep folder)"
+        )
+    experiment = make_experiment(config)
+    target = init_group_state(experiment, [config] * pointer["num_padded"], runs_mesh(1))
+    manager = checkpoint.make_manager(directory, create=False)
+    try:
+        stacked = checkpoint.restore_latest(manager, target)
+    finally:
+        manager.close()
+    if stacked is None:
+        raise FileNotFoundError(f"{workdir} holds no checkpoint yet")
+    state = jax.tree.map(lambda x: x[pointer["index"]], stacked)
+    return TrainedGAN(config, experiment, state)

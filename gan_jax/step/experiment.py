@@ -1,0 +1,124 @@
+"""From a config to the static parts of a run (`Experiment`) and its dynamic numbers.
+
+The split follows DESIGN.md: everything that shapes the compiled program lives in the
+`Experiment` (data set, modules, objective, optimizer rules, batch, k, update order); numbers
+inside the math (seed, learning rates, loss weights) are `dynamic_params`, carried in `GANState`
+so that runs differing only in them share one program along a vmapped axis.
+"""
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import flax.linen as nn
+import ml_collections
+import optax
+
+from gan_jax.parts import data, models, objectives, optim, penalties
+from gan_jax.parts.objectives import Objective
+
+
+class Unroll(NamedTuple):
+    """How G looks ahead at D (Metz et al. 2016, Sec. 2.2)."""
+
+    steps: int  # k differentiable D updates; 0 is the plain GAN
+    second_order: bool  # backpropagate through the k updates (True) or treat them as constants
+    fresh_batches: bool  # each unrolled update draws a new batch (True) or reuses the D batch
+    remat: bool  # jax.checkpoint the unroll body: memory O(1) in k, one extra forward
+
+
+class Experiment(NamedTuple):
+    """The static parts of a run: one compiled program serves every run that shares them."""
+
+    dataset: Any
+    generator: nn.Module
+    discriminator: nn.Module
+    objective: Objective
+    penalty: Callable  # penalty(discriminate, real, fake, key) -> scalar, see penalties.py
+    g_optimizer: optax.GradientTransformation
+    d_optimizer: optax.GradientTransformation
+    batch_size: int
+    n_d_steps: int
+    update_order: str  # "alternating": G faces the updated D; "simultaneous": the same D
+    unroll: Unroll
+    eval_samples: int
+    consensus: bool = False  # add consensus-optimisation terms to both players' gradients
+    ema: bool = False  # keep an exponential moving average of G's weights (`ema.decay`)
+    inception_weights: str | None = None  # pytorch-fid's weights file: FID / KID at every eval
+    extrapolation: str = "none"  # "extragradient": step with the field at a look-ahead point
+
+
+def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
+    """Builds the static parts of a run from a validated config."""
+    dataset = data.from_config(config.data)
+    return Experiment(
+        dataset=dataset,
+        generator=models.make_generator(config.model.g, dataset.shape),
+        discriminator=models.make_discriminator(config.model.d),
+        objective=objectives.get_objective(config.objective),
+        penalty=penalties.PENALTIES[config.penalty.name],
+        g_optimizer=optim.make_optimizer(config.optim.g),
+        d_optimizer=optim.make_optimizer(config.optim.d),
+        batch_size=config.batch_size,
+        n_d_steps=config.n_d_steps,
+        update_order=config.update_order,
+        unroll=Unroll(
+            steps=config.unroll.steps,
+            second_order=config.unroll.second_order,
+            fresh_batches=config.unroll.fresh_batches,
+            remat=config.unroll.remat,
+        ),
+        eval_samples=config.eval.num_samples,
+        consensus=config.consensus.enabled,
+        ema=config.ema.enabled,
+        inception_weights=config.eval.get("inception_weights"),
+        extrapolation=config.extrapolation,
+    )
+
+
+# The value a run made before a dynamic field existed behaves as (its migration default).
+DYNAMIC_DEFAULTS = {"penalty.weight": 0.0, "consensus.weight": 10.0, "ema.decay": 0.999}
+
+
+def dynamic_fields(config: ml_collections.ConfigDict) -> dict[str, tuple[str, ...] | None]:
+    """The one declaration of which config fields are dynamic (DESIGN.md, "Static vs dynamic
+    config"): numbers inside the math, so runs that differ only in them share one compiled
+    program and vmap. Sweep grouping (`sweep.static_key`), the state's numbers
+    (`dynamic_params`) and migration defaults (`DYNAMIC_DEFAULTS`) all derive from it.
+
+    Returns:
+      {dotted field: its place in `dynamic_params(config)`}; `seed` has no place (it seeds the
+      run's key).
+    """
+    fields: dict[str, tuple[str, ...] | None] = {"seed": None}
+    for player in ("g", "d"):
+        for name in optim.optimizer_hparams(config.optim[player]):
+            fields[f"optim.{player}.{name}"] = (player, name)
+    for name in objectives.get_objective(config.objective).hparams:
+        fields[f"loss.{name}"] = ("loss", name)
+    fields["penalty.weight"] = ("penalty_weight",)
+    if config.consensus.enabled:  # absent otherwise: older checkpoints keep their structure
+        fields["consensus.weight"] = ("consensus_weight",)
+    if config.ema.enabled:
+        fields["ema.decay"] = ("ema_decay",)
+    return fields
+
+
+def dynamic_params(config: ml_collections.ConfigDict) -> dict:
+    """The run's dynamic numbers, nested by their place in `dynamic_fields`: {"g": optimizer
+    hyperparameters, "d": ..., "loss": the objective's scalars, "penalty_weight", and with
+    consensus optimisation on, "consensus_weight"}."""
+    defaults = objectives.get_objective(config.objective).hparams
+    params: dict = {"g": {}, "d": {}, "loss": {}}
+    for field, place in dynamic_fields(config).items():
+        if place is None:
+            continue
+        head, _, name = field.rpartition(".")
+        node = config
+        for part in head.split("."):
+            node = node[part]
+        value = node.get(name, defaults.get(name)) if head == "loss" else node[name]
+        target = params
+        for part in place[:-1]:
+            target = target[part]
+        target[place[-1]] = float(value)
+    return params
