@@ -14,12 +14,12 @@ Everything else (data, init, loss, simultaneous updates) is PacGAN's.
 from configs.paper import pacgan_ring
 
 
-def get_config():
+def get_config(learning_rate: str = "3e-4"):
     config = pacgan_ring.get_config("2")
     config.model.g.hidden_sizes = (128, 128, 128)
     config.model.d.hidden_sizes = (128, 128)
-    config.optim.g.learning_rate = 1e-3
-    config.optim.d.learning_rate = 1e-3
+    config.optim.g.learning_rate = float(learning_rate)
+    config.optim.d.learning_rate = float(learning_rate)
     config.ema.enabled = True
     config.ema.decay = 0.999
     config.num_steps = 25_000
