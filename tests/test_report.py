@@ -126,6 +126,7 @@ def test_a_new_metric_is_one_declaration_and_reaches_jsonl_csv_and_report(tmp_pa
     from configs import dirac
     from gan_jax import metrics
     from gan_jax.commands import train_and_report
+    from gan_jax.loop import run
     from gan_jax.metrics import declared
     from gan_jax.results import report
 
@@ -143,6 +144,7 @@ def test_a_new_metric_is_one_declaration_and_reaches_jsonl_csv_and_report(tmp_pa
         evaluator._replace(metrics=(*evaluator.metrics, spread), make_metric_fn=make_metric_fn),
     )
     importlib.reload(report)  # its tables derive from the declarations at import, as in use
+    run.clear_programs()  # programs built before the new declaration would not log it
     try:
         config = dirac.get_config()
         config.num_steps, config.eval_every, config.checkpoint_every = 20, 10, 10
@@ -151,6 +153,7 @@ def test_a_new_metric_is_one_declaration_and_reaches_jsonl_csv_and_report(tmp_pa
     finally:
         monkeypatch.undo()
         importlib.reload(report)
+        run.clear_programs()
     run_dir = next((tmp_path / "runs").iterdir())
     last = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()][-1]
     assert last["sample_spread"] >= 0

@@ -14,9 +14,9 @@ from conftest import make_tiny_config
 from gan_jax.commands import train_and_report
 from gan_jax.loop.run import init_group_state
 from gan_jax.loop.sharding import runs_mesh
-from gan_jax.loop.sweep import expand, group_runs, static_key
+from gan_jax.loop.sweep import expand, group_runs
 from gan_jax.step.config import ConfigError, set_field, validate
-from gan_jax.step.experiment import dynamic_fields, make_experiment
+from gan_jax.step.experiment import dynamic_fields, make_experiment, static_key
 from gan_jax.step.train import init_run, make_train_chunk
 
 

@@ -4,6 +4,7 @@ Python here only decides *when*: every step runs inside `train_chunk` (one `jax.
 `lax.scan`), evaluation is jitted, and the host touches the device once per chunk.
 """
 
+import collections
 import contextlib
 import math
 import os
@@ -11,7 +12,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import ml_collections
@@ -25,7 +26,7 @@ from gan_jax.loop import workdir as wd
 from gan_jax.loop.workdir import WorkdirError
 from gan_jax.metrics import oscillation
 from gan_jax.step.config import ConfigError, validate
-from gan_jax.step.experiment import dynamic_params, make_experiment
+from gan_jax.step.experiment import dynamic_params, make_experiment, static_key
 from gan_jax.step.train import GANState, init_state, make_evaluate, make_train_chunk
 
 
@@ -124,16 +125,67 @@ def current_step(state: GANState) -> int:
     return int(np.asarray(state.step.addressable_shards[0].data).reshape(-1)[0])
 
 
+class Programs(NamedTuple):
+    """The jitted functions of one static group on one mesh: built once per process and reused
+    (jax's own cache then skips tracing and compiling), e.g. by a resumed or repeated run."""
+
+    exp: Any  # the group's Experiment
+    init: Callable  # (keys, dynamic) -> stacked GANState, created on the mesh
+    evaluate: Callable  # stacked state -> (metrics, samples)
+    chunks: dict  # chunk length -> jitted (stacked state, data set) -> (state, metrics)
+
+    def chunk(self, length: int) -> Callable:
+        if length not in self.chunks:
+            chunk = jax.vmap(make_train_chunk(self.exp, length), in_axes=(0, None))
+            self.chunks[length] = jax.jit(chunk, donate_argnums=0)
+        return self.chunks[length]
+
+
+_PROGRAMS: collections.OrderedDict = collections.OrderedDict()
+_MAX_PROGRAMS = 8  # static groups kept per process, least recently used dropped
+
+
+def programs(config: ml_collections.ConfigDict, mesh) -> Programs:
+    """The `Programs` of `config`'s static group (`static_key`) on `mesh`, built on first use."""
+    key = (static_key(config), mesh)
+    if key in _PROGRAMS:
+        _PROGRAMS.move_to_end(key)
+        return _PROGRAMS[key]
+    exp = make_experiment(config)
+    built = Programs(
+        exp=exp,
+        init=_init_program(exp, mesh),
+        evaluate=jax.jit(jax.vmap(make_evaluate(exp))),
+        chunks={},
+    )
+    _PROGRAMS[key] = built
+    while len(_PROGRAMS) > _MAX_PROGRAMS:
+        _PROGRAMS.popitem(last=False)
+    return built
+
+
+def clear_programs() -> None:
+    """Forgets every cached `Programs` (e.g. after changing a registry the programs read)."""
+    _PROGRAMS.clear()
+
+
+def _group_inputs(configs: list[ml_collections.ConfigDict], mesh):
+    """Seed keys and dynamic numbers of one static group, stacked and padded to the mesh."""
+    keys = np.stack([np.asarray(jax.random.PRNGKey(c.seed)) for c in configs])
+    dynamic = _stack([dynamic_params(c) for c in configs])
+    return sharding.pad_runs((keys, dynamic), sharding.padded_size(len(configs), mesh))
+
+
+def _init_program(exp, mesh) -> Callable:
+    init = jax.vmap(lambda k, d: init_state(exp, k, d))
+    # Created in place on the mesh: also right when several processes share it.
+    return jax.jit(init, out_shardings=sharding.runs_sharding(mesh))
+
+
 def init_group_state(exp, configs: list[ml_collections.ConfigDict], mesh) -> GANState:
     """Initial states of `configs` (one static group) stacked on a leading runs axis, padded to
     the mesh size and sharded over it."""
-    keys = np.stack([np.asarray(jax.random.PRNGKey(c.seed)) for c in configs])
-    dynamic = _stack([dynamic_params(c) for c in configs])
-    num_padded = sharding.padded_size(len(configs), mesh)
-    keys, dynamic = sharding.pad_runs((keys, dynamic), num_padded)
-    init = jax.vmap(lambda k, d: init_state(exp, k, d))
-    # Created in place on the mesh: also right when several processes share it.
-    return jax.jit(init, out_shardings=sharding.runs_sharding(mesh))(keys, dynamic)
+    return _init_program(exp, mesh)(*_group_inputs(configs, mesh))
 
 
 def train_group(
@@ -155,14 +207,15 @@ def train_group(
         logging.warning("%s", backend.line(backend.describe()))
         if warning := backend.gpu_warning():
             logging.warning("%s", warning)
-    exp = make_experiment(config)
     mesh = sharding.runs_mesh(len(runs))
-    state = init_group_state(exp, [run.config for run in runs], mesh)
+    compiled = programs(config, mesh)
+    exp = compiled.exp
+    state = compiled.init(*_group_inputs([run.config for run in runs], mesh))
     _check_padding(runs[0].workdir, checkpoint_dir, int(state.step.shape[0]))
     manager = checkpoint.make_manager(checkpoint_dir)
     primary = sharding.is_primary()
     writers_ = [writers.MetricsWriter(run.workdir) for run in runs] if primary else []
-    evaluate = jax.jit(jax.vmap(make_evaluate(exp)))
+    evaluate = compiled.evaluate
     dataset = sharding.replicate(exp.dataset, mesh)  # a jit argument, shared by the runs
 
     def log_eval(state, train_metrics, steps_per_sec):
@@ -202,15 +255,12 @@ def train_group(
             writer.truncate_after(current_step(state))
 
     chunk_len = math.gcd(config.eval_every, config.checkpoint_every)
-    chunk_fns, pending = {}, []
+    pending = []
     last_time, last_step = time.perf_counter(), current_step(state)
     step = last_step
     while step < config.num_steps:
         length = min(chunk_len - step % chunk_len, config.num_steps - step)
-        if length not in chunk_fns:
-            chunk = jax.vmap(make_train_chunk(exp, length), in_axes=(0, None))
-            chunk_fns[length] = jax.jit(chunk, donate_argnums=0)
-        state, chunk_metrics = chunk_fns[length](state, dataset)
+        state, chunk_metrics = compiled.chunk(length)(state, dataset)
         pending.append(chunk_metrics)
         step += length
         bar.update(length * len(runs))

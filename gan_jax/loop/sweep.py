@@ -31,7 +31,7 @@ from gan_jax.loop import backend, sharding
 from gan_jax.loop import workdir as wd
 from gan_jax.loop.run import Outcome, RunSpec, diverged_at, stop_on_signals, train_group
 from gan_jax.step.config import ConfigError, set_field, validate
-from gan_jax.step.experiment import dynamic_fields
+from gan_jax.step.experiment import static_key
 
 
 class SweepRun(NamedTuple):
@@ -160,22 +160,6 @@ def swept_fields(config: ml_collections.ConfigDict) -> list[str]:
 def finished_runs(config: ml_collections.ConfigDict, workdir: str) -> list[SweepRun]:
     """The runs of the sweep in `config` that have finished in `workdir`, in sweep order."""
     return [run for run in expand(config) if is_finished(workdir, run)]
-
-
-def static_key(config: ml_collections.ConfigDict) -> str:
-    """A string equal for two configs exactly when they can share one compiled program."""
-    dynamic = dynamic_fields(config)  # experiment.py declares them
-    flat = {}
-
-    def walk(tree, prefix=""):
-        for key, value in tree.items():
-            if isinstance(value, dict):
-                walk(value, f"{prefix}{key}.")
-            elif f"{prefix}{key}" not in dynamic:
-                flat[f"{prefix}{key}"] = value
-
-    walk(wd.config_to_dict(config))
-    return json.dumps(flat, sort_keys=True)
 
 
 def group_runs(runs: list[SweepRun]) -> list[list[SweepRun]]:

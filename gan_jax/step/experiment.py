@@ -6,6 +6,7 @@ inside the math (seed, learning rates, loss weights) are `dynamic_params`, carri
 so that runs differing only in them share one program along a vmapped axis.
 """
 
+import json
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -82,7 +83,7 @@ DYNAMIC_DEFAULTS = {"penalty.weight": 0.0, "consensus.weight": 10.0, "ema.decay"
 def dynamic_fields(config: ml_collections.ConfigDict) -> dict[str, tuple[str, ...] | None]:
     """The one declaration of which config fields are dynamic (DESIGN.md, "Static vs dynamic
     config"): numbers inside the math, so runs that differ only in them share one compiled
-    program and vmap. Sweep grouping (`sweep.static_key`), the state's numbers
+    program and vmap. Sweep grouping (`static_key`), the state's numbers
     (`dynamic_params`) and migration defaults (`DYNAMIC_DEFAULTS`) all derive from it.
 
     Returns:
@@ -122,3 +123,20 @@ def dynamic_params(config: ml_collections.ConfigDict) -> dict:
             target = target[part]
         target[place[-1]] = float(value)
     return params
+
+
+def static_key(config: ml_collections.ConfigDict) -> str:
+    """A string equal for two configs exactly when they can share one compiled program: every
+    field but the dynamic ones (`dynamic_fields`)."""
+    dynamic = dynamic_fields(config)
+    flat = {}
+
+    def walk(tree, prefix=""):
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                walk(value, f"{prefix}{key}.")
+            elif f"{prefix}{key}" not in dynamic:
+                flat[f"{prefix}{key}"] = value
+
+    walk(json.loads(config.to_json()))
+    return json.dumps(flat, sort_keys=True)
