@@ -177,3 +177,38 @@ def test_optimizer_fields_of_the_wrong_type_get_one_line():
     del config.optim.d["eps_root"]
     with pytest.raises(ConfigError, match=r"optim.d.eps_root=0.0 is invalid"):
         validate(config)
+
+
+def test_paper_and_best_recipe_configs_validate_and_their_searches_expand():
+    """configs/paper/, configs/best_*.py and the recipe searches of experiments/paper_tables:
+    every run valid before anything compiles; searches on seeds 0-9, confirmations on 100-109."""
+    import importlib.util
+    import os
+
+    from configs import best_grid, best_ring
+    from configs.paper import pacgan_grid, pacgan_ring
+    from gan_jax.loop.sweep import expand
+
+    for config in (
+        best_ring.get_config(),
+        best_ring.get_config("1e-4"),
+        best_grid.get_config(),
+        pacgan_ring.get_config("4"),
+        pacgan_grid.get_config("4"),
+    ):
+        validate(config)
+        assert config.num_steps <= 400_000
+    for recipe in (best_ring.get_config(), best_grid.get_config()):  # the issue's budget
+        assert recipe.num_steps <= 25_000 and recipe.batch_size <= 512
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    folder = os.path.join(root, "experiments", "paper_tables", "search")
+    seeds = {}
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".py"):
+            continue
+        spec = importlib.util.spec_from_file_location("search", os.path.join(folder, name))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        seeds[name] = sorted({run.config.seed for run in expand(module.get_config())})
+    assert seeds["confirm_ring.py"] == list(range(100, 110))
+    assert seeds["ring.py"] == seeds["grid.py"] == list(range(10))
