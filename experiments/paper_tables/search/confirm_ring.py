@@ -1,8 +1,10 @@
-"""The chosen ring recipe (configs/best_ring.py, its default learning rate) on the confirmation
-seeds 100-109, never used while searching.
+"""The ring recipe (configs/best_ring.py) on the confirmation seeds 100-109, never used while
+searching, at the learning rate after `:` (3e-4 by default).
 
   python -m gan_jax.main --config=experiments/paper_tables/search/confirm_ring.py \
       --workdir=runs/confirm/ring
+  python -m gan_jax.main --config=experiments/paper_tables/search/confirm_ring.py:5e-4 \
+      --workdir=runs/confirm/ring_5e-4
 """
 
 import ml_collections
@@ -10,8 +12,8 @@ import ml_collections
 from configs import best_ring
 
 
-def get_config():
-    config = best_ring.get_config()
+def get_config(learning_rate: str = "3e-4"):
+    config = best_ring.get_config(learning_rate)
     config.seed = 100
     config.sweep = ml_collections.ConfigDict(dict(seeds=10))
     return config
