@@ -1,9 +1,9 @@
 """The best grid recipe found so far by experiments/paper_tables (README there). It does NOT reach
-the targets of PacGAN Table 1's PacGAN4 row: measured only by the seed-0 probe at 10,000 steps
-(EMA G: 24 of 25 modes, HQ 27.9 %, reverse KL 0.45, against 24.8 / 93 % / 0.04); its 25,000-step
-search on seeds 0-9 (experiments/paper_tables/search/grid.py) has not run yet. PacGAN's grid (25
-modes on {-4,-2,0,2,4}^2, std 0.05, 100,000 points), a small PacGAN2 whose G is read through an
-EMA of its weights.
+the targets of PacGAN Table 1's PacGAN4 row: on seeds 0-9 at 14,000 of its 25,000 steps (the
+search, experiments/paper_tables/search/grid.py, was interrupted there) its EMA G covers 24.9 of
+25 modes but reaches HQ 56.1 % and reverse KL 0.264 (targets 24.8 / 93 % / 0.04); no
+confirmation run yet. PacGAN's grid (25 modes on {-4,-2,0,2,4}^2, std 0.05, 100,000 points), a
+small PacGAN2 whose G is read through an EMA of its weights.
 
   python -m gan_jax.main --config=configs/best_grid.py --workdir=runs/best_grid
 
