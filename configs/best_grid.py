@@ -14,18 +14,9 @@ update); an EMA of G's weights with decay 0.999 (Yazici et al. 2019), evaluated 
 loss, simultaneous updates) is PacGAN's.
 """
 
+from configs import best_ring
 from configs.paper import pacgan_grid
 
 
 def get_config():
-    config = pacgan_grid.get_config("2")
-    config.model.g.hidden_sizes = (128, 128, 128)
-    config.model.d.hidden_sizes = (128, 128)
-    config.optim.g.learning_rate = 3e-4
-    config.optim.d.learning_rate = 1e-3
-    config.ema.enabled = True
-    config.ema.decay = 0.999
-    config.num_steps = 25_000
-    config.eval_every = 1_000
-    config.checkpoint_every = 5_000
-    return config
+    return best_ring.small_with_ema(pacgan_grid.get_config("2"), 3e-4, 1e-3)

@@ -14,15 +14,21 @@ Everything else (data, init, loss, simultaneous updates) is PacGAN's.
 from configs.paper import pacgan_ring
 
 
-def get_config(learning_rate: str = "3e-4"):
-    config = pacgan_ring.get_config("2")
+def small_with_ema(config, g_learning_rate: float, d_learning_rate: float):
+    """The recipes' changes to a PacGAN config (ring and grid alike): G 3 x 128, D 2 x 128, the
+    given learning rates, an EMA of G (decay 0.999), 25,000 steps with an eval every 1,000."""
     config.model.g.hidden_sizes = (128, 128, 128)
     config.model.d.hidden_sizes = (128, 128)
-    config.optim.g.learning_rate = float(learning_rate)
-    config.optim.d.learning_rate = float(learning_rate)
+    config.optim.g.learning_rate = g_learning_rate
+    config.optim.d.learning_rate = d_learning_rate
     config.ema.enabled = True
     config.ema.decay = 0.999
     config.num_steps = 25_000
     config.eval_every = 1_000
     config.checkpoint_every = 5_000
     return config
+
+
+def get_config(learning_rate: str = "3e-4"):
+    rate = float(learning_rate)
+    return small_with_ema(pacgan_ring.get_config("2"), rate, rate)
