@@ -121,7 +121,7 @@ def build(k: int, num_runs: int, steps: int, changes):
             arg = train.init_state(exp, jax.random.PRNGKey(0), dynamic_params(configs[0]))
             fn = jax.jit(train.make_train_chunk(exp, steps))
         else:
-            arg = init_group_state(exp, configs, runs_mesh(num_runs))
+            arg = init_group_state(configs, runs_mesh(num_runs))
             fn = jax.jit(jax.vmap(train.make_train_chunk(exp, steps)))
         return fn.lower(arg).compile(), arg
 

@@ -87,7 +87,7 @@ def sweep_ways(num_runs, steps, repeats):
     singles = [init_state(exp, jax.random.PRNGKey(c.seed), dynamic_params(c)) for c in configs]
     step = jax.jit(make_train_step(exp))
     chunk = jax.jit(make_train_chunk(exp, steps))
-    stacked = init_group_state(exp, configs, runs_mesh(num_runs))
+    stacked = init_group_state(configs, runs_mesh(num_runs))
     sweep = jax.jit(jax.vmap(make_train_chunk(exp, steps)))
     keys = jax.random.split(jax.random.PRNGKey(1), steps)
     jax.block_until_ready((step(singles[0], keys[0]), chunk(singles[0]), sweep(stacked)))

@@ -148,7 +148,7 @@ def jax_sweep(num_runs: int, steps: int):
         configs.append(config)
     exp = make_experiment(configs[0])
     assert (exp.batch_size, exp.unroll.steps, exp.update_order) == (BATCH, K, "simultaneous")
-    state = init_group_state(exp, configs, runs_mesh(num_runs))
+    state = init_group_state(configs, runs_mesh(num_runs))
     chunk = jax.jit(jax.vmap(make_train_chunk(exp, steps))).lower(state).compile()
     jax.block_until_ready(chunk(state))
 

@@ -66,7 +66,8 @@ else
 fi
 set +e
 TEST_START=$SECONDS
-timeout 180 "$PYTHON" -m pytest -q -p no:cacheprovider "${TESTS[@]}" > "$DIR/tests.log" 2>&1
+# One process (-n 0): xdist workers would each preallocate most of the GPU's memory.
+timeout 180 "$PYTHON" -m pytest -q -n 0 -p no:cacheprovider "${TESTS[@]}" > "$DIR/tests.log" 2>&1
 TEST_RC=$?
 set -e
 log "pytest ${TESTS[*]}: exit $TEST_RC in $((SECONDS - TEST_START)) s; $(tail -1 "$DIR/tests.log")"

@@ -100,7 +100,7 @@ def ring_sweep(num_runs: int, k: int, steps: int, repeats: int, tiny: bool) -> d
         config.optim.d.learning_rate = 1e-4 * (1 + seed % 3)  # dynamic: still one program
         configs.append(config)
     exp = make_experiment(configs[0])
-    stacked = init_group_state(exp, configs, runs_mesh(num_runs))
+    stacked = init_group_state(configs, runs_mesh(num_runs))
     start = time.perf_counter()
     sweep = jax.jit(jax.vmap(make_train_chunk(exp, steps))).lower(stacked).compile()
     compile_s = time.perf_counter() - start

@@ -227,7 +227,7 @@ def build_chunk(k: int, num_runs: int, steps: int, scoped: bool = True):
                 c = unrolled.get_config()
                 c.unroll.steps, c.seed = k, seed
                 configs.append(c)
-            arg = init_group_state(exp, configs, runs_mesh(num_runs))
+            arg = init_group_state(configs, runs_mesh(num_runs))
             fn = jax.jit(jax.vmap(train.make_train_chunk(exp, steps)))
         compiled = fn.lower(arg).compile()
     return compiled, arg

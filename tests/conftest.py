@@ -19,10 +19,13 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 # more than running them (1.5x faster on the sweep and step tests). Numbers stay within the
 # tests' tolerances; bit-identity checks compare two programs compiled the same way.
 os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
-# Four virtual CPU devices, so sharded sweeps are tested on this 2-core machine. Must be set
-# before jax is imported.
+# Four virtual CPU devices, so sharded sweeps are tested on this 2-core machine; and XLA:CPU's
+# older elemental emitters instead of its fusion emitters, which compile the tests' tiny programs
+# ~2.5x faster (a train chunk: 1.8 s -> 0.7 s; benchmarks/README.md). Must be set before jax is
+# imported.
 os.environ["XLA_FLAGS"] = (
-    os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
+    os.environ.get("XLA_FLAGS", "")
+    + " --xla_force_host_platform_device_count=4 --xla_cpu_use_fusion_emitters=false"
 ).strip()
 
 import pytest

@@ -86,7 +86,7 @@ def test_a_training_step_updates_g_statistics_and_eval_uses_them():
 def test_vmapped_runs_keep_separate_statistics_equal_to_their_single_runs():
     configs = [_bn_config(seed=s) for s in (0, 1)]
     exp = make_experiment(configs[0])
-    stacked = init_group_state(exp, configs, runs_mesh(1))
+    stacked = init_group_state(configs, runs_mesh(1))
     stacked, _ = jax.jit(jax.vmap(make_train_chunk(exp, 4)))(stacked)
     stats = stacked.g_params["batch_stats"]
     for i, config in enumerate(configs):

@@ -125,3 +125,55 @@ def test_fields_added_since_a_run_was_made_match_at_their_old_behaviour():
     assert config_differences(old, new) == []
     new["model"]["d"]["pack"] = 4
     assert config_differences(old, new) == ["model.d.pack: '<absent>' -> 4"]
+
+
+def _paper_parts(config):
+    """PacGAN's parts on the tiny config: BatchNorm in G, maxout D, an EMA, a finite data set."""
+    config.model.g.update(normalization="batch", activation="relu", init_std=0.02)
+    config.model.d.update(activation="maxout", maxout_pieces=3, init_std=0.02)
+    config.ema.enabled, config.data.num_points = True, 500
+    return config
+
+
+@pytest.mark.parametrize("variant", [lambda config: config, _paper_parts])
+def test_host_fields_do_not_reach_the_programs_so_runs_differing_in_them_share_them(variant):
+    """`program_key` drops `HOST_FIELDS`: check that no program reads them, by lowering every
+    program (init, a train chunk, evaluate) for configs that differ only in them and comparing the
+    texts; and that such configs get one cached `Programs` while other changes do not."""
+    from gan_jax.loop import run
+    from gan_jax.loop.sharding import runs_mesh
+    from gan_jax.step.experiment import HOST_FIELDS, program_key
+
+    def lowered(config):
+        mesh = runs_mesh(1)
+        exp = run.make_experiment(config)
+        init = run._init_program(exp, mesh)
+        inputs = run._group_inputs([config], mesh)
+        state = jax.eval_shape(init, *inputs)
+        chunk = jax.jit(jax.vmap(run.make_train_chunk(exp, 5), in_axes=(0, None)))
+        evaluate = jax.jit(jax.vmap(run.make_evaluate(exp)))
+        return [
+            init.lower(*inputs).as_text(),
+            chunk.lower(state, exp.dataset).as_text(),
+            evaluate.lower(state).as_text(),
+        ]
+
+    base = variant(make_tiny_config())
+    changed = variant(
+        make_tiny_config(
+            num_steps=70, eval_every=7, checkpoint_every=35, **{"eval.plot_samples": 9}
+        )
+    )
+    def field(config, dotted):
+        for part in dotted.split("."):
+            config = config[part]
+        return config
+
+    assert all(field(base, f) != field(changed, f) for f in HOST_FIELDS)
+    assert lowered(base) == lowered(changed)
+    assert program_key(base) == program_key(changed)
+    mesh = runs_mesh(1)
+    assert run.programs(base, mesh) is run.programs(changed, mesh)
+    other = variant(make_tiny_config(batch_size=16))
+    assert program_key(other) != program_key(base)
+    assert run.programs(other, mesh) is not run.programs(base, mesh)

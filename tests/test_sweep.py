@@ -61,7 +61,7 @@ def test_dynamic_fields_share_a_group_and_static_fields_split_it():
 def _train_group(configs, length, devices=1):
     exp = make_experiment(configs[0])
     mesh = runs_mesh(min(len(configs), devices))
-    state = init_group_state(exp, configs, mesh)
+    state = init_group_state(configs, mesh)
     return jax.jit(jax.vmap(make_train_chunk(exp, length)))(state)[0]
 
 
@@ -249,7 +249,7 @@ def test_every_dynamic_field_varied_in_one_group_reaches_each_runs_state(name, o
         for config in configs:
             validate(config)
         assert static_key(configs[0]) == static_key(configs[1]), field
-        state = init_group_state(make_experiment(configs[0]), configs, mesh)
+        state = init_group_state(configs, mesh)
         if place is None:  # the seed: each run's own key
             assert not np.array_equal(state.rng[0], state.rng[1])
             continue

@@ -26,7 +26,7 @@ from gan_jax.loop import workdir as wd
 from gan_jax.loop.workdir import WorkdirError
 from gan_jax.metrics import oscillation
 from gan_jax.step.config import ConfigError, validate
-from gan_jax.step.experiment import dynamic_params, make_experiment, static_key
+from gan_jax.step.experiment import dynamic_params, make_experiment, program_key
 from gan_jax.step.train import GANState, init_state, make_evaluate, make_train_chunk
 
 
@@ -126,8 +126,9 @@ def current_step(state: GANState) -> int:
 
 
 class Programs(NamedTuple):
-    """The jitted functions of one static group on one mesh: built once per process and reused
-    (jax's own cache then skips tracing and compiling), e.g. by a resumed or repeated run."""
+    """The jitted functions of configs with one `program_key` on one mesh: built once per
+    process and reused (jax's own cache then skips tracing and compiling), e.g. by a resumed or
+    repeated run, or a run that differs from an earlier one only in its host-loop fields."""
 
     exp: Any  # the group's Experiment
     init: Callable  # (keys, dynamic) -> stacked GANState, created on the mesh
@@ -142,12 +143,13 @@ class Programs(NamedTuple):
 
 
 _PROGRAMS: collections.OrderedDict = collections.OrderedDict()
-_MAX_PROGRAMS = 8  # static groups kept per process, least recently used dropped
+_MAX_PROGRAMS = 16  # program sets kept per process, least recently used dropped
 
 
 def programs(config: ml_collections.ConfigDict, mesh) -> Programs:
-    """The `Programs` of `config`'s static group (`static_key`) on `mesh`, built on first use."""
-    key = (static_key(config), mesh)
+    """The `Programs` of `config` (`program_key`: its static group's, host-loop fields aside) on
+    `mesh`, built on first use."""
+    key = (program_key(config), mesh)
     if key in _PROGRAMS:
         _PROGRAMS.move_to_end(key)
         return _PROGRAMS[key]
@@ -182,10 +184,10 @@ def _init_program(exp, mesh) -> Callable:
     return jax.jit(init, out_shardings=sharding.runs_sharding(mesh))
 
 
-def init_group_state(exp, configs: list[ml_collections.ConfigDict], mesh) -> GANState:
+def init_group_state(configs: list[ml_collections.ConfigDict], mesh) -> GANState:
     """Initial states of `configs` (one static group) stacked on a leading runs axis, padded to
-    the mesh size and sharded over it."""
-    return _init_program(exp, mesh)(*_group_inputs(configs, mesh))
+    the mesh size and sharded over it, by the group's cached init program (`programs`)."""
+    return programs(configs[0], mesh).init(*_group_inputs(configs, mesh))
 
 
 def train_group(
@@ -210,7 +212,7 @@ def train_group(
     mesh = sharding.runs_mesh(len(runs))
     compiled = programs(config, mesh)
     exp = compiled.exp
-    state = compiled.init(*_group_inputs([run.config for run in runs], mesh))
+    state = init_group_state([run.config for run in runs], mesh)
     _check_padding(runs[0].workdir, checkpoint_dir, int(state.step.shape[0]))
     manager = checkpoint.make_manager(checkpoint_dir)
     primary = sharding.is_primary()

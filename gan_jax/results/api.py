@@ -7,10 +7,10 @@ import numpy as np
 
 from gan_jax.loop import checkpoint
 from gan_jax.loop import workdir as wd
-from gan_jax.loop.run import init_group_state
+from gan_jax.loop.run import init_group_state, programs
 from gan_jax.loop.sharding import runs_mesh
 from gan_jax.loop.workdir import load_config
-from gan_jax.step.experiment import Experiment, make_experiment
+from gan_jax.step.experiment import Experiment
 from gan_jax.step.train import GANState, ema_params, make_generate
 
 __all__ = ["TrainedGAN", "load_config", "restore"]
@@ -72,8 +72,9 @@ def restore(workdir: str) -> TrainedGAN:
             f"the checkpoints of {workdir} belong in {directory}, which is missing (a sweep's run "
             "is restored from inside its sweep folder)"
         )
-    experiment = make_experiment(config)
-    target = init_group_state(experiment, [config] * pointer["num_padded"], runs_mesh(1))
+    mesh = runs_mesh(1)
+    experiment = programs(config, mesh).exp
+    target = init_group_state([config] * pointer["num_padded"], mesh)
     manager = checkpoint.make_manager(directory, create=False)
     try:
         stacked = checkpoint.restore_latest(manager, target)

@@ -125,6 +125,12 @@ def dynamic_params(config: ml_collections.ConfigDict) -> dict:
     return params
 
 
+# Fields only the host loop reads (when to stop, evaluate and checkpoint; how many samples to
+# save): runs that differ only in them compile to the same programs (`program_key`), although a
+# sweep trains them in separate groups, since their loops differ.
+HOST_FIELDS = ("num_steps", "eval_every", "checkpoint_every", "eval.plot_samples")
+
+
 def static_key(config: ml_collections.ConfigDict) -> str:
     """A string equal for two configs exactly when they can share one compiled program: every
     field but the dynamic ones (`dynamic_fields`)."""
@@ -139,4 +145,13 @@ def static_key(config: ml_collections.ConfigDict) -> str:
                 flat[f"{prefix}{key}"] = value
 
     walk(json.loads(config.to_json()))
+    return json.dumps(flat, sort_keys=True)
+
+
+def program_key(config: ml_collections.ConfigDict) -> str:
+    """A string equal for two configs whose jitted programs (init, train chunk, evaluate) are the
+    same: `static_key` without the `HOST_FIELDS`."""
+    flat = json.loads(static_key(config))
+    for field in HOST_FIELDS:
+        flat.pop(field, None)
     return json.dumps(flat, sort_keys=True)
