@@ -16,8 +16,8 @@ from configs import default
 
 
 def _adam(learning_rate: float) -> ml_collections.ConfigDict:
-    return ml_collections.ConfigDict(
-        dict(name="adam", learning_rate=learning_rate, b1=0.5, b2=0.999, eps=1e-8, eps_root=0.0)
+    return default.optimizer(
+        "adam", learning_rate=learning_rate, b1=0.5, b2=0.999, eps=1e-8, eps_root=0.0
     )
 
 

@@ -7,12 +7,20 @@ Override any field: --config.unroll.steps=10 --config.data.name=grid
 import ml_collections
 
 
+def optimizer(name: str, **hparams) -> ml_collections.ConfigDict:
+    """One player's optimizer config: `name` (gan_jax/parts/optim.py), its dynamic
+    hyperparameters, and a learning-rate schedule, static: `schedule` ("constant", "linear" or
+    "cosine") scales the updates from 1 down to `schedule_final` over the player's first
+    `schedule_steps` updates (D makes n_d_steps per step), then holds it."""
+    return ml_collections.ConfigDict(
+        dict(name=name, **hparams, schedule="constant", schedule_steps=0, schedule_final=1.0)
+    )
+
+
 def _adam(learning_rate: float) -> ml_collections.ConfigDict:
     # eps_root > 0 keeps Adam differentiable at v = 0 (sqrt has an infinite slope there), which
     # second-order unrolling needs; 1e-8 changes no forward number that matters.
-    return ml_collections.ConfigDict(
-        dict(name="adam", learning_rate=learning_rate, b1=0.5, b2=0.999, eps=1e-8, eps_root=1e-8)
-    )
+    return optimizer("adam", learning_rate=learning_rate, b1=0.5, b2=0.999, eps=1e-8, eps_root=1e-8)
 
 
 def get_config() -> ml_collections.ConfigDict:

@@ -16,7 +16,7 @@ from configs import default
 
 
 def _sgd(learning_rate: float) -> ml_collections.ConfigDict:
-    return ml_collections.ConfigDict(dict(name="sgd", learning_rate=learning_rate, momentum=0.0))
+    return default.optimizer("sgd", learning_rate=learning_rate, momentum=0.0)
 
 
 def get_config() -> ml_collections.ConfigDict:

@@ -22,9 +22,7 @@ from configs import default
 
 
 def _adam() -> ml_collections.ConfigDict:
-    return ml_collections.ConfigDict(
-        dict(name="adam", learning_rate=1e-4, b1=0.8, b2=0.999, eps=1e-8, eps_root=0.0)
-    )
+    return default.optimizer("adam", learning_rate=1e-4, b1=0.8, b2=0.999, eps=1e-8, eps_root=0.0)
 
 
 def get_config(pack: str = "1", data_name: str = "ring") -> ml_collections.ConfigDict:

@@ -78,6 +78,13 @@ ADDED_FIELDS = {
     "data.num_points": None,
     "data.points_seed": None,
     "eval.inception_weights": None,
+    **{
+        f"optim.{player}.{field}": value
+        for player in ("g", "d")
+        for field, value in (
+            ("schedule", "constant"), ("schedule_steps", 0), ("schedule_final", 1.0)
+        )
+    },
 }
 # A run folder's name is its readable run name; past this many bytes (file systems allow 255)
 # it is cut and a stable hash of the full name appended. The full name stays in the marker.

@@ -128,6 +128,11 @@ def _check_module(config, field: str, registry: Mapping[str, type]) -> None:
 def _check_optimizer(config, field: str) -> None:
     cfg = _get(config, field)
     _choice(config, f"{field}.name", optim.OPTIMIZERS)
+    if "schedule" in cfg and _choice(config, f"{field}.schedule", optim.SCHEDULES) != "constant":
+        _int(config, f"{field}.schedule_steps", 1)
+        final = _get(config, f"{field}.schedule_final")
+        if not (_number(final) and 0 <= final <= 1):
+            _fail(f"{field}.schedule_final", final, "must be in [0, 1]")
     _, fields = optim.OPTIMIZERS[cfg.name]
     for key in fields:
         if key in cfg and not _number(cfg[key]):
