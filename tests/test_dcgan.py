@@ -18,15 +18,6 @@ from gan_jax.step.train import init_state, make_train_chunk
 KEY = jax.random.PRNGKey(0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _fast_compiles():
-    """Tiny programs: XLA's optimisation passes would cost more than they save (as Flax's
-    examples test their train steps on CPU)."""
-    jax.config.update("jax_disable_most_optimizations", True)
-    yield
-    jax.config.update("jax_disable_most_optimizations", False)
-
-
 SIZES = [(8, 8, 1), (8, 8, 3), (28, 28, 1), (32, 32, 3), (64, 64, 3)]
 
 

@@ -106,8 +106,8 @@ def test_bad_schedule_fields_are_one_line(fields, message):
 
 
 def test_a_run_with_a_schedule_to_zero_stops_moving_g_after_its_steps():
-    """G's rate falls linearly to 0 over 3 updates: G moves in steps 1-3 and never after, while
-    D (no schedule) keeps moving."""
+    """G's rate falls linearly to 0 over 3 updates: G moves in steps 1-3 and (up to the rounding
+    of the schedule's count / 3) not after, while D (no schedule) keeps moving."""
     config = make_tiny_config()
     config.optim.g.update(schedule="linear", schedule_steps=3, schedule_final=0.0)
     validate(config)
@@ -119,11 +119,18 @@ def test_a_run_with_a_schedule_to_zero_stops_moving_g_after_its_steps():
         g.append(state.g_params)
         d.append(state.d_params)
 
-    def moved(trees, i):
-        return any(
-            not np.array_equal(a, b)
-            for a, b in zip(jax.tree.leaves(trees[i]), jax.tree.leaves(trees[i + 1]), strict=True)
+    def moved(trees):
+        return np.array(
+            [
+                max(
+                    float(np.max(np.abs(a - b)))
+                    for a, b in zip(jax.tree.leaves(old), jax.tree.leaves(new), strict=True)
+                )
+                for old, new in zip(trees, trees[1:], strict=False)
+            ]
         )
 
-    assert [moved(g, i) for i in range(5)] == [True, True, True, False, False]
-    assert all(moved(d, i) for i in range(5))
+    g_moves, d_moves = moved(g), moved(d)
+    assert np.all(g_moves[:3] > 1e-5), g_moves  # Adam moves each weight by ~lr x multiplier
+    assert np.all(g_moves[3:] < 1e-9), g_moves
+    assert np.all(d_moves > 1e-5), d_moves
