@@ -255,3 +255,36 @@ def test_every_dynamic_field_varied_in_one_group_reaches_each_runs_state(name, o
             continue
         got = [_state_value(state, place, run) for run in (0, 1)]
         np.testing.assert_allclose(got, [float(value), float(new)], rtol=1e-6, err_msg=field)
+
+
+def test_a_field_added_to_the_config_resumes_an_unfinished_sweep_from_its_checkpoint(
+    tmp_path, monkeypatch
+):
+    """A new config field at its migration default (`workdir.ADDED_FIELDS`) leaves the stored
+    configs matching but changes the hash that names a new group's checkpoint folder: the
+    resumed group must find its old folder through its runs' group.json, not start over (it
+    did, and rewrote the runs' metrics from step 0)."""
+    from gan_jax.loop import workdir as wd
+    from gan_jax.loop.sweep import run_sweep
+
+    config = _sweep_config(seeds=2)
+    config.num_steps = 30
+    reference = str(tmp_path / "reference")
+    run_sweep(config, reference, progress=False)
+    workdir = str(tmp_path / "resumed")
+    run_sweep(config, workdir, progress=False, stop_after_chunks=2)
+    monkeypatch.setitem(wd.ADDED_FIELDS, "eval.added_later", 0)
+    grown = make_tiny_config(num_steps=30)
+    grown.sweep = config.sweep
+    grown.eval.added_later = 0
+    assert run_sweep(grown, workdir, progress=False).finished
+    assert len(os.listdir(os.path.join(workdir, "checkpoints"))) == 1
+    for seed in (0, 1):
+        rows = [
+            wd.read_metrics(os.path.join(root, "runs", f"seed={seed}", "metrics.jsonl"))
+            for root in (workdir, reference)
+        ]
+        assert [r["step"] for r in rows[0]] == [0, 10, 20, 30]
+        for got, want in zip(*rows, strict=True):
+            assert got["modes_covered"] == want["modes_covered"]
+            assert got["high_quality_pct"] == want["high_quality_pct"]

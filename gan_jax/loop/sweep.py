@@ -184,6 +184,30 @@ def _group_id(group: list[SweepRun]) -> str:
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:12]
 
 
+def _checkpoint_dir(workdir: str, group: list[SweepRun]) -> str:
+    """The group's checkpoint folder: the one its runs already point to (their group.json), when
+    every run points to one existing folder at its own row, so that a resumed group finds its
+    state even after the config gained a field (its stored config still matches through
+    `workdir.ADDED_FIELDS`, but the hash of the new config differs); else a new folder named by
+    `_group_id`."""
+    root = os.path.join(workdir, "checkpoints")
+    pointers = []
+    for run in group:
+        path = os.path.join(run_dir(workdir, run), wd.GROUP)
+        pointers.append(wd.read_json(path) if os.path.exists(path) else None)
+    if all(p is not None for p in pointers):
+        folders = {
+            os.path.normpath(os.path.join(run_dir(workdir, run), p["checkpoint_dir"]))
+            for run, p in zip(group, pointers, strict=True)
+        }
+        rows = [p["index"] for p in pointers]
+        if len(folders) == 1 and rows == list(range(len(group))):
+            (folder,) = folders
+            if os.path.dirname(folder) == os.path.normpath(root) and os.path.isdir(folder):
+                return folder
+    return os.path.join(root, _group_id(group))
+
+
 def run_dir(workdir: str, run: SweepRun) -> str:
     return wd.run_dir(workdir, run.name)
 
@@ -282,7 +306,7 @@ def run_sweep(
                 specs = [RunSpec(run.name, run.config, run_dir(workdir, run)) for run in group]
                 _, finished = train_group(
                     specs,
-                    os.path.join(workdir, "checkpoints", _group_id(group)),
+                    _checkpoint_dir(workdir, group),
                     bar=bar,
                     should_stop=should_stop,
                 )
