@@ -11,6 +11,6 @@ from configs import best_grid
 
 
 def get_config():
-    config = best_grid.get_config()
+    config = best_grid.get_config("200")
     config.sweep = ml_collections.ConfigDict(dict(seeds=10))
     return config

@@ -12,7 +12,7 @@ from configs import best_grid
 
 
 def get_config():
-    config = best_grid.get_config()
+    config = best_grid.get_config("200")
     config.sweep = ml_collections.ConfigDict(
         dict(seeds=3, grid=dict(optim=dict(d=dict(learning_rate=(2e-3, 3e-3)))))
     )

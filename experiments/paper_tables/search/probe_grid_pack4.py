@@ -13,8 +13,7 @@ from configs import best_grid
 
 
 def get_config():
-    config = best_grid.get_config()
+    config = best_grid.get_config("512")
     config.model.d.pack = 4
-    config.batch_size = 512
     config.sweep = ml_collections.ConfigDict(dict(seeds=5))
     return config

@@ -13,7 +13,7 @@ from configs import best_grid
 
 
 def get_config():
-    config = best_grid.get_config()
+    config = best_grid.get_config("200")
     for player in ("g", "d"):
         config.optim[player].update(
             schedule="linear", schedule_steps=config.num_steps, schedule_final=0.0
