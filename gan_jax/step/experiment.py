@@ -131,27 +131,28 @@ def dynamic_params(config: ml_collections.ConfigDict) -> dict:
 HOST_FIELDS = ("num_steps", "eval_every", "checkpoint_every", "eval.plot_samples")
 
 
-def static_key(config: ml_collections.ConfigDict) -> str:
-    """A string equal for two configs exactly when they can share one compiled program: every
-    field but the dynamic ones (`dynamic_fields`)."""
-    dynamic = dynamic_fields(config)
+def _key(config: ml_collections.ConfigDict, skip) -> str:
+    """Every leaf field of `config` but the dotted names in `skip`, as sorted JSON."""
     flat = {}
 
     def walk(tree, prefix=""):
         for key, value in tree.items():
             if isinstance(value, dict):
                 walk(value, f"{prefix}{key}.")
-            elif f"{prefix}{key}" not in dynamic:
+            elif f"{prefix}{key}" not in skip:
                 flat[f"{prefix}{key}"] = value
 
     walk(json.loads(config.to_json()))
     return json.dumps(flat, sort_keys=True)
 
 
+def static_key(config: ml_collections.ConfigDict) -> str:
+    """A string equal for two configs exactly when they can train in one sweep group (one
+    compiled program, one host loop): every field but the dynamic ones (`dynamic_fields`)."""
+    return _key(config, set(dynamic_fields(config)))
+
+
 def program_key(config: ml_collections.ConfigDict) -> str:
     """A string equal for two configs whose jitted programs (init, train chunk, evaluate) are the
     same: `static_key` without the `HOST_FIELDS`."""
-    flat = json.loads(static_key(config))
-    for field in HOST_FIELDS:
-        flat.pop(field, None)
-    return json.dumps(flat, sort_keys=True)
+    return _key(config, set(dynamic_fields(config)) | set(HOST_FIELDS))
