@@ -210,5 +210,5 @@ def test_paper_and_best_recipe_configs_validate_and_their_searches_expand():
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         seeds[name] = sorted({run.config.seed for run in expand(module.get_config())})
-    assert seeds["confirm_ring.py"] == list(range(100, 110))
+    assert seeds["confirm_ring.py"] == seeds["confirm_grid.py"] == list(range(100, 110))
     assert seeds["ring.py"] == seeds["grid.py"] == list(range(10))
