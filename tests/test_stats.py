@@ -1,6 +1,10 @@
-"""Seed statistics against rliable and scipy.stats called directly, and against hand counts."""
+"""Seed statistics against rliable and scipy.stats called directly, and against hand counts.
+
+`gan_jax.results.stats` vectorises rliable's bootstrap; rliable itself (a test dependency) is the
+reference: the same seed must give the same interval, to the last bit."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -16,30 +20,28 @@ REPS = 500
 
 
 def _rliable(scores, func, seed=0):
-    """rliable called the documented way, with NumPy's global seed set as `stats` sets it."""
+    """rliable called the documented way, after NumPy's global seed is set to `seed`."""
     np.random.seed(seed)
-    point, interval = rly.get_interval_estimates({"k": scores}, func, reps=REPS)
+    with warnings.catch_warnings():  # arch warns about its RandomState default
+        warnings.simplefilter("ignore", FutureWarning)
+        point, interval = rly.get_interval_estimates({"k": scores}, func, reps=REPS)
     return float(np.squeeze(point["k"])), *np.asarray(interval["k"]).reshape(2)
 
 
 def test_mean_iqm_and_difference_cis_equal_rliable_called_directly():
     column = np.asarray(X).reshape(-1, 1)
     mean = stats.mean_ci(X, reps=REPS)
-    assert mean == pytest.approx(
-        _rliable(column, lambda s: np.array([rly_metrics.aggregate_mean(s)]))
-    )
+    assert mean == _rliable(column, lambda s: np.array([rly_metrics.aggregate_mean(s)]))
     assert mean.estimate == pytest.approx(np.mean(X))
     assert mean.low <= mean.estimate <= mean.high
     iqm = stats.iqm_ci(X, reps=REPS)
     assert iqm.estimate == pytest.approx(scipy.stats.trim_mean(X, 0.25))  # 7, 8, 8 -> 23/3
     assert iqm.estimate == pytest.approx(23 / 3)
-    assert iqm == pytest.approx(
-        _rliable(column, lambda s: np.array([rly_metrics.aggregate_iqm(s)]))
-    )
+    assert iqm == _rliable(column, lambda s: np.array([rly_metrics.aggregate_iqm(s)]))
     pair = [column, np.asarray(Y).reshape(-1, 1)]
     difference = stats.difference_ci(X, Y, reps=REPS)
     direct = _rliable(pair, lambda a, b: np.array([a.mean() - b.mean()]))
-    assert difference == pytest.approx(direct)
+    assert difference == direct
     assert difference.estimate == pytest.approx(np.mean(X) - np.mean(Y))
 
 
@@ -67,7 +69,7 @@ def test_probability_of_improvement_counts_pairs_and_equals_rliable():
     assert lower.estimate == pytest.approx(5 / 6)
     pair = [np.asarray(X).reshape(-1, 1), np.asarray(Y).reshape(-1, 1)]
     direct = _rliable(pair, lambda a, b: np.array([rly_metrics.probability_of_improvement(a, b)]))
-    assert stats.improvement_ci(X, Y, reps=REPS) == pytest.approx(direct)
+    assert stats.improvement_ci(X, Y, reps=REPS) == direct
     # Every seed of X beats every seed of Y except (6 vs 6): (24 + 1/2) / 25.
     assert direct[0] == pytest.approx(24.5 / 25)
 
@@ -105,3 +107,58 @@ def test_seeded_results_repeat_and_leave_numpys_global_state_alone():
     assert low[1] <= 5.0 <= high[1]
     with pytest.raises(ValueError, match="finite"):
         stats.mean_ci([1.0, float("nan")])
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_every_estimator_equals_rliable_on_uneven_seed_counts(seed):
+    """Random values, 7 seeds against 4, a second seed: each interval is rliable's exactly."""
+    rng = np.random.RandomState(seed + 1)
+    x, y = rng.randint(0, 9, size=7).astype(float), rng.normal(size=4)
+    column, pair = x.reshape(-1, 1), [x.reshape(-1, 1), y.reshape(-1, 1)]
+    assert stats.mean_ci(x, reps=REPS, seed=seed) == _rliable(
+        column, lambda s: np.array([rly_metrics.aggregate_mean(s)]), seed
+    )
+    assert stats.iqm_ci(x, reps=REPS, seed=seed) == _rliable(
+        column, lambda s: np.array([rly_metrics.aggregate_iqm(s)]), seed
+    )
+    assert stats.difference_ci(x, y, reps=REPS, seed=seed) == _rliable(
+        pair, lambda a, b: np.array([a.mean() - b.mean()]), seed
+    )
+    assert stats.improvement_ci(x, y, reps=REPS, seed=seed) == _rliable(
+        pair, lambda a, b: np.array([rly_metrics.probability_of_improvement(a, b)]), seed
+    )
+
+
+def test_pointwise_curves_and_profiles_equal_rliable():
+    """Curves resample each eval's seeds on their own (an eval is a task), NaN where a seed has
+    no value; profiles draw every name from one stream, in order."""
+    curves = np.random.RandomState(3).normal(size=(5, 6))
+    curves[1, 3] = np.nan
+
+    def nanmean(scores):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(scores, axis=0)
+
+    np.random.seed(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        point, interval = rly.get_interval_estimates({"k": curves}, nanmean, reps=REPS)
+    mean, low, high = stats.pointwise_mean_ci(curves, reps=REPS, seed=2)
+    np.testing.assert_array_equal(mean, point["k"])
+    np.testing.assert_array_equal(np.stack([low, high]), interval["k"])
+
+    values, taus = {"a": [1.0, 2.0, 3.0, 5.0], "b": [3.0, 3.0, 3.0]}, np.arange(5.0)
+    np.random.seed(4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        profiles, cis = rly.create_performance_profile(
+            {k: np.reshape(v, (-1, 1)) for k, v in values.items()},
+            taus,
+            custom_profile_func=lambda s, t: np.array([np.mean(s >= tau) for tau in t]),
+            reps=REPS,
+        )
+    ours = stats.performance_profile(values, taus, reps=REPS, seed=4)
+    for name in values:
+        np.testing.assert_array_equal(ours[name][0], profiles[name])
+        np.testing.assert_array_equal(np.stack(ours[name][1:]), cis[name])

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Sequence
 
 import numpy as np
-from absl import app, flags, logging
+from absl import app, flags
 
 from gan_jax.loop import workdir as wd
 from gan_jax.results import report, stats
@@ -327,7 +327,7 @@ def _report(workdir, inputs, rows, shared, tables, dropped, baseline, only, plot
         "standard error; *95% CI*: the percentile stratified bootstrap confidence interval of "
         "the mean; *IQM*: the interquartile mean (the mean of the middle 50% of seeds, robust "
         f"to one outlying seed; shown for >= {stats.IQM_MIN_SEEDS} seeds) with its CI "
-        "(Agarwal et al. 2021, computed with rliable)."
+        "(Agarwal et al. 2021, rliable's estimators)."
         + (
             f" Against the baseline **{baseline}**: *Δ*, the difference of means (variant - "
             "baseline) with its CI; *P(better)*, the probability that a seed of the variant "
@@ -468,7 +468,6 @@ def _plot_profile(tables, plots_dir, reps, seed) -> list[str]:
 
 def main(argv: list[str]) -> None:
     command = "python -m gan_jax.results.compare " + shlex.join(sys.argv[1:])
-    logging.set_verbosity(logging.WARNING)  # rliable logs every interval at INFO
     try:
         if _REPS.value < 100:
             raise CompareError(f"--reps={_REPS.value} is invalid: must be >= 100")

@@ -4,8 +4,8 @@
     [r["final_modes_covered"] for r in rows if r["variant"] == "unroll.steps=10"]
 
 A row is `report.run_row` (final / best / late metrics, seed, divergence, wall time) plus the
-run's variant; a list of dicts keeps the library free of pandas (rliable pulls pandas in, but a
-notebook that wants a DataFrame writes `pandas.DataFrame(rows)`).
+run's variant; a list of dicts keeps the library free of pandas (a notebook that wants a
+DataFrame writes `pandas.DataFrame(rows)`).
 """
 
 import csv
