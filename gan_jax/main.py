@@ -13,9 +13,6 @@ from absl import app, flags, logging
 from ml_collections import config_flags
 
 from gan_jax import cli
-from gan_jax.commands import train_and_report
-from gan_jax.loop.run import WorkdirError
-from gan_jax.step.config import ConfigError
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Path to a config file with get_config().", lock_config=True
@@ -73,6 +70,12 @@ def main(argv: list[str]) -> None:
     if not _WORKDIR.value:
         _exit_with("--workdir is required, e.g. --workdir=runs/unrolled")
     logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint file at INFO
+    # The training stack (jax, orbax, matplotlib: seconds) loads only after the command line has
+    # parsed, so a mistyped flag or config file is reported at once.
+    from gan_jax.commands import train_and_report
+    from gan_jax.loop.run import WorkdirError
+    from gan_jax.step.config import ConfigError
+
     if _DISTRIBUTED.value:
         initialize_distributed(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
     try:

@@ -24,7 +24,10 @@ SWEEP = [
 
 
 def _env(devices):
-    return {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}"}
+    """The session's XLA flags (conftest: the fast-compiling emitters), with `devices` CPUs."""
+    flags = [f for f in os.environ.get("XLA_FLAGS", "").split() if "device_count" not in f]
+    flags.append(f"--xla_force_host_platform_device_count={devices}")
+    return {**os.environ, "XLA_FLAGS": " ".join(flags)}
 
 
 def _free_port():
