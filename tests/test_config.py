@@ -131,6 +131,32 @@ def test_batch_size_must_divide_over_devices(monkeypatch):
         validate(config)
 
 
+def test_runs_sharing_models_data_and_batch_trace_their_shapes_once(monkeypatch):
+    """A sweep's seeds share one model / data / batch combination: validate traces it once; a
+    new combination is traced, and a misfit is reported every time, never remembered as fit."""
+    from gan_jax.parts import models
+    from gan_jax.step import config as config_module
+
+    monkeypatch.setattr(config_module, "_FITTING_SHAPES", set())
+    traced = []
+    make_generator = models.make_generator
+    monkeypatch.setattr(
+        models, "make_generator", lambda *a, **k: traced.append(1) or make_generator(*a, **k)
+    )
+    for seed in range(3):
+        validate(make_tiny_config(seed=seed, **{"optim.d.learning_rate": 1e-3 * (seed + 1)}))
+    assert len(traced) == 1
+    validate(make_tiny_config(**{"model.g.hidden_sizes": (8,)}))
+    assert len(traced) == 2
+    from configs import digits_dcgan
+
+    misfit = digits_dcgan.get_config()
+    misfit.data.name = "ring"
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="cannot take data.name='ring'"):
+            validate(misfit)
+
+
 def test_shipped_configs_are_valid():
     from configs import default, gan, unrolled
 

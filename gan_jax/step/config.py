@@ -6,6 +6,7 @@ what is allowed, e.g. "unroll.steps=-1 is invalid: must be an integer >= 0".
 
 import dataclasses
 import functools
+import json
 import math
 import os
 from collections.abc import Mapping
@@ -275,6 +276,13 @@ def _check_data_and_models(config) -> None:
     except ValueError as error:  # DatasetUnavailable included: says how to prepare the set
         raise ConfigError(" ".join(str(error).split())) from None
     _check_inception_weights(config, dataset)
+    shapes_key = json.dumps(
+        [config.model.to_dict(), config.data.to_dict(), config.batch_size],
+        sort_keys=True,
+        default=repr,
+    )
+    if shapes_key in _FITTING_SHAPES:
+        return
     key = jax.random.PRNGKey(0)
     try:
         generator = models.make_generator(config.model.g, dataset.shape)
@@ -294,6 +302,12 @@ def _check_data_and_models(config) -> None:
             f"cannot take data.name={config.data.name!r} (samples of shape {dataset.shape}): "
             + " ".join(str(error).split())
         ) from None
+    _FITTING_SHAPES.add(shapes_key)
+
+
+# The model / data / batch combinations whose shapes were traced and fit: the runs of a sweep
+# share one, so a sweep of many seeds traces it once (it took ~45 ms per run).
+_FITTING_SHAPES: set[str] = set()
 
 
 def _check_inception_weights(config, dataset) -> None:
