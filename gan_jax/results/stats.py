@@ -88,9 +88,10 @@ def _interval(
     ]
     estimate = np.asarray(statistic(*[s[None] for s in scores]), dtype=float).reshape(-1)
     results = np.asarray(statistic(*resampled), dtype=float).reshape(reps, -1)
-    # arch's percentile interval: np.percentile of each statistic's resampled values.
-    tail = 100 * (1 - CONFIDENCE) / 2
-    low, high = np.array([np.percentile(column, [tail, 100 - tail]) for column in results.T]).T
+    # arch's percentile interval, to the last bit: np.percentile of each statistic's resamples.
+    alpha = (1.0 - CONFIDENCE) / 2
+    percentiles = [100 * alpha, 100 * (1.0 - alpha)]
+    low, high = np.array([np.percentile(column, percentiles) for column in results.T]).T
     return estimate, low, high
 
 
