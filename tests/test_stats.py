@@ -162,3 +162,15 @@ def test_pointwise_curves_and_profiles_equal_rliable():
     for name in values:
         np.testing.assert_array_equal(ours[name][0], profiles[name])
         np.testing.assert_array_equal(np.stack(ours[name][1:]), cis[name])
+
+
+def test_resampling_in_blocks_changes_nothing(monkeypatch):
+    """Large curves are resampled in blocks to bound memory; the draws continue one stream, so
+    blocks of any size give the same intervals (here blocks of 2 and of 1 resamples)."""
+    curves = np.random.RandomState(5).normal(size=(4, 3))
+    whole = stats.pointwise_mean_ci(curves, reps=REPS, seed=1)
+    pair = stats.improvement_ci(X, Y[:4], reps=REPS, seed=1)
+    for elements in (24, 1):
+        monkeypatch.setattr(stats, "_BLOCK_ELEMENTS", elements)
+        np.testing.assert_array_equal(stats.pointwise_mean_ci(curves, reps=REPS, seed=1), whole)
+        assert stats.improvement_ci(X, Y[:4], reps=REPS, seed=1) == pair

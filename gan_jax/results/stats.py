@@ -33,6 +33,7 @@ CONFIDENCE = 0.95
 REPS = 2_000  # bootstrap resamples; Agarwal et al. use 2,000 for profiles, 50,000 for final CIs
 TEST_NAME = "two-sided Mann-Whitney U test (scipy.stats.mannwhitneyu)"
 IQM_MIN_SEEDS = 4  # with fewer, trimming a quarter from each end removes nothing: IQM = mean
+_BLOCK_ELEMENTS = 1 << 22  # resampled values held at once (32 MB of float64)
 
 
 class Interval(NamedTuple):
@@ -81,13 +82,21 @@ def _interval(
     comparison at 2,000 resamples); here every resample is computed at once from the same draws,
     and the results equal rliable's (tests/test_stats.py).
     """
-    indices = _resample_indices([s.shape for s in scores], reps, rng)
-    resampled = [
-        s[(index, *np.ix_(*[np.arange(n) for n in s.shape[1:]]))]
-        for s, index in zip(scores, indices)
-    ]
+    shapes = [s.shape for s in scores]
+    # Resamples in blocks of at most _BLOCK_ELEMENTS drawn values (the draws continue one
+    # stream, so the blocks change nothing but the memory: curves of many seeds and evals).
+    block = max(1, _BLOCK_ELEMENTS // sum(int(np.prod(shape)) for shape in shapes))
+    results = []
+    for start in range(0, reps, block):
+        size = min(block, reps - start)
+        indices = _resample_indices(shapes, size, rng)
+        resampled = [
+            s[(index, *np.ix_(*[np.arange(n) for n in s.shape[1:]]))]
+            for s, index in zip(scores, indices)
+        ]
+        results.append(np.asarray(statistic(*resampled), dtype=float).reshape(size, -1))
+    results = np.concatenate(results)
     estimate = np.asarray(statistic(*[s[None] for s in scores]), dtype=float).reshape(-1)
-    results = np.asarray(statistic(*resampled), dtype=float).reshape(reps, -1)
     # arch's percentile interval, to the last bit: np.percentile of each statistic's resamples.
     alpha = (1.0 - CONFIDENCE) / 2
     percentiles = [100 * alpha, 100 * (1.0 - alpha)]
