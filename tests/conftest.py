@@ -39,7 +39,8 @@ from gan_jax.step.config import set_field  # noqa: E402
 
 
 def make_tiny_config(**overrides):
-    """The default config shrunk: small MLPs, batch 32, 20 steps, evals every 10."""
+    """The default config shrunk: small MLPs, batch 32, 20 steps, evals every 10, no samples
+    kept (`eval.plot_samples=0`: the tests that read samples or figures set it)."""
     config = default.get_config()
     config.num_steps = 20
     config.batch_size = 32
@@ -49,7 +50,7 @@ def make_tiny_config(**overrides):
     config.model.g.hidden_sizes = (16, 16)
     config.model.d.hidden_sizes = (16,)
     config.eval.num_samples = 256
-    config.eval.plot_samples = 64
+    config.eval.plot_samples = 0
     for field, value in overrides.items():
         set_field(config, field, value)
     return config

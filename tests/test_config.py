@@ -46,6 +46,7 @@ OBJECTIVE_NAMES = re.escape(str(sorted(objectives.OBJECTIVES)))
         ("eval_every", 0, r"eval_every=0 is invalid: must be an integer >= 1"),
         ("checkpoint_every", 0, r"checkpoint_every=0 is invalid"),
         ("n_d_steps", 0, r"n_d_steps=0 is invalid: must be an integer >= 1"),
+        ("eval.plot_samples", -1, r"eval.plot_samples=-1 is invalid: must be an integer >= 0"),
         ("unroll.steps", -1, r"unroll.steps=-1 is invalid: must be an integer >= 0"),
         ("unroll.second_order", 1, r"unroll.second_order=1 is invalid: must be True or False"),
         (

@@ -21,7 +21,7 @@ def _assert_states_equal(a, b):
 def finished_run(tmp_path_factory):
     """One uninterrupted 20-step run (unrolled, k=2) shared by the tests below."""
     workdir = str(tmp_path_factory.mktemp("run"))
-    config = make_tiny_config(**{"unroll.steps": 2})
+    config = make_tiny_config(**{"unroll.steps": 2, "eval.plot_samples": 64})
     state = train_and_evaluate(config, workdir, progress=False)
     return config, workdir, state
 
@@ -67,7 +67,7 @@ def test_interrupted_run_resumes_to_exactly_the_same_parameters(finished_run, tm
 def test_a_different_config_is_refused_and_nothing_is_touched(finished_run):
     config, workdir, _ = finished_run
     before = open(os.path.join(workdir, "metrics.jsonl")).read()
-    changed = make_tiny_config(**{"unroll.steps": 7})
+    changed = make_tiny_config(**{"unroll.steps": 7, "eval.plot_samples": 64})
     with pytest.raises(
         WorkdirError, match=r"a single run with a different config \(unroll.steps: 2 -> 7\).*--overwrite"
     ):

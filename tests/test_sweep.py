@@ -119,9 +119,17 @@ def test_a_diverging_run_is_frozen_and_does_not_touch_the_others():
 
 
 def test_interrupted_sweep_resumes_skips_finished_runs_and_reports_every_run(tmp_path):
+    """Also: eval.plot_samples=0 (the reference) keeps no samples and draws none of their
+    figures, and changes no number (the resumed sweep keeps 64 per eval)."""
     config = _sweep_config(seeds=2, unroll=dict(steps=(0, 2)))
     reference = str(tmp_path / "reference")
     train_and_report(config, reference, progress=False)
+    assert not os.path.exists(os.path.join(reference, "plots", "final_samples.png"))
+    assert "Final samples" not in open(os.path.join(reference, "report.md")).read()
+    for run in os.listdir(os.path.join(reference, "runs")):
+        samples = os.path.join(reference, "runs", run, "samples")
+        assert not os.path.isdir(samples) or not os.listdir(samples)
+    config.eval.plot_samples = 64
 
     workdir = str(tmp_path / "resumed")
     train_and_report(config, workdir, progress=False, stop_after_chunks=3)  # group 1 done, group 2 half

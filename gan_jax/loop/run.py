@@ -229,8 +229,9 @@ def train_group(
             if steps_per_sec is not None:
                 row["steps_per_sec"] = steps_per_sec
             writer.write(step, row)
-            path = os.path.join(run.workdir, "samples", f"step_{step:08d}.npy")
-            wd.save_array(path, samples[i, : config.eval.plot_samples])
+            if config.eval.plot_samples:  # 0: no samples kept, so no figures of them
+                path = os.path.join(run.workdir, "samples", f"step_{step:08d}.npy")
+                wd.save_array(path, samples[i, : config.eval.plot_samples])
         if len(runs) == 1 and primary and not bar.disable:
             summary = _summary({k: v[0] for k, v in {**train_metrics, **eval_metrics}.items()})
             bar.set_postfix(summary)
@@ -351,9 +352,10 @@ def plot_run(workdir: str, dataset) -> None:
     """Writes the run's figures into samples/ from the saved eval samples and the logged
     metrics, as its data set's evaluator draws them (`gan_jax.metrics.EVALUATORS`)."""
     samples_dir = os.path.join(workdir, "samples")
+    names = os.listdir(samples_dir) if os.path.isdir(samples_dir) else []  # plot_samples=0
     paths = {
         int(name[5:13]): os.path.join(samples_dir, name)
-        for name in os.listdir(samples_dir)
+        for name in names
         if name.startswith("step_") and name.endswith(".npy")
     }
     loaded = {step: wd.load_array(path) for step, path in paths.items()}

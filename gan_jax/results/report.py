@@ -321,12 +321,13 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
     if versus:
         lines += ["", "## Final metrics vs swept value (mean ± standard error)", ""]
         lines += [f"![{name}](plots/{name})" for name in versus]
-    lines += [
-        "",
-        "## Final samples (first seed of each variant)",
-        "",
-        f"![samples](plots/{samples})",
-    ]
+    if samples:
+        lines += [
+            "",
+            "## Final samples (first seed of each variant)",
+            "",
+            f"![samples](plots/{samples})",
+        ]
     wd.write_text(os.path.join(workdir, "report.md"), "\n".join(lines) + "\n")
 
 
@@ -504,12 +505,26 @@ def _evaluators(runs) -> list:
     return list(found.values())
 
 
-def _plot_final_samples(workdir, runs, plots_dir) -> str:
+def _last_saved_samples(workdir, run):
+    """The newest readable samples/step_*.npy of a run; None if it kept none."""
+    directory = os.path.join(wd.run_dir(workdir, run.name), "samples")
+    if not os.path.isdir(directory):
+        return None
+    saved = sorted(n for n in os.listdir(directory) if n.endswith(".npy"))
+    loaded = (wd.load_array(os.path.join(directory, n)) for n in reversed(saved))
+    return next((p for p in loaded if p is not None), None)
+
+
+def _plot_final_samples(workdir, runs, plots_dir) -> str | None:
     """The last saved samples of each variant's first seed, one panel each, drawn by the data
-    set's evaluator; image sweeps show real images first."""
+    set's evaluator; image sweeps show real images first. None when no run kept samples
+    (eval.plot_samples=0)."""
     first = {}
     for run in runs:
         first.setdefault(run.variant, run)
+    points_of = {variant: _last_saved_samples(workdir, run) for variant, run in first.items()}
+    if all(points is None for points in points_of.values()):
+        return None
     dataset = data.from_config(runs[0].config.data)  # as the runs trained on it
     show_real = metrics.evaluator_for(dataset).images
     count = len(first) + show_real
@@ -524,10 +539,7 @@ def _plot_final_samples(workdir, runs, plots_dir) -> str:
         plots.show_grid(ax, np.asarray(dataset.sample(jax.random.PRNGKey(0), 36)), 6, "real")
         ax.axis("on")
     for ax, (variant, run) in zip(panels, first.items(), strict=False):
-        directory = os.path.join(wd.run_dir(workdir, run.name), "samples")
-        saved = sorted(n for n in os.listdir(directory) if n.endswith(".npy"))
-        loaded = (wd.load_array(os.path.join(directory, n)) for n in reversed(saved))
-        points = next((p for p in loaded if p is not None), None)
+        points = points_of[variant]
         if points is None:  # every sample file unreadable: leave the panel empty
             continue
         ax.axis("on")

@@ -166,7 +166,7 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     _int(config, "checkpoint_every", 1)
     _int(config, "n_d_steps", 1)
     _int(config, "eval.num_samples", 1)
-    _int(config, "eval.plot_samples", 1)
+    _int(config, "eval.plot_samples", 0)
     devices = jax.device_count()
     if batch_size % devices:
         _fail("batch_size", batch_size, f"must be divisible by the device count ({devices})")
