@@ -20,6 +20,7 @@ SWEEP = [
     "--config.model.g.hidden_sizes=(16,16)",
     "--config.model.d.hidden_sizes=(16,)",
     "--config.eval.num_samples=128",
+    "--config.eval.plot_samples=0",  # no figures: the test compares metrics
 ]
 
 

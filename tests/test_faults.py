@@ -277,6 +277,7 @@ TINY_FLAGS = [
     "--config.model.g.hidden_sizes=(16,16)",
     "--config.model.d.hidden_sizes=(16,)",
     "--config.eval.num_samples=128",
+    "--config.eval.plot_samples=0",  # no figures: nothing here reads them
     "--config.num_steps=10",
     "--config.eval_every=10",
     "--config.checkpoint_every=10",

@@ -4,6 +4,7 @@ The tfds tests run the real loading code under `tfds.testing.mock_data` (random 
 real feature shapes), and once on real ArrayRecord files written by a tiny local builder.
 """
 
+import functools
 import io
 import time
 
@@ -13,17 +14,22 @@ import pytest
 import tensorflow_datasets as tfds
 from PIL import Image
 from scipy import stats
-from sklearn.datasets import load_digits
 
 from gan_jax.parts import data
 from gan_jax.parts.data import images as image_data
 
-DIGITS = load_digits()
+@functools.cache
+def _load_digits():
+    """scikit-learn's digits, loaded when a test first needs them (not at collection, which
+    every xdist worker does)."""
+    from sklearn.datasets import load_digits
+
+    return load_digits()
 
 
 def _digits_uint8():
     """scikit-learn's digits scaled 0..16 -> 0..255, computed here independently."""
-    return (DIGITS.images * 255 / 16).round().astype(np.uint8)
+    return (_load_digits().images * 255 / 16).round().astype(np.uint8)
 
 
 def _match(samples, images):
@@ -57,7 +63,7 @@ def test_digits_split_all_1797_images_into_train_and_test(digits):
     indices = np.array([index_of[image.tobytes()] for image in everything])
     np.testing.assert_array_equal(np.sort(indices), np.arange(1797))
     np.testing.assert_array_equal(
-        np.concatenate([digits.labels, digits.test_labels]), DIGITS.target[indices]
+        np.concatenate([digits.labels, digits.test_labels]), _load_digits().target[indices]
     )
     assert np.all(np.bincount(digits.test_labels, minlength=10) >= 20)  # every class held out
     assert not {x.tobytes() for x in train} & {x.tobytes() for x in test}

@@ -19,6 +19,7 @@ TINY = [
     "--config.model.g.hidden_sizes=(16,16)",
     "--config.model.d.hidden_sizes=(16,)",
     "--config.eval.num_samples=128",
+    "--config.eval.plot_samples=0",  # no figures: nothing here reads them
 ]
 
 
