@@ -18,6 +18,7 @@ from scipy import stats
 from gan_jax.parts import data
 from gan_jax.parts.data import images as image_data
 
+
 @functools.cache
 def _load_digits():
     """scikit-learn's digits, loaded when a test first needs them (not at collection, which

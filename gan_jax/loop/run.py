@@ -352,14 +352,7 @@ def plot_run(workdir: str, dataset) -> None:
     """Writes the run's figures into samples/ from the saved eval samples and the logged
     metrics, as its data set's evaluator draws them (`gan_jax.metrics.EVALUATORS`)."""
     samples_dir = os.path.join(workdir, "samples")
-    names = os.listdir(samples_dir) if os.path.isdir(samples_dir) else []  # plot_samples=0
-    paths = {
-        int(name[5:13]): os.path.join(samples_dir, name)
-        for name in names
-        if name.startswith("step_") and name.endswith(".npy")
-    }
-    loaded = {step: wd.load_array(path) for step, path in paths.items()}
-    saved = {step: array for step, array in loaded.items() if array is not None}
+    saved = wd.read_samples(samples_dir)
     if saved:
         rows = wd.read_metrics(os.path.join(workdir, wd.METRICS))
         metrics.evaluator_for(dataset).plot_run(saved, dataset, rows, samples_dir)

@@ -174,6 +174,19 @@ def load_array(path: str):
         return None
 
 
+def read_samples(samples_dir: str) -> dict:
+    """A run's saved eval samples (samples/step_XXXXXXXX.npy) by step, unreadable files skipped
+    with a warning; {} when the run kept none (eval.plot_samples=0)."""
+    if not os.path.isdir(samples_dir):
+        return {}
+    loaded = {
+        int(name[5:13]): load_array(os.path.join(samples_dir, name))
+        for name in os.listdir(samples_dir)
+        if name.startswith("step_") and name.endswith(".npy")
+    }
+    return {step: array for step, array in sorted(loaded.items()) if array is not None}
+
+
 def read_json(path: str, what: str = ""):
     """A JSON file's content; a torn or unreadable file is a one-line `WorkdirError`."""
     try:

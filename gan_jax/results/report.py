@@ -506,13 +506,9 @@ def _evaluators(runs) -> list:
 
 
 def _last_saved_samples(workdir, run):
-    """The newest readable samples/step_*.npy of a run; None if it kept none."""
-    directory = os.path.join(wd.run_dir(workdir, run.name), "samples")
-    if not os.path.isdir(directory):
-        return None
-    saved = sorted(n for n in os.listdir(directory) if n.endswith(".npy"))
-    loaded = (wd.load_array(os.path.join(directory, n)) for n in reversed(saved))
-    return next((p for p in loaded if p is not None), None)
+    """The newest readable saved samples of a run; None if it kept none."""
+    saved = wd.read_samples(os.path.join(wd.run_dir(workdir, run.name), "samples"))
+    return saved[max(saved)] if saved else None
 
 
 def _plot_final_samples(workdir, runs, plots_dir) -> str | None:

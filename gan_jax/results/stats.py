@@ -64,7 +64,7 @@ def _resample_indices(
         return [drawn[:, i] for i in range(len(shapes))]
     indices = [np.empty((reps, *shape), dtype=np.int64) for shape in shapes]
     for r in range(reps):  # inputs of different sizes interleave their draws
-        for index, shape in zip(indices, shapes):
+        for index, shape in zip(indices, shapes, strict=True):
             index[r] = rng.choice(shape[0], shape, replace=True)
     return indices
 
@@ -92,7 +92,7 @@ def _interval(
         indices = _resample_indices(shapes, size, rng)
         resampled = [
             s[(index, *np.ix_(*[np.arange(n) for n in s.shape[1:]]))]
-            for s, index in zip(scores, indices)
+            for s, index in zip(scores, indices, strict=True)
         ]
         results.append(np.asarray(statistic(*resampled), dtype=float).reshape(size, -1))
     results = np.concatenate(results)
