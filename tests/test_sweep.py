@@ -1,5 +1,5 @@
-"""Sweeps: expansion, static/dynamic grouping, vmap == one by one, sharding, divergence
-isolation, resume, and the results/report files."""
+"""Sweeps: expansion, static/dynamic grouping, every runs-axis strategy == one by one, sharding,
+divergence isolation, resume (also under another strategy), and the results/report files."""
 
 import csv
 import json
@@ -12,11 +12,12 @@ import pytest
 from conftest import make_tiny_config
 
 from gan_jax.commands import train_and_report
+from gan_jax.loop import run, runs_axis, sharding
 from gan_jax.loop.run import init_group_state
 from gan_jax.loop.sharding import runs_mesh
 from gan_jax.loop.sweep import expand, group_runs
 from gan_jax.step.config import ConfigError, set_field, validate
-from gan_jax.step.experiment import dynamic_fields, make_experiment, static_key
+from gan_jax.step.experiment import dynamic_fields, static_key
 from gan_jax.step.train import init_run, make_train_chunk
 
 
@@ -48,6 +49,47 @@ def test_bad_sweeps_get_one_line():
         expand(_sweep_config(unroll=dict(steps=(0, -1))))
 
 
+def test_runs_axis_is_validated_and_auto_maps_on_cpu_and_vmaps_on_accelerators():
+    with pytest.raises(ConfigError, match=r"^sweep.runs_axis='pmap' is invalid: choose one of"):
+        config = _sweep_config()
+        config.sweep.runs_axis = "pmap"
+        expand(config)
+    assert runs_axis.resolve("auto", "cpu") == "map"
+    assert runs_axis.resolve("auto", "gpu") == runs_axis.resolve("auto", "tpu") == "vmap"
+    assert runs_axis.resolve("vmap", "cpu") == "vmap" and runs_axis.resolve("map", "gpu") == "map"
+
+
+def test_a_sweep_interrupted_under_vmap_resumes_under_map_as_if_uninterrupted(tmp_path):
+    """The strategy is no part of a run's state or checkpoint: switching it on resume (e.g. a
+    sweep started on a GPU, finished on a CPU) continues the same runs to the same numbers."""
+    from gan_jax.loop import workdir as wd
+    from gan_jax.loop.sweep import run_sweep
+
+    config = _sweep_config(seeds=3)
+    config.num_steps = 30
+    config.sweep.runs_axis = "map"
+    reference = str(tmp_path / "reference")
+    run_sweep(config, reference, progress=False)
+    workdir = str(tmp_path / "switched")
+    config.sweep.runs_axis = "vmap"
+    run_sweep(config, workdir, progress=False, stop_after_chunks=2)
+    config.sweep.runs_axis = "map"
+    assert run_sweep(config, workdir, progress=False).finished
+    for seed in (0, 1, 2):
+        rows = [
+            wd.read_metrics(os.path.join(root, "runs", f"seed={seed}", "metrics.jsonl"))
+            for root in (workdir, reference)
+        ]
+        assert [r["step"] for r in rows[0]] == [0, 10, 20, 30]
+        for got, want in zip(*rows, strict=True):
+            assert set(got) == set(want) and "reverse_kl" in got
+            for key in set(want) - {"steps_per_sec"}:
+                if want[key] is None:  # a metric with no value yet (e.g. at step 0)
+                    assert got[key] is None, key
+                else:
+                    np.testing.assert_allclose(got[key], want[key], rtol=1e-3, atol=1e-4, err_msg=key)
+
+
 def test_dynamic_fields_share_a_group_and_static_fields_split_it():
     config = _sweep_config(
         seeds=2, unroll=dict(steps=(0, 3)), optim=dict(d=dict(learning_rate=(1e-4, 1e-3)))
@@ -58,11 +100,12 @@ def test_dynamic_fields_share_a_group_and_static_fields_split_it():
     assert {r.config.unroll.steps for r in groups[1]} == {3}
 
 
-def _train_group(configs, length, devices=1):
-    exp = make_experiment(configs[0])
+def _train_group(configs, length, devices=1, strategy="vmap"):
+    """A group's chunk as a sweep compiles it (`run.programs`), walking the runs by `strategy`."""
     mesh = runs_mesh(min(len(configs), devices))
+    programs = run.programs(configs[0], mesh, strategy)
     state = init_group_state(configs, mesh)
-    return jax.jit(jax.vmap(make_train_chunk(exp, length)))(state)[0]
+    return programs.chunk(length)(state, sharding.replicate(programs.exp.dataset, mesh))[0]
 
 
 def _variants():
@@ -74,9 +117,10 @@ def _variants():
     return configs
 
 
-def test_vmapped_runs_equal_the_same_runs_trained_one_by_one():
+@pytest.mark.parametrize("strategy", runs_axis.STRATEGIES)
+def test_a_groups_runs_equal_the_same_runs_trained_one_by_one(strategy):
     configs = _variants()
-    stacked = _train_group(configs, 10)
+    stacked = _train_group(configs, 10, strategy=strategy)
     for i, config in enumerate(configs):
         exp, single = init_run(config)
         single, _ = jax.jit(make_train_chunk(exp, 10))(single)
@@ -87,12 +131,15 @@ def test_vmapped_runs_equal_the_same_runs_trained_one_by_one():
         )
 
 
+@pytest.mark.parametrize("strategy", ["vmap", "map"])
 @pytest.mark.parametrize("num_runs", [4, 5])
-def test_sharded_equals_unsharded(num_runs):
+def test_sharded_equals_unsharded(num_runs, strategy):
+    """4 runs on 4 devices: one run per device ("map" calls the single-run program); 5 runs pad
+    to 8, two per device ("map" loops over them)."""
     assert jax.device_count() == 4  # conftest's virtual devices
     configs = [make_tiny_config(seed=s) for s in range(num_runs)]
-    sharded = _train_group(configs, 6, devices=4)
-    unsharded = _train_group(configs, 6, devices=1)
+    sharded = _train_group(configs, 6, devices=4, strategy=strategy)
+    unsharded = _train_group(configs, 6, devices=1, strategy="vmap")
     assert sharded.step.shape[0] == (4 if num_runs == 4 else 8)  # 5 runs pad to 8
     assert len(sharded.step.sharding.device_set) == 4
     jax.tree.map(
@@ -102,13 +149,14 @@ def test_sharded_equals_unsharded(num_runs):
     )
 
 
-def test_a_diverging_run_is_frozen_and_does_not_touch_the_others():
+@pytest.mark.parametrize("strategy", ["vmap", "map"])
+def test_a_diverging_run_is_frozen_and_does_not_touch_the_others(strategy):
     healthy = _variants()[:2]
     exploding = make_tiny_config(seed=5)
     exploding.optim.d.learning_rate = 1e36
     exploding.optim.g.learning_rate = 1e36
-    with_bad = _train_group([healthy[0], exploding, healthy[1]], 10)
-    without = _train_group(healthy, 10)
+    with_bad = _train_group([healthy[0], exploding, healthy[1]], 10, strategy=strategy)
+    without = _train_group(healthy, 10, strategy=strategy)
     assert 0 <= int(with_bad.diverged_at[1]) < 10
     assert list(np.asarray(with_bad.diverged_at)[[0, 2]]) == [-1, -1]
     for leaf in jax.tree.leaves((with_bad.g_params, with_bad.d_params)):
@@ -126,8 +174,8 @@ def test_interrupted_sweep_resumes_skips_finished_runs_and_reports_every_run(tmp
     train_and_report(config, reference, progress=False)
     assert not os.path.exists(os.path.join(reference, "plots", "final_samples.png"))
     assert "Final samples" not in open(os.path.join(reference, "report.md")).read()
-    for run in os.listdir(os.path.join(reference, "runs")):
-        samples = os.path.join(reference, "runs", run, "samples")
+    for name in os.listdir(os.path.join(reference, "runs")):
+        samples = os.path.join(reference, "runs", name, "samples")
         assert not os.path.isdir(samples) or not os.listdir(samples)
     config.eval.plot_samples = 64
 

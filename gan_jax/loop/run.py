@@ -21,7 +21,7 @@ from absl import logging
 from tqdm import tqdm
 
 from gan_jax import metrics
-from gan_jax.loop import backend, checkpoint, sharding, writers
+from gan_jax.loop import backend, checkpoint, runs_axis, sharding, writers
 from gan_jax.loop import workdir as wd
 from gan_jax.loop.workdir import WorkdirError
 from gan_jax.metrics import oscillation
@@ -126,18 +126,22 @@ def current_step(state: GANState) -> int:
 
 
 class Programs(NamedTuple):
-    """The jitted functions of configs with one `program_key` on one mesh: built once per
-    process and reused (jax's own cache then skips tracing and compiling), e.g. by a resumed or
-    repeated run, or a run that differs from an earlier one only in its host-loop fields."""
+    """The jitted functions of configs with one `program_key` on one mesh, walking the runs axis
+    one way (`runs_axis`): built once per process and reused (jax's own cache then skips
+    tracing and compiling), e.g. by a resumed or repeated run, or a run that differs from an
+    earlier one only in its host-loop fields."""
 
     exp: Any  # the group's Experiment
+    mesh: Any  # the runs mesh the stacked state is sharded over
+    strategy: str  # how the programs walk the runs axis: "vmap" or "map" (`runs_axis.resolve`)
     init: Callable  # (keys, dynamic) -> stacked GANState, created on the mesh
     evaluate: Callable  # stacked state -> (metrics, samples)
     chunks: dict  # chunk length -> jitted (stacked state, data set) -> (state, metrics)
 
     def chunk(self, length: int) -> Callable:
         if length not in self.chunks:
-            chunk = jax.vmap(make_train_chunk(self.exp, length), in_axes=(0, None))
+            train_chunk = make_train_chunk(self.exp, length)
+            chunk = runs_axis.over_runs(train_chunk, self.strategy, self.mesh, in_axes=(0, None))
             self.chunks[length] = jax.jit(chunk, donate_argnums=0)
         return self.chunks[length]
 
@@ -146,18 +150,22 @@ _PROGRAMS: collections.OrderedDict = collections.OrderedDict()
 _MAX_PROGRAMS = 16  # program sets kept per process, least recently used dropped
 
 
-def programs(config: ml_collections.ConfigDict, mesh) -> Programs:
+def programs(config: ml_collections.ConfigDict, mesh, strategy: str = "auto") -> Programs:
     """The `Programs` of `config` (`program_key`: its static group's, host-loop fields aside) on
-    `mesh`, built on first use."""
-    key = (program_key(config), mesh)
+    `mesh`, walking the runs axis by `strategy` (`runs_axis.STRATEGIES`), built on first use."""
+    strategy = runs_axis.resolve(strategy)
+    key = (program_key(config), mesh, strategy)
     if key in _PROGRAMS:
         _PROGRAMS.move_to_end(key)
         return _PROGRAMS[key]
     exp = make_experiment(config)
+    evaluate = runs_axis.over_runs(make_evaluate(exp), strategy, mesh, in_axes=(0,))
     built = Programs(
         exp=exp,
+        mesh=mesh,
+        strategy=strategy,
         init=_init_program(exp, mesh),
-        evaluate=jax.jit(jax.vmap(make_evaluate(exp))),
+        evaluate=jax.jit(evaluate),
         chunks={},
     )
     _PROGRAMS[key] = built
@@ -196,8 +204,10 @@ def train_group(
     *,
     bar: tqdm,
     should_stop: Callable[[], bool],
+    strategy: str = "auto",
 ) -> tuple[GANState, bool]:
-    """Trains runs that share every static field as one vmapped program, sharded over devices.
+    """Trains runs that share every static field as one compiled program, sharded over devices,
+    walking the runs axis by `strategy` (`runs_axis.STRATEGIES`; a sweep's `sweep.runs_axis`).
 
     Each run writes metrics.jsonl, tensorboard/ and samples/ into its own workdir; the stacked
     state is checkpointed in `checkpoint_dir` and resumed from there. `should_stop()` is asked
@@ -210,7 +220,7 @@ def train_group(
         if warning := backend.gpu_warning():
             logging.warning("%s", warning)
     mesh = sharding.runs_mesh(len(runs))
-    compiled = programs(config, mesh)
+    compiled = programs(config, mesh, strategy)
     exp = compiled.exp
     state = init_group_state([run.config for run in runs], mesh)
     _check_padding(runs[0].workdir, checkpoint_dir, int(state.step.shape[0]))

@@ -11,8 +11,9 @@ run starts from that file's `get_config()` instead of this config, with `sweep.s
 like the config, e.g. `dict(num_steps=10_000)`) applied to all of them, then the grid.
 
 Runs that differ only in *dynamic* fields (seed, optimizer hyperparameters, `loss.*`) form one
-group: one compiled program with a vmapped runs axis sharded over devices. Runs that differ in a
-*static* field (k, architecture, objective, batch, ...) compile separately.
+group: one compiled program with a runs axis sharded over devices. Runs that differ in a
+*static* field (k, architecture, objective, batch, ...) compile separately. How a group's program
+walks its runs is `sweep.runs_axis` ("auto", "vmap" or "map"; `gan_jax.loop.runs_axis`).
 """
 
 import contextlib
@@ -27,7 +28,7 @@ import ml_collections
 from absl import logging
 from tqdm import tqdm
 
-from gan_jax.loop import backend, sharding
+from gan_jax.loop import backend, runs_axis, sharding
 from gan_jax.loop import workdir as wd
 from gan_jax.loop.run import Outcome, RunSpec, diverged_at, stop_on_signals, train_group
 from gan_jax.step.config import ConfigError, set_field, validate
@@ -90,7 +91,19 @@ def expand(config: ml_collections.ConfigDict) -> list[SweepRun]:
                 assignments = {"config": base_name, **assignments}
             runs += _seeded_runs(config, base, assignments, seeds)
     _check_baseline(config, runs)
+    runs_axis_strategy(config)
     return runs
+
+
+def runs_axis_strategy(config: ml_collections.ConfigDict) -> str:
+    """`sweep.runs_axis`: how each group's program walks its runs (`gan_jax.loop.runs_axis`;
+    "auto", the default: one run after another on CPU, vmapped on accelerators)."""
+    strategy = config.sweep.get("runs_axis", "auto")
+    if strategy not in runs_axis.STRATEGIES:
+        raise ConfigError(
+            f"sweep.runs_axis={strategy!r} is invalid: choose one of {list(runs_axis.STRATEGIES)}"
+        )
+    return strategy
 
 
 def _check_baseline(config, runs: list[SweepRun]) -> None:
@@ -309,6 +322,7 @@ def run_sweep(
                     _checkpoint_dir(workdir, group),
                     bar=bar,
                     should_stop=should_stop,
+                    strategy=runs_axis_strategy(config),
                 )
                 if not finished:
                     logging.warning("sweep stopped; rerun the same command to resume")
