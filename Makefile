@@ -13,7 +13,7 @@ $(error ACCEL=$(ACCEL): use ACCEL=cuda, ACCEL=tpu or leave it empty)
 endif
 INSTALLED := $(VENV)/.installed$(if $(ACCEL),-$(ACCEL))
 
-.PHONY: run test bench profile gpu gpu-dry-run lint clean
+.PHONY: run test bench profile gpu gpu-dry-run gpu-wheels lint clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ gpu:
 
 gpu-dry-run: $(VENV)/.installed
 	bash benchmarks/gpu.sh --dry-run
+
+# The wheelhouse for a GPU machine without network (~1.7 MiB): the project and the pure-Python
+# packages such a machine lacks; there: bash benchmarks/gpu.sh --wheels gpu_wheels
+gpu-wheels: $(VENV)/.installed
+	bash benchmarks/gpu_wheels.sh gpu_wheels
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

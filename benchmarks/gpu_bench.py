@@ -4,7 +4,8 @@
   python benchmarks/gpu_bench.py --dry-run --out results.md  # tiny sizes, seconds, any backend
 
 1. The ring study (configs/unrolled.py: G 256 -> 128 -> 128 -> 2, D 2 -> 128 -> 1, batch 512,
-   Adam, k = 5 second order) as a vmapped sweep of 1 / 8 / 64 / 512 runs, one compiled chunk of
+   Adam, k = 5 second order) as a vmapped sweep of 1 / 8 / 64 / 512 runs (and 8 runs one after
+   another, `sweep.runs_axis="map"`, to check what "auto" picks), one compiled chunk of
    `--steps` steps each: run-steps/s (summed over runs) and achieved FLOP/s (XLA's cost analysis
    of one step, the unroll's while body counted k times) against the device's peak and a large
    matmul measured on it.
@@ -26,9 +27,9 @@ import jax.numpy as jnp
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from configs import default, unrolled  # noqa: E402
-from gan_jax.loop import backend  # noqa: E402
+from gan_jax.loop import backend, runs_axis  # noqa: E402
 from gan_jax.loop.run import init_group_state  # noqa: E402
-from gan_jax.loop.sharding import runs_mesh  # noqa: E402
+from gan_jax.loop.sharding import replicate, runs_mesh  # noqa: E402
 from gan_jax.parts import objectives, optim, penalties  # noqa: E402
 from gan_jax.parts.models import dcgan  # noqa: E402
 from gan_jax.step.experiment import (  # noqa: E402
@@ -91,8 +92,11 @@ def matmul_flops(n: int, dtype, repeats: int = 5) -> float:
     return 2 * n**3 / seconds
 
 
-def ring_sweep(num_runs: int, k: int, steps: int, repeats: int, tiny: bool) -> dict:
-    """Run-steps/s and compile seconds of `num_runs` vmapped ring runs, one chunk each."""
+def ring_sweep(
+    num_runs: int, k: int, steps: int, repeats: int, tiny: bool, strategy: str = "vmap"
+) -> dict:
+    """Run-steps/s and compile seconds of `num_runs` ring runs, one chunk each, the runs axis
+    walked by `strategy` (`gan_jax.loop.runs_axis`: "vmap" or "map")."""
     configs = []
     for seed in range(num_runs):
         config = ring_config(k, tiny)
@@ -100,11 +104,14 @@ def ring_sweep(num_runs: int, k: int, steps: int, repeats: int, tiny: bool) -> d
         config.optim.d.learning_rate = 1e-4 * (1 + seed % 3)  # dynamic: still one program
         configs.append(config)
     exp = make_experiment(configs[0])
-    stacked = init_group_state(configs, runs_mesh(num_runs))
+    mesh = runs_mesh(num_runs)
+    stacked = init_group_state(configs, mesh)
+    dataset = replicate(exp.dataset, mesh)
+    chunk = runs_axis.over_runs(make_train_chunk(exp, steps), strategy, mesh, in_axes=(0, None))
     start = time.perf_counter()
-    sweep = jax.jit(jax.vmap(make_train_chunk(exp, steps))).lower(stacked).compile()
+    sweep = jax.jit(chunk).lower(stacked, dataset).compile()
     compile_s = time.perf_counter() - start
-    seconds = _median_seconds(lambda: jax.block_until_ready(sweep(stacked)), repeats)
+    seconds = _median_seconds(lambda: jax.block_until_ready(sweep(stacked, dataset)), repeats)
     return {"run_steps_per_s": num_runs * steps / seconds, "compile_s": compile_s}
 
 
@@ -182,13 +189,16 @@ def main():
     flops = step_flops(ring_config(k, tiny))
     emit("", f"### Ring sweep, k = {k} second order, {steps} steps per chunk "
          f"({flops / 1e6:.1f} MFLOP per run-step, XLA cost analysis)", "")
-    emit("| runs | run-steps/s | compile s | achieved TFLOP/s | "
+    emit("| runs | runs_axis | run-steps/s | compile s | achieved TFLOP/s | "
          + " | ".join(f"% of {name}" for name in peaks) + " |",
-         "| --- | --- | --- | --- |" + " --- |" * len(peaks))
-    for num_runs in runs:
-        result = ring_sweep(num_runs, k, steps, repeats, tiny)
+         "| --- | --- | --- | --- | --- |" + " --- |" * len(peaks))
+    # "map" (one run after another) only at a few runs: what `auto` would give up on a GPU.
+    cases = [(n, "vmap") for n in runs] + [(n, "map") for n in runs if 1 < n <= 8]
+    for num_runs, strategy in cases:
+        result = ring_sweep(num_runs, k, steps, repeats, tiny, strategy)
         achieved = result["run_steps_per_s"] * flops
-        emit(f"| {num_runs} | {result['run_steps_per_s']:.0f} | {result['compile_s']:.1f} | "
+        emit(f"| {num_runs} | {strategy} | {result['run_steps_per_s']:.0f} | "
+             f"{result['compile_s']:.1f} | "
              f"{achieved / 1e12:.3f} | "
              + " | ".join(f"{achieved / peak:.2%}" for peak in peaks.values()) + " |")
 

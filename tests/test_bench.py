@@ -73,15 +73,67 @@ def test_self_times_subtract_nested_events_per_thread():
     }
 
 
-def test_gpu_script_dry_run_writes_every_table(tmp_path):
-    """`gpu.sh --dry-run`: tiny sizes on the CPU, every section into one results file."""
-    env = {**os.environ, "PYTHON": sys.executable}
+# Distributions a bare GPU image lacks (benchmarks/gpu_wheels.sh's MISSING, plus the ones no GPU
+# run needs), and the project's own editable install: hidden from the "machine" venv below.
+_NOT_ON_THE_GPU_MACHINE = ("ml_collections", "tensorboardx", "mlxtend", "tensorflow_datasets",
+                           "tensorflow_metadata", "rliable", "arch", "gan_jax", "__editable__")
+
+
+def _bare_gpu_python(root):
+    """A fresh venv whose packages are this venv's but for `_NOT_ON_THE_GPU_MACHINE`: the GPU
+    machine's Python (jax, flax, optax, orbax, numpy, scipy, pytest, pip ...) without network."""
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    machine = root / "machine_site"
+    machine.mkdir()
+    site = next(p for p in sys.path if p.endswith("site-packages") and os.path.isdir(p))
+    for name in os.listdir(site):
+        if not name.lower().replace("-", "_").startswith(_NOT_ON_THE_GPU_MACHINE):
+            if not name.endswith(".pth"):
+                (machine / name).symlink_to(os.path.join(site, name))
+    (venv_site,) = venv.glob("lib/python*/site-packages")
+    (venv_site / "machine.pth").write_text(f"{machine}\n")
+    return str(venv / "bin" / "python")
+
+
+def test_gpu_script_offline_from_the_wheelhouse_alone_dry_run_writes_every_table(tmp_path):
+    """`make gpu-wheels`, then `gpu.sh --wheels DIR --dry-run` in a venv that lacks the wheels'
+    packages and reaches no index: it installs from the wheelhouse alone, every section of the
+    results file is written (tiny sizes on the CPU), and nothing imports tensorflow_datasets."""
+    wheels = tmp_path / "wheels"
+    built = subprocess.run(
+        ["bash", os.path.join(ROOT, "benchmarks", "gpu_wheels.sh"), str(wheels)],
+        env={**os.environ, "PYTHON": sys.executable}, capture_output=True, text=True, timeout=300,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    assert sorted(p.name.split("-")[0].lower() for p in wheels.glob("*.whl")) == [
+        "gan_jax", "ml_collections", "mlxtend", "tensorboardx"]
+    python = _bare_gpu_python(tmp_path)
+    assert subprocess.run([python, "-c", "import ml_collections"], capture_output=True).returncode
+    no_index = {"PIP_NO_INDEX": "1", "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
+                "PIP_FIND_LINKS": "", "PIP_CONFIG_FILE": os.devnull}
+    out = tmp_path / "out"
     result = subprocess.run(
-        ["bash", os.path.join(ROOT, "benchmarks", "gpu.sh"), "--dry-run", "--out", str(tmp_path)],
-        env=env, capture_output=True, text=True, timeout=600,
+        ["bash", os.path.join(ROOT, "benchmarks", "gpu.sh"), "--dry-run", "--wheels", str(wheels),
+         "--out", str(out)],
+        env={**os.environ, **no_index, "PYTHON": python}, capture_output=True, text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    text = (tmp_path / "gpu_results.md").read_text()
-    for section in ("## Tests on the device", "exit 0", "| peak | TFLOP/s |",
+    text = (out / "gpu_results.md").read_text()
+    for section in ("installing from", "## Tests on the device", "exit 0", "| peak | TFLOP/s |",
                     "### Ring sweep", "### DCGAN step", "| xla |", "| matmul |"):
         assert section in text, section
+    assert (out / "site" / "ml_collections").is_dir()
+    assert not (out / "site" / "tensorflow_datasets").exists()
+
+
+def test_gpu_script_refuses_an_empty_wheelhouse_in_one_line(tmp_path):
+    result = subprocess.run(
+        ["bash", os.path.join(ROOT, "benchmarks", "gpu.sh"), "--dry-run", "--wheels",
+         str(tmp_path), "--out", str(tmp_path / "out")],
+        env={**os.environ, "PYTHON": sys.executable}, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"gpu.sh: {tmp_path} holds no wheels; build it where pip reaches an index: make gpu-wheels"]
