@@ -9,7 +9,8 @@ eps_root 1e-8; lr G 1e-3, D 1e-4), simultaneous updates, k = 5 second-order unro
 on the D batch. PyTorch does it as a PyTorch user would: eager mode, parameters as dicts run
 with `torch.func.functional_call`, the unrolled D updates a differentiable functional Adam with
 `torch.autograd.grad(create_graph=True)`, the 8 runs (seeds) one after another. gan_jax runs
-the same 8 runs as its sweeps do: one `jax.vmap` over a scanned chunk (`make_train_chunk`).
+the same 8 runs as its sweeps do: one compiled program over a scanned chunk (`make_train_chunk`),
+its runs axis walked as `sweep.runs_axis` says (`--runs-axis`; "auto": "map" on CPU).
 
 PyTorch runs in its own interpreter (`--torch-python`, a venv with torch; torch is never a
 gan_jax dependency), driven over a pipe; the rounds interleave JAX and PyTorch so that both see
@@ -130,14 +131,16 @@ def torch_worker(threads: int):
 # --- JAX (driver process) ----------------------------------------------------------------------
 
 
-def jax_sweep(num_runs: int, steps: int):
-    """A function that trains `steps` steps of `num_runs` vmapped ring runs, compiled."""
+def jax_sweep(num_runs: int, steps: int, strategy: str):
+    """A function that trains `steps` steps of `num_runs` ring runs as one sweep group, compiled,
+    the runs axis walked by `strategy` (`gan_jax.loop.runs_axis`)."""
     import jax
 
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from configs import unrolled
+    from gan_jax.loop import runs_axis
     from gan_jax.loop.run import init_group_state
-    from gan_jax.loop.sharding import runs_mesh
+    from gan_jax.loop.sharding import replicate, runs_mesh
     from gan_jax.step.experiment import make_experiment
     from gan_jax.step.train import make_train_chunk
 
@@ -148,13 +151,15 @@ def jax_sweep(num_runs: int, steps: int):
         configs.append(config)
     exp = make_experiment(configs[0])
     assert (exp.batch_size, exp.unroll.steps, exp.update_order) == (BATCH, K, "simultaneous")
-    state = init_group_state(configs, runs_mesh(num_runs))
-    chunk = jax.jit(jax.vmap(make_train_chunk(exp, steps))).lower(state).compile()
-    jax.block_until_ready(chunk(state))
+    mesh = runs_mesh(num_runs)
+    state, dataset = init_group_state(configs, mesh), replicate(exp.dataset, mesh)
+    group = runs_axis.over_runs(make_train_chunk(exp, steps), strategy, mesh, in_axes=(0, None))
+    chunk = jax.jit(group).lower(state, dataset).compile()
+    jax.block_until_ready(chunk(state, dataset))
 
     def run():
         start = time.perf_counter()
-        jax.block_until_ready(chunk(state))
+        jax.block_until_ready(chunk(state, dataset))
         return time.perf_counter() - start
 
     return run
@@ -167,6 +172,7 @@ def main():
     parser.add_argument("--steps", type=int, default=50, help="steps per run per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--torch-threads", type=int, default=0, help="0: torch's default")
+    parser.add_argument("--runs-axis", default="auto", help="gan_jax's sweep.runs_axis")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -186,7 +192,11 @@ def main():
 
     import jax
 
-    jax_round = jax_sweep(args.runs, args.steps)
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from gan_jax.loop import runs_axis
+
+    strategy = runs_axis.resolve(args.runs_axis)
+    jax_round = jax_sweep(args.runs, args.steps, strategy)
     torch_round(2)  # warm-up
     jax_times, torch_times = [], []
     for _ in range(args.rounds):  # interleaved: both see the same load
@@ -202,7 +212,7 @@ def main():
           f"({info['threads']} threads); median of {args.rounds} interleaved rounds of "
           f"{args.steps} steps per run")
     print("| way | run-steps/s |\n| --- | --- |")
-    print(f"| gan_jax: vmapped sweep, one scanned program | {jax_rate:.1f} |")
+    print(f"| gan_jax: sweep group, one scanned program, runs_axis={strategy} | {jax_rate:.1f} |")
     print(f"| PyTorch eager, torch.func, runs one after another | {torch_rate:.1f} |")
     print(f"gan_jax / PyTorch = {jax_rate / torch_rate:.2f}x")
 
