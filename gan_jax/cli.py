@@ -4,12 +4,13 @@ absl and ml_collections report a mistyped override or a broken config file as a 
 from deep inside flag parsing; `flag_error_line` turns each into the one line a user needs.
 """
 
+import logging as py_logging
 import os
 import re
 import signal
 import traceback
 
-from absl import flags
+from absl import flags, logging
 
 # Exit codes (README, "Exit codes"): a scheduler tells these apart.
 EXIT_FINISHED = 0
@@ -96,3 +97,21 @@ def outcome_report(outcome) -> tuple[int, list[str]]:
         lines.append(f"stopped by {name} after saving; rerun the same command to resume")
         return 128 + outcome.stopped_by, lines
     return (EXIT_DIVERGED if outcome.diverged else EXIT_FINISHED), lines
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _from_this_package_or_warning(record: py_logging.LogRecord) -> bool:
+    return record.levelno >= py_logging.WARNING or record.pathname.startswith(_PACKAGE_DIR)
+
+
+def configure_logging(flag_values=flags.FLAGS) -> None:
+    """absl logging for a command: gan_jax's INFO lines (one per eval, the closing summary) and
+    every library's warnings; the libraries' own INFO lines (orbax reports every checkpoint file,
+    jax its backends) only when --verbosity/-v is given. With --log_dir, the log goes to absl's
+    log files there (stderr then keeps what --stderrthreshold lets through)."""
+    if not flag_values["verbosity"].present:
+        logging.get_absl_handler().addFilter(_from_this_package_or_warning)
+    if flag_values["log_dir"].value:
+        logging.get_absl_handler().use_absl_log_file()

@@ -9,9 +9,10 @@ and only this module calls both.
 """
 
 import ml_collections
+from absl import logging
 
-from gan_jax.loop import run, sweep
-from gan_jax.results import report
+from gan_jax.loop import run, sharding, sweep
+from gan_jax.results import report, summary
 
 
 def train_and_report(
@@ -25,6 +26,7 @@ def train_and_report(
     """Trains `config` in `workdir` (`gan_jax.loop.run.train` for one run,
     `gan_jax.loop.sweep.run_sweep` for a sweep, both resuming) and, for a sweep, reports its
     finished runs (`gan_jax.results.report.write_sweep_report`), also after an interruption.
+    Ends with the closing lines of `gan_jax.results.summary` in the log (absl, INFO).
 
     Returns:
       The `Outcome`: finished, the signal that stopped it, the runs that diverged.
@@ -39,4 +41,7 @@ def train_and_report(
     )
     if sweep.is_sweep(config):
         report.write_sweep_report(config, workdir)
+    if sharding.is_primary():
+        for line in summary.closing_lines(config, workdir, outcome):
+            logging.info("%s", line)
     return outcome

@@ -9,7 +9,7 @@ from a notebook; this file only parses flags and turns bad input into one line o
 
 import sys
 
-from absl import app, flags, logging
+from absl import app, flags
 from ml_collections import config_flags
 
 from gan_jax import cli
@@ -69,7 +69,10 @@ def main(argv: list[str]) -> None:
         _exit_with("--config is required, e.g. --config=configs/unrolled.py")
     if not _WORKDIR.value:
         _exit_with("--workdir is required, e.g. --workdir=runs/unrolled")
-    logging.set_verbosity(logging.WARNING)  # orbax logs every checkpoint file at INFO
+    try:
+        cli.configure_logging()
+    except OSError as error:  # an unusable --log_dir
+        _exit_with(cli.one_line(error))
     # The training stack (jax, orbax, matplotlib: seconds) loads only after the command line has
     # parsed, so a mistyped flag or config file is reported at once.
     from gan_jax.commands import train_and_report

@@ -18,11 +18,11 @@ import jax
 import ml_collections
 import numpy as np
 from absl import logging
-from tqdm import tqdm
 
 from gan_jax import metrics
 from gan_jax.loop import backend, checkpoint, runs_axis, sharding, writers
 from gan_jax.loop import workdir as wd
+from gan_jax.loop.progress import Progress, stopped_line
 from gan_jax.loop.workdir import WorkdirError
 from gan_jax.metrics import oscillation
 from gan_jax.step.config import ConfigError, validate
@@ -95,11 +95,6 @@ class RunSpec(NamedTuple):
     name: str
     config: ml_collections.ConfigDict
     workdir: str
-
-
-def _summary(metrics: dict) -> dict:
-    keys = ("modes_covered", "high_quality_pct", "d/loss", "g/loss")
-    return {k.replace("/", "_"): f"{metrics[k]:.3g}" for k in keys if k in metrics}
 
 
 def _stack(trees: list):
@@ -202,7 +197,7 @@ def train_group(
     runs: list[RunSpec],
     checkpoint_dir: str,
     *,
-    bar: tqdm,
+    progress: Progress,
     should_stop: Callable[[], bool],
     strategy: str = "auto",
 ) -> tuple[GANState, bool]:
@@ -210,15 +205,16 @@ def train_group(
     walking the runs axis by `strategy` (`runs_axis.STRATEGIES`; a sweep's `sweep.runs_axis`).
 
     Each run writes metrics.jsonl, tensorboard/ and samples/ into its own workdir; the stacked
-    state is checkpointed in `checkpoint_dir` and resumed from there. `should_stop()` is asked
-    after every chunk; when it says yes the state is saved and training stops. Returns the final
+    state is checkpointed in `checkpoint_dir` and resumed from there; every eval is one line of
+    `progress` (the group's mean and range for several runs). `should_stop()` is asked after
+    every chunk; when it says yes the state is saved and training stops. Returns the final
     stacked state (padded runs included) and whether the runs reached `num_steps`.
     """
     config = runs[0].config
     if sharding.is_primary():  # once per run or sweep group, before anything compiles
-        logging.warning("%s", backend.line(backend.describe()))
+        progress.warning(backend.line(backend.describe()))
         if warning := backend.gpu_warning():
-            logging.warning("%s", warning)
+            progress.warning(warning)
     mesh = sharding.runs_mesh(len(runs))
     compiled = programs(config, mesh, strategy)
     exp = compiled.exp
@@ -228,6 +224,7 @@ def train_group(
     primary = sharding.is_primary()
     writers_ = [writers.MetricsWriter(run.workdir) for run in runs] if primary else []
     evaluate = compiled.evaluate
+    declared_metrics = metrics.evaluator_for(exp.dataset).metrics  # what each eval line shows
     dataset = sharding.replicate(exp.dataset, mesh)  # a jit argument, shared by the runs
 
     def log_eval(state, train_metrics, steps_per_sec):
@@ -242,10 +239,12 @@ def train_group(
             if config.eval.plot_samples:  # 0: no samples kept, so no figures of them
                 path = os.path.join(run.workdir, "samples", f"step_{step:08d}.npy")
                 wd.save_array(path, samples[i, : config.eval.plot_samples])
-        if len(runs) == 1 and primary and not bar.disable:
-            summary = _summary({k: v[0] for k, v in {**train_metrics, **eval_metrics}.items()})
-            bar.set_postfix(summary)
-            bar.write(f"step {step}: " + " ".join(f"{k}={v}" for k, v in summary.items()))
+        if primary:
+            rows = [
+                {**{k: v[i] for k, v in eval_metrics.items()}, "diverged_at": diverged_at[i]}
+                for i in range(len(runs))  # the padded runs left out
+            ]
+            progress.log_eval(step, config.num_steps, steps_per_sec, rows, declared_metrics)
 
     for index, run in enumerate(runs if primary else []):
         pointer = {
@@ -263,7 +262,7 @@ def train_group(
         log_eval(state, {}, None)
     else:
         state = restored
-        bar.update(current_step(state) * len(runs))
+        progress.update(current_step(state) * len(runs))
         for writer in writers_:
             writer.truncate_after(current_step(state))
 
@@ -276,11 +275,12 @@ def train_group(
         state, chunk_metrics = compiled.chunk(length)(state, dataset)
         pending.append(chunk_metrics)
         step += length
-        bar.update(length * len(runs))
+        progress.update(length * len(runs))
         stopping = should_stop()
         if step % config.eval_every == 0 or step == config.num_steps:
-            now = time.perf_counter()
             merged = sharding.to_host(pending)
+            # After the wait: chunks run asynchronously, so the clock stops once they are done.
+            now = time.perf_counter()
             series = {k: np.concatenate([m[k] for m in merged], axis=1) for k in merged[0]}
             train_metrics = {k: np.mean(v, axis=1) for k, v in series.items()}
             train_metrics.update(oscillation.swing_metrics(series))
@@ -327,23 +327,18 @@ def train(
             workdir, config, "run", overwrite=overwrite, write=primary, backend=backend.describe()
         )
         sharding.barrier("workdir prepared")
-        bar = tqdm(
-            total=config.num_steps,
-            unit="step",
-            disable=None if progress and primary else True,
-            dynamic_ncols=True,
-        )
+        tracker = Progress(config.num_steps, bar=progress and primary, log=primary)
         with stop_on_signals(stop_after_chunks) as should_stop:
             stacked, finished = train_group(
                 [RunSpec("run", config, workdir)],
                 os.path.join(workdir, "checkpoints"),
-                bar=bar,
+                progress=tracker,
                 should_stop=should_stop,
             )
-        bar.close()
+        tracker.close()
     state = jax.tree.map(lambda x: x[0], stacked)
-    if not finished:
-        logging.warning("stopped at step %d; rerun the same command to resume", int(state.step))
+    if not finished and primary:
+        logging.warning("%s", stopped_line(int(state.step), config.num_steps, should_stop.signal))
     step = int(state.diverged_at)
     return Outcome(
         finished=finished,

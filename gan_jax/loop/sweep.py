@@ -26,11 +26,18 @@ from typing import NamedTuple
 
 import ml_collections
 from absl import logging
-from tqdm import tqdm
 
 from gan_jax.loop import backend, runs_axis, sharding
 from gan_jax.loop import workdir as wd
-from gan_jax.loop.run import Outcome, RunSpec, diverged_at, stop_on_signals, train_group
+from gan_jax.loop.progress import Progress, stopped_line
+from gan_jax.loop.run import (
+    Outcome,
+    RunSpec,
+    current_step,
+    diverged_at,
+    stop_on_signals,
+    train_group,
+)
 from gan_jax.step.config import ConfigError, set_field, validate
 from gan_jax.step.experiment import static_key
 
@@ -184,6 +191,13 @@ def group_runs(runs: list[SweepRun]) -> list[list[SweepRun]]:
     return [sorted(group, key=lambda run: run.name) for group in groups.values()]
 
 
+def group_title(number: int, count: int, group: list[SweepRun]) -> str:
+    """How the eval lines name a group: "group 1/2 [unroll.steps=0, 4 runs]"."""
+    variants = list(dict.fromkeys(run.variant for run in group))
+    shown = variants[0] if len(variants) == 1 else f"{variants[0]} and {len(variants) - 1} more"
+    return f"group {number}/{count} [{shown}, {len(group)} runs]"
+
+
 def _group_id(group: list[SweepRun]) -> str:
     """Names the group's checkpoint folder after its runs and their configs (num_steps and
     checkpoint_every excepted, which may grow on resume): a changed run never restores an old
@@ -306,30 +320,33 @@ def run_sweep(
             len(todo),
             len(groups),
         )
-        bar = tqdm(
-            total=sum(run.config.num_steps for run in todo),
-            unit="step",
+        tracker = Progress(
+            sum(run.config.num_steps for run in todo),
+            bar=progress and primary,
+            log=primary,
             unit_scale=True,
-            disable=None if progress and primary else True,
-            dynamic_ncols=True,
         )
         finished = True
         with stop_on_signals(stop_after_chunks) as should_stop:
-            for group in groups:
+            for number, group in enumerate(groups, 1):
                 specs = [RunSpec(run.name, run.config, run_dir(workdir, run)) for run in group]
-                _, finished = train_group(
+                tracker.group = group_title(number, len(groups), group)
+                stacked, finished = train_group(
                     specs,
                     _checkpoint_dir(workdir, group),
-                    bar=bar,
+                    progress=tracker,
                     should_stop=should_stop,
                     strategy=runs_axis_strategy(config),
                 )
                 if not finished:
-                    logging.warning("sweep stopped; rerun the same command to resume")
+                    if primary:
+                        step, num_steps = current_step(stacked), group[0].config.num_steps
+                        where = stopped_line(step, num_steps, should_stop.signal, tracker.group)
+                        logging.warning("sweep %s", where)
                     break
                 for spec in specs if primary else []:
                     wd.mark_finished(spec.workdir, spec.name, spec.config.num_steps)
-        bar.close()
+        tracker.close()
         done = [run for run in runs if is_finished(workdir, run)]
     diverged = {}
     for run in runs:
