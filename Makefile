@@ -34,9 +34,11 @@ test: $(INSTALLED)
 bench: $(INSTALLED)
 	$(PY) benchmarks/bench_step.py
 
-# Where a step's time goes, per part (benchmarks/README.md).
+# Where a step's time goes, per part (benchmarks/README.md): the MLP step, then the DCGAN step
+# of the real-digit recipe and its eval.
 profile: $(INSTALLED)
 	$(PY) benchmarks/profile_step.py
+	$(PY) benchmarks/profile_dcgan.py
 
 # The GPU run (benchmarks/gpu.sh installs the CUDA build itself); gpu-dry-run: tiny, on CPU.
 gpu:
