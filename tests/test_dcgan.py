@@ -108,6 +108,33 @@ def test_upsampling_matches_flax_layers(monkeypatch, implementation):
     np.testing.assert_allclose(dcgan.resize_conv_2x(x, kernel3), expected, atol=1e-4)
 
 
+@pytest.mark.parametrize("op", [dcgan.transposed_conv_2x, dcgan.resize_conv_2x])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_col2im_upsampling_is_the_phase_convolutions_to_second_order(monkeypatch, op, channels):
+    """The image layer's col2im path (one product, then shifted sums) computes what the
+    per-phase products compute, in value, gradient and a second derivative."""
+    monkeypatch.setattr(dcgan, "CONV_IMPLEMENTATION", "matmul")
+    k1, k2 = jax.random.split(KEY)
+    x = jax.random.normal(k1, (2, 5, 6, 8))
+    size = 4 if op is dcgan.transposed_conv_2x else 3
+    w = jax.random.normal(k2, (size, size, 8, channels)) / 8
+
+    def via(max_channels):
+        monkeypatch.setattr(dcgan, "COL2IM_MAX_CHANNELS", max_channels)
+        loss = lambda x, w: jnp.sum(jnp.tanh(op(x, w)))  # noqa: E731
+        grads = jax.grad(loss, argnums=(0, 1))
+        second = jax.grad(lambda x, w: jnp.sum(grads(x, w)[1] ** 2))
+        traced = jax.make_jaxpr(lambda x, w: op(x, w))(x, w)
+        products = str(traced).count("dot_general")
+        return jax.jit(lambda x, w: (op(x, w), grads(x, w), second(x, w)))(x, w), products
+
+    col2im, col2im_products = via(channels)
+    phases, phase_products = via(0)
+    assert phase_products - col2im_products == 15  # one product for x, not one per tap
+    for got, want in zip(jax.tree.leaves(col2im), jax.tree.leaves(phases), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("size,kernel,stride", [(9, 4, 2), (7, 3, 1)])
 def test_matmul_conv_matches_xla_conv_to_second_order(size, kernel, stride):
     k1, k2 = jax.random.split(KEY)
