@@ -183,7 +183,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5, help="steps per chunk")
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--layer-rounds", type=int, default=5)
+    parser.add_argument("--layer-rounds", type=int, default=5, help="0: the step table only")
     args = parser.parse_args()
     config, what = recipe()
     print(f"# DCGAN cuts: {what}; jax {jax.__version__}; {_load()}")
@@ -194,6 +194,8 @@ def main():
     for name, (ms, diff) in result.items():
         print(f"| {name} | {ms:.1f} | {base / ms:.2f}x | {diff:.1e} |", flush=True)
     print(f"\n{_load()}")
+    if not args.layer_rounds:
+        return
     layers = compare_layers(config, args.layer_rounds)
     ways = ("matmul: per-phase", "matmul: col2im", "XLA conv")
     print(f"\n## each convolution alone: ms per forward + gradient (input, kernel), scanned, "

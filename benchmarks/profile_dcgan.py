@@ -50,19 +50,23 @@ PARTS = (
     "latents z (threefry normal)",
     "keys (split, fold_in)",
     "G forward: dense layer",
-    "G forward: transposed convs",
+    "G forward: transposed conv 1 (7x7 -> 14x14)",
+    "G forward: transposed conv 2 (14x14 -> image)",
     "G forward: norm + activations",
     "G backward: dense layer",
-    "G backward: transposed convs",
+    "G backward: transposed conv 1 (7x7 -> 14x14)",
+    "G backward: transposed conv 2 (14x14 -> image)",
     "G backward: norm + activations",
     "D phase: D loss fwd + grad",
     "D phase: Adam",
     "G loss through D (fwd + bwd)",
     "G Adam",
+    "G weights EMA",
     "diagnostics (grad norms, update cosines)",
     "divergence check (isfinite, select)",
     BOOKKEEPING,
 )
+MATMUL = 2048  # the achieved FLOP/s are compared with a MATMUL^2 f32 matrix product's
 KINDS = ("dot", "convolution", "fusion with a dot", "fusion", "copy", "other")
 EVAL_PARTS = (
     "latents z",
@@ -92,11 +96,15 @@ def recipe():
 
 
 def _g_layer(segment: str) -> str:
+    """'Upsample_1' -> 'transposed conv 2 (14x14 -> image)' (the recipe's sizes; a G with
+    more blocks gets parts outside `PARTS`, which the tables append)."""
     bare = profile_step._bare(segment)
     if bare.startswith("Dense"):
         return "dense layer"
-    if bare.startswith("Upsample"):
-        return "transposed convs"
+    if bare.startswith("Upsample_"):
+        number = int(bare.removeprefix("Upsample_")) + 1
+        sizes = {1: " (7x7 -> 14x14)", 2: " (14x14 -> image)"}.get(number, "")
+        return f"transposed conv {number}{sizes}"
     return "norm + activations"
 
 
@@ -104,6 +112,8 @@ def part_of(op_name: str) -> str:
     """The part of the DCGAN step an HLO op belongs to, from its `op_name` (a name stack)."""
     segments = op_name.split("/")
     bare = [profile_step._bare(s) for s in segments]
+    if "ema" in bare:
+        return "G weights EMA"
     if "DCGANGenerator" in bare and not {"freeze", "diagnostics", "data"} & set(bare):
         index = bare.index("DCGANGenerator")
         side = "backward" if segments[index].startswith("transpose(") else "forward"
@@ -166,7 +176,10 @@ def step_scopes():
     stack = contextlib.ExitStack()
     stack.enter_context(profile_step.scoped_parts())
     stack.enter_context(
-        patched([(ImageDataset, "sample", _scope(ImageDataset.sample, "data"))])
+        patched([
+            (ImageDataset, "sample", _scope(ImageDataset.sample, "data")),
+            (train, "update_ema", _scope(train.update_ema, "ema")),
+        ])
     )
     return stack
 
@@ -186,18 +199,26 @@ def profile_step_parts(config, steps: int, repeats: int) -> dict:
     """{"wall_ms", "unscoped_ms", "parts", "kinds"} per step for the recipe's chunk."""
     compiled, args = build_chunk(config, steps)
     plain, plain_args = build_chunk(config, steps, scoped=False)
-    walls, plains = [], []
-    for _ in range(repeats):  # interleaved, so load hits both alike
+    square = jax.random.normal(jax.random.PRNGKey(0), (MATMUL, MATMUL))
+    matmul = jax.jit(lambda a: a @ a).lower(square).compile()
+    walls, plains, matmuls = [], [], []
+    for _ in range(repeats):  # interleaved, so load hits all alike
         walls.append(_wall(compiled, args))
         plains.append(_wall(plain, plain_args))
+        matmuls.append(min(_wall(matmul, (square,)) for _ in range(3)))
     times = self_times(_trace_events(compiled, *args))
     hlo = compiled.as_text()
     parts = by(part_of, instruction_op_names(hlo), times)
     kinds = by(lambda kind: kind, instruction_kinds(hlo), times)
+    exp = make_experiment(config)
+    step = jax.jit(train.make_train_step(exp)).lower(args[0], jax.random.PRNGKey(1)).compile()
+    cost = step.cost_analysis()
     return {
+        "gflop": (cost[0] if isinstance(cost, list | tuple) else cost)["flops"] / 1e9,
+        "matmul_gflops": 2 * MATMUL**3 / _median(matmuls) / 1e9,
         "wall_ms": 1e3 * _median(walls) / steps,
         "unscoped_ms": 1e3 * _median(plains) / steps,
-        "parts": {p: parts.get(p, 0.0) / 1e3 / steps for p in PARTS},
+        "parts": {p: parts.get(p, 0.0) / 1e3 / steps for p in (*PARTS, *parts) if p},
         "kinds": {k: kinds.get(k, 0.0) / 1e3 / steps for k in KINDS},
     }
 
@@ -284,6 +305,10 @@ def main():
     print(f"| **op time, sum** | **{op_ms:.2f}** | |")
     print(f"| wall ms per step (scoped / as trained) | {result['wall_ms']:.2f} / "
           f"{result['unscoped_ms']:.2f} | |")
+    achieved = result["gflop"] / result["unscoped_ms"] * 1e3
+    print(f"\nXLA cost analysis: {result['gflop']:.2f} GFLOP per step; as trained "
+          f"{achieved:.1f} GFLOP/s, a {MATMUL}^2 f32 matmul {result['matmul_gflops']:.1f} "
+          f"GFLOP/s (interleaved): {achieved / result['matmul_gflops']:.0%}")
     print("\nby HLO op kind\n\n| kind | ms / step | share |\n| --- | --- | --- |")
     print("\n".join(_rows(result["kinds"], sum(result["kinds"].values()))))
     if args.no_eval:
