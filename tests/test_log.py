@@ -20,6 +20,7 @@ import pytest
 from absl import logging as absl_logging
 from conftest import ROOT, make_tiny_config, run_main
 
+import gan_jax
 from gan_jax.loop import progress, sweep
 from gan_jax.loop import workdir as wd
 from gan_jax.loop.run import Outcome
@@ -222,6 +223,7 @@ def test_interrupts_say_where_they_stopped(tmp_path, absl_info):
     caplog.clear()
     config.sweep = ml_collections.ConfigDict(dict(seeds=2))
     train_and_report(config, str(tmp_path / "sweep"), stop_after_chunks=1, progress=False)
+    assert gan_jax.restore(str(tmp_path / "sweep" / "runs" / "seed=1")).step == 10
     messages = [record.getMessage() for record in caplog.records]
     assert f"sweep {stopped.replace('10/20', '10/20 of group 1/1 [base, 2 runs]')}" in messages
     closing = (
