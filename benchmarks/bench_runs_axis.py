@@ -10,8 +10,8 @@ ways interleaved (A B C A B C ...), median of `--rounds`:
 
   one by one   the single-run program (`jax.jit(make_train_chunk)`), called run after run, as a
                user would train the runs without a sweep;
-  vmap / map   the group's program as a sweep builds it (`gan_jax.loop.run.programs`) with
-               `sweep.runs_axis` = "vmap" or "map" (`gan_jax.loop.runs_axis`).
+  vmap / map / loop   the group's program as a sweep builds it (`gan_jax.loop.run.programs`)
+               with `sweep.runs_axis` = "vmap", "map" or "loop" (`gan_jax.loop.runs_axis`).
 
 It prints run-steps/s (steps x runs per second) and each way's ratio to one by one, and which
 strategy "auto" picks on this backend.
@@ -80,7 +80,7 @@ def _ways(make_config, num_runs, steps):
 
     ways = {"one by one": one_by_one}
     mesh = sharding.runs_mesh(num_runs)
-    for strategy in ("vmap", "map"):
+    for strategy in ("vmap", "map", "loop"):
         programs = run.programs(configs[0], mesh, strategy)
         chunk = programs.chunk(steps)
         data = sharding.replicate(dataset, mesh)

@@ -10,7 +10,7 @@ on the D batch. PyTorch does it as a PyTorch user would: eager mode, parameters 
 with `torch.func.functional_call`, the unrolled D updates a differentiable functional Adam with
 `torch.autograd.grad(create_graph=True)`, the 8 runs (seeds) one after another. gan_jax runs
 the same 8 runs as its sweeps do: one compiled program over a scanned chunk (`make_train_chunk`),
-its runs axis walked as `sweep.runs_axis` says (`--runs-axis`; "auto": "map" on CPU).
+its runs axis walked as `sweep.runs_axis` says (`--runs-axis`; "auto": "loop" on CPU).
 
 PyTorch runs in its own interpreter (`--torch-python`, a venv with torch; torch is never a
 gan_jax dependency), driven over a pipe; the rounds interleave JAX and PyTorch so that both see
@@ -153,9 +153,10 @@ def jax_sweep(num_runs: int, steps: int, strategy: str):
     assert (exp.batch_size, exp.unroll.steps, exp.update_order) == (BATCH, K, "simultaneous")
     mesh = runs_mesh(num_runs)
     state, dataset = init_group_state(configs, mesh), replicate(exp.dataset, mesh)
-    group = runs_axis.over_runs(make_train_chunk(exp, steps), strategy, mesh, in_axes=(0, None))
-    chunk = jax.jit(group).lower(state, dataset).compile()
-    jax.block_until_ready(chunk(state, dataset))
+    chunk = runs_axis.compiled_over_runs(
+        make_train_chunk(exp, steps), strategy, mesh, in_axes=(0, None)
+    )
+    jax.block_until_ready(chunk(state, dataset))  # compiles
 
     def run():
         start = time.perf_counter()

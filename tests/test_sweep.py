@@ -54,12 +54,13 @@ def test_runs_axis_is_validated_and_auto_maps_on_cpu_and_vmaps_on_accelerators()
         config = _sweep_config()
         config.sweep.runs_axis = "pmap"
         expand(config)
-    assert runs_axis.resolve("auto", "cpu") == "map"
+    assert runs_axis.resolve("auto", "cpu") == "loop"
     assert runs_axis.resolve("auto", "gpu") == runs_axis.resolve("auto", "tpu") == "vmap"
     assert runs_axis.resolve("vmap", "cpu") == "vmap" and runs_axis.resolve("map", "gpu") == "map"
+    assert runs_axis.resolve("loop", "tpu") == "loop"
 
 
-def test_a_sweep_interrupted_under_vmap_resumes_under_map_as_if_uninterrupted(tmp_path):
+def test_a_sweep_interrupted_under_vmap_resumes_under_loop_as_if_uninterrupted(tmp_path):
     """The strategy is no part of a run's state or checkpoint: switching it on resume (e.g. a
     sweep started on a GPU, finished on a CPU) continues the same runs to the same numbers."""
     from gan_jax.loop import workdir as wd
@@ -67,13 +68,13 @@ def test_a_sweep_interrupted_under_vmap_resumes_under_map_as_if_uninterrupted(tm
 
     config = _sweep_config(seeds=3)
     config.num_steps = 30
-    config.sweep.runs_axis = "map"
+    config.sweep.runs_axis = "loop"
     reference = str(tmp_path / "reference")
     run_sweep(config, reference, progress=False)
     workdir = str(tmp_path / "switched")
     config.sweep.runs_axis = "vmap"
     run_sweep(config, workdir, progress=False, stop_after_chunks=2)
-    config.sweep.runs_axis = "map"
+    config.sweep.runs_axis = "loop"
     assert run_sweep(config, workdir, progress=False).finished
     for seed in (0, 1, 2):
         rows = [
@@ -125,17 +126,19 @@ def test_a_groups_runs_equal_the_same_runs_trained_one_by_one(strategy):
         exp, single = init_run(config)
         single, _ = jax.jit(make_train_chunk(exp, 10))(single)
         row = jax.tree.map(lambda a, i=i: a[i], stacked)
+        if runs_axis.resolve(strategy) == "loop":  # the very single-run program: bit-identical
+            jax.tree.map(np.testing.assert_array_equal, row, single)
         # Batched matmuls may sum in another order: agree to float32 round-off over 10 steps.
         jax.tree.map(
             lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5), row, single
         )
 
 
-@pytest.mark.parametrize("strategy", ["vmap", "map"])
+@pytest.mark.parametrize("strategy", ["vmap", "map", "loop"])
 @pytest.mark.parametrize("num_runs", [4, 5])
 def test_sharded_equals_unsharded(num_runs, strategy):
     """4 runs on 4 devices: one run per device ("map" calls the single-run program); 5 runs pad
-    to 8, two per device ("map" loops over them)."""
+    to 8, two per device ("map" and "loop" walk them one after another)."""
     assert jax.device_count() == 4  # conftest's virtual devices
     configs = [make_tiny_config(seed=s) for s in range(num_runs)]
     sharded = _train_group(configs, 6, devices=4, strategy=strategy)
@@ -149,7 +152,7 @@ def test_sharded_equals_unsharded(num_runs, strategy):
     )
 
 
-@pytest.mark.parametrize("strategy", ["vmap", "map"])
+@pytest.mark.parametrize("strategy", ["vmap", "map", "loop"])
 def test_a_diverging_run_is_frozen_and_does_not_touch_the_others(strategy):
     healthy = _variants()[:2]
     exploding = make_tiny_config(seed=5)

@@ -128,16 +128,20 @@ class Programs(NamedTuple):
 
     exp: Any  # the group's Experiment
     mesh: Any  # the runs mesh the stacked state is sharded over
-    strategy: str  # how the programs walk the runs axis: "vmap" or "map" (`runs_axis.resolve`)
+    strategy: str  # how the programs walk the runs axis (`runs_axis.resolve`: never "auto")
     init: Callable  # (keys, dynamic) -> stacked GANState, created on the mesh
     evaluate: Callable  # stacked state -> (metrics, samples)
     chunks: dict  # chunk length -> jitted (stacked state, data set) -> (state, metrics)
 
     def chunk(self, length: int) -> Callable:
         if length not in self.chunks:
-            train_chunk = make_train_chunk(self.exp, length)
-            chunk = runs_axis.over_runs(train_chunk, self.strategy, self.mesh, in_axes=(0, None))
-            self.chunks[length] = jax.jit(chunk, donate_argnums=0)
+            self.chunks[length] = runs_axis.compiled_over_runs(
+                make_train_chunk(self.exp, length),
+                self.strategy,
+                self.mesh,
+                in_axes=(0, None),
+                donate_argnums=0,
+            )
         return self.chunks[length]
 
 
@@ -154,13 +158,13 @@ def programs(config: ml_collections.ConfigDict, mesh, strategy: str = "auto") ->
         _PROGRAMS.move_to_end(key)
         return _PROGRAMS[key]
     exp = make_experiment(config)
-    evaluate = runs_axis.over_runs(make_evaluate(exp), strategy, mesh, in_axes=(0,))
+    evaluate = runs_axis.compiled_over_runs(make_evaluate(exp), strategy, mesh, in_axes=(0,))
     built = Programs(
         exp=exp,
         mesh=mesh,
         strategy=strategy,
         init=_init_program(exp, mesh),
-        evaluate=jax.jit(evaluate),
+        evaluate=evaluate,
         chunks={},
     )
     _PROGRAMS[key] = built

@@ -1,53 +1,110 @@
-"""How a compiled program walks the runs of a sweep group (DESIGN.md, "The runs axis").
+"""How a sweep group's compiled program walks its runs (DESIGN.md, "The runs axis").
 
-A group's runs share one program whose inputs carry a leading runs axis, sharded over a 1D mesh
-(`sharding.runs_mesh`). How the program computes along that axis is a strategy:
+A group's runs share one compiled program whose inputs carry a leading runs axis, sharded over
+a 1D mesh (`sharding.runs_mesh`). How it computes along that axis is a strategy:
 
 - "vmap": one batched program; each matrix product gains a batch dimension. What accelerators
   want: many small runs fill a device that one run leaves idle.
-- "map": each device walks its own runs one after another (`lax.map` inside `shard_map`), so
-  every run uses the single-run kernels. What a CPU wants: two cores have nothing idle for a
-  runs axis to fill, and XLA:CPU runs the batched skinny products of a vmapped MLP step at
-  ~2 GFLOP/s where a single run's are fused into fast kernels (benchmarks/README.md,
-  "The runs axis").
-- "auto" (the default): "map" on CPU, "vmap" on GPU and TPU.
+- "map": each device walks its own runs one after another inside the program (`lax.map` inside
+  `shard_map`), each run with the single-run kernels.
+- "loop": each device's runs go one after another through the single-run program itself, the
+  host dispatching it once per run per chunk (asynchronously, so devices still run at once).
+  What a CPU wants: two cores have nothing idle for a runs axis to fill, XLA:CPU runs a vmapped
+  MLP step's batched skinny products at ~2 GFLOP/s where a single run's are fused into fast
+  kernels, and the single-run program nested in `lax.map` measured slower than alone
+  (benchmarks/README.md, "The runs axis"). It compiles one single-run program, and gives every
+  run exactly the numbers it gets trained alone.
+- "auto" (the default): "loop" on CPU, "vmap" on GPU and TPU.
 
-Both give each run the same numbers up to float round-off (a batched product may sum in another
+All give each run the same numbers up to float round-off (a batched product may sum in another
 order); states, checkpoints, padding and sharding do not depend on the strategy.
 """
 
 import jax
+import jax.numpy as jnp
 from jax import lax
 from jax.sharding import Mesh, PartitionSpec
 
-from gan_jax.loop.sharding import RUNS_AXIS
+from gan_jax.loop.sharding import RUNS_AXIS, runs_sharding
 
-STRATEGIES = ("auto", "vmap", "map")
+STRATEGIES = ("auto", "vmap", "map", "loop")
 
 
 def resolve(strategy: str, platform: str | None = None) -> str:
     """The strategy that `strategy` means on `platform` (default: jax's default backend):
-    "auto" is "map" on CPU and "vmap" on accelerators; the others mean themselves."""
+    "auto" is "loop" on CPU and "vmap" on accelerators; the others mean themselves."""
     if strategy not in STRATEGIES:
         raise ValueError(f"runs_axis={strategy!r} is invalid: choose one of {list(STRATEGIES)}")
     if strategy != "auto":
         return strategy
     platform = platform or jax.default_backend()
-    return "map" if platform == "cpu" else "vmap"
+    return "loop" if platform == "cpu" else "vmap"
+
+
+def compiled_over_runs(fn, strategy: str, mesh: Mesh, in_axes: tuple, donate_argnums=()):
+    """`jax.jit(jax.vmap(fn, in_axes), donate_argnums=...)` walking the runs by `strategy`: a
+    callable of the stacked, mesh-sharded inputs that returns stacked, mesh-sharded outputs."""
+    if resolve(strategy) != "loop":
+        return jax.jit(over_runs(fn, strategy, mesh, in_axes), donate_argnums=donate_argnums)
+    return _RunLoop(jax.jit(fn, donate_argnums=donate_argnums), mesh, in_axes)
+
+
+class _RunLoop:
+    """The "loop" strategy: the single-run program called on each run of each device's shard,
+    the outputs restacked into arrays sharded like the inputs (`sharding.runs_sharding`). Every
+    process handles the shards of its own devices, so it works across processes too."""
+
+    def __init__(self, one_run, mesh: Mesh, in_axes: tuple):
+        if any(axis not in (0, None) for axis in in_axes):
+            raise ValueError(f"in_axes={in_axes!r}: each must be 0 or None")
+        self.one_run, self.mesh, self.in_axes = one_run, mesh, in_axes
+
+    def __call__(self, *args):
+        batched = [a for a, axis in zip(args, self.in_axes, strict=True) if axis == 0]
+        first = jax.tree.leaves(batched)[0]
+        num_runs = first.shape[0]
+        outputs = []  # per addressable device: its runs' outputs, stacked
+        for shard in first.addressable_shards:
+            device, runs = shard.device, range(num_runs)[shard.index[0]]
+
+            def local(x, device=device):  # this device's copy (a run block or a shared value)
+                if not isinstance(x, jax.Array):
+                    return x
+                return next(s.data for s in x.addressable_shards if s.device == device)
+
+            local_args = [jax.tree.map(local, a) for a in args]
+            per_run = []
+            for j in range(len(runs)):
+                run_args = [
+                    jax.tree.map(lambda x, j=j: x[j], a) if axis == 0 else a
+                    for a, axis in zip(local_args, self.in_axes, strict=True)
+                ]
+                per_run.append(self.one_run(*run_args))
+            outputs.append(jax.tree.map(lambda *xs: jnp.stack(xs), *per_run))
+        sharding = runs_sharding(self.mesh)
+
+        def assemble(*blocks):
+            shape = (num_runs, *blocks[0].shape[1:])
+            return jax.make_array_from_single_device_arrays(shape, sharding, list(blocks))
+
+        return jax.tree.map(assemble, *outputs)
 
 
 def over_runs(fn, strategy: str, mesh: Mesh, in_axes: tuple):
-    """`fn` of one run, lifted to a leading runs axis as `jax.vmap(fn, in_axes)` would be.
+    """`fn` of one run, lifted to a leading runs axis as `jax.vmap(fn, in_axes)` would be, inside
+    a trace.
 
     Args:
       fn: a function of one run's inputs; its outputs all get the runs axis.
-      strategy: one of `STRATEGIES`.
+      strategy: "vmap" or "map" (traceable; "loop" is `compiled_over_runs` only).
       mesh: the runs mesh the inputs are sharded over ("map" splits the runs by device).
       in_axes: per positional argument, 0 (it has the runs axis) or None (shared by every run,
         replicated over the mesh), as for `jax.vmap`.
     """
     if any(axis not in (0, None) for axis in in_axes):
         raise ValueError(f"in_axes={in_axes!r}: each must be 0 or None")
+    if resolve(strategy) == "loop":
+        raise ValueError('runs_axis "loop" runs outside a trace: use compiled_over_runs')
     if resolve(strategy) == "vmap":
         return jax.vmap(fn, in_axes=in_axes)
 
