@@ -13,7 +13,7 @@ like the config, e.g. `dict(num_steps=10_000)`) applied to all of them, then the
 Runs that differ only in *dynamic* fields (seed, optimizer hyperparameters, `loss.*`) form one
 group: one compiled program with a runs axis sharded over devices. Runs that differ in a
 *static* field (k, architecture, objective, batch, ...) compile separately. How a group's program
-walks its runs is `sweep.runs_axis` ("auto", "vmap" or "map"; `gan_jax.loop.runs_axis`).
+walks its runs is `sweep.runs_axis` ("auto", "vmap", "map" or "loop"; `gan_jax.loop.runs_axis`).
 """
 
 import contextlib
