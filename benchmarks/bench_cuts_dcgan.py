@@ -101,9 +101,10 @@ def interleaved(runners: dict, rounds: int) -> dict:
     return {name: sorted(t)[len(t) // 2] for name, t in times.items()}
 
 
-def compare_step(config, steps: int, rounds: int) -> dict:
-    """{variant: (ms per step, max |state difference| from "as is")}."""
-    built = {name: build(config, steps, change) for name, change in VARIANTS.items()}
+def compare_step(config, steps: int, rounds: int, names=tuple(VARIANTS)) -> dict:
+    """{variant: (ms per step, max |state difference| from "as is")} for "as is" and `names`."""
+    names = ("as is", *(n for n in names if n != "as is"))
+    built = {name: build(config, steps, VARIANTS[name]) for name in names}
     outputs = {name: jax.block_until_ready(fn(*args)[0]) for name, (fn, args) in built.items()}
     seconds = interleaved({n: (lambda f=f, a=a: f(*a)) for n, (f, a) in built.items()}, rounds)
     return {
@@ -184,10 +185,11 @@ def main():
     parser.add_argument("--steps", type=int, default=5, help="steps per chunk")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--layer-rounds", type=int, default=5, help="0: the step table only")
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     args = parser.parse_args()
     config, what = recipe()
     print(f"# DCGAN cuts: {what}; jax {jax.__version__}; {_load()}")
-    result = compare_step(config, args.steps, args.rounds)
+    result = compare_step(config, args.steps, args.rounds, args.variants)
     base = result["as is"][0]
     print(f"\n## the step: {args.steps}-step chunk, median of {args.rounds} interleaved rounds\n")
     print("| variant | ms / step | speed-up | max abs state diff |\n| --- | --- | --- | --- |")
