@@ -204,7 +204,7 @@ def upsample_phases(x: jax.Array, kernels) -> jax.Array:
     y[m, n, (a, b, i, j)] = x[m, n] kernels[a][b][i, j], then each phase the sum of 4 shifted
     slices of y, which reads x once where the views would copy it 16 times for products only
     c_out wide. Measured on the 28x28 DCGAN (benchmarks/README.md, "DCGAN step (real digits)"):
-    the image layer's forward and gradient ~7x faster, the whole train step 1.27x; for the
+    the image layer's forward and gradient 4.5x faster, the train step ~1.15x; for the
     128-channel layer col2im is slower, so wide layers keep the per-phase products.
     """
     n, h, w, c_in = x.shape
