@@ -60,9 +60,27 @@ def test_stacked_digits_logs_modes_of_a_thousand(tmp_path):
     workdir = str(tmp_path / "stacked")
     train_and_evaluate(_shrink(config, steps=2), workdir, progress=False)
     final = _rows(workdir)[-1]
-    # A 2-step G makes no recognisable stack: no mode counts (noise used to score hundreds).
-    assert final["modes_covered"] == 0 and final["high_quality_pct"] == 0.0
+    # A 2-step G makes no recognisable stack: no mode counts on the project's count, while the
+    # field's (argmax labels of every sample) labels its 64 samples with modes all the same.
+    assert final["recognized_modes_covered"] == 0 and final["high_quality_pct"] == 0.0
+    assert final["recognized_reverse_kl"] is None  # NaN, logged as null: no sample counted
+    assert 1 <= final["modes_covered"] <= 64 and sum(final["mode_histogram"]) == 64
     assert len(final["mode_histogram"]) == 1000
+
+
+def test_mnist_5k_dcgan_trains_a_step_on_real_digits_with_its_ema(tmp_path):
+    from configs import mnist_5k_dcgan
+
+    config = _shrink(mnist_5k_dcgan.get_config(), steps=1, every=1)
+    config.eval.plot_samples = 0
+    workdir = str(tmp_path / "mnist_5k")
+    train_and_evaluate(config, workdir, progress=False)
+    final = _rows(workdir)[-1]
+    assert final["step"] == 1 and config.data.name == "mnist_5k" and config.ema.enabled
+    for key in ("fd", "precision", "recall", "density", "coverage", "kid"):
+        assert key in final and f"ema/{key}" in final, key
+    # One step from initialisation: far from the held-out digits (real vs real: FD ~28).
+    assert final["fd"] > 100 and final["precision"] < 0.5
 
 
 @pytest.mark.parametrize("module_name", ["mnist_dcgan", "celeba_began"])

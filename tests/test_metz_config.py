@@ -47,3 +47,39 @@ def test_a_run_logs_modes_and_the_new_metrics_on_mock_mnist(tmp_path):
     # The export of the trained run: uint8 NHWC, restore(workdir).sample quantised.
     assert images.shape == (5, 8, 8, 3) and images.dtype == np.uint8
     assert np.array_equal(np.load(tmp_path / "samples.npz")["arr_0"], images)
+
+
+def test_the_5k_sweep_is_the_protocol_on_stacked_mnist_5k():
+    runs = sweep.expand(metz_stacked_mnist.get_config("5k"))
+    assert sorted(r.config.unroll.steps for r in runs) == sorted([0, 1, 5, 10] * 5)
+    for run in runs:
+        config = run.config
+        assert config.data.name == "stacked_mnist_5k" and config.unroll.second_order
+        assert config.model.g.base_features == 4 * config.model.d.base_features == 32
+        assert config.eval.num_samples == 10_000 and config.update_order == "simultaneous"
+    assert metz_stacked_mnist.get_config("5k_single").unroll.steps == 0
+    try:
+        metz_stacked_mnist.get_config("5K")
+    except ValueError as error:
+        assert "'5k_single'" in str(error) and "\n" not in str(error)
+    else:
+        raise AssertionError("an unknown variant must fail")
+
+
+def test_a_5k_run_logs_both_mode_counts_on_real_digits(tmp_path):
+    config = metz_stacked_mnist.get_config("5k_single")
+    config.num_steps = config.eval_every = config.checkpoint_every = 1
+    config.batch_size = 8
+    config.model.g.latent_dim, config.model.g.base_features = 8, 4
+    config.model.d.base_features = 1  # a quarter of G's 4
+    config.eval.num_samples, config.eval.plot_samples = 64, 0
+    workdir = str(tmp_path / "metz_5k")
+    train_and_evaluate(config, workdir, progress=False)
+    with open(os.path.join(workdir, "metrics.jsonl")) as f:
+        final = [json.loads(line) for line in f][-1]
+    assert final["step"] == 1 and len(final["mode_histogram"]) == 1000
+    # The field's count takes every sample; the project's none of a 1-step G's.
+    assert sum(final["mode_histogram"]) == 64 and 1 <= final["modes_covered"] <= 64
+    assert final["recognized_modes_covered"] == 0 and final["high_quality_pct"] == 0.0
+    for key in ("fd", "kid", "precision", "recall", "density", "coverage", "inception_score"):
+        assert key in final, key

@@ -25,6 +25,13 @@ MIXTURE = (
     Metric("high_quality_pct", "HQ %", True, 1),
     Metric("reverse_kl", "reverse KL", False, 3),
 )
+# Stacked images (gan_jax/metrics/images.py, `stacked_mode_metrics`): beside the field's count
+# (modes_covered / reverse_kl above, every sample by its argmax labels), the stricter one of the
+# stacks whose every channel lies on the real-digit manifold (high_quality_pct is their share).
+STACKED = (
+    Metric("recognized_modes_covered", "modes covered (recognised stacks)", True),
+    Metric("recognized_reverse_kl", "reverse KL (recognised stacks)", False, 3),
+)
 # Images (gan_jax/metrics/images.py; FID and KID on Inception: gan_jax/metrics/inception.py).
 IMAGE = (
     Metric("fd", "Frechet distance", False),
@@ -40,4 +47,4 @@ IMAGE = (
 # Dirac-GAN (gan_jax/parts/data/dirac.py): how far G is from the data point.
 DIRAC = (Metric("distance_to_data", "distance to data", False, 4),)
 
-ALL = {m.name: m for m in MIXTURE + IMAGE + DIRAC}
+ALL = {m.name: m for m in MIXTURE + STACKED + IMAGE + DIRAC}
