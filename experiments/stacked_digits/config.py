@@ -8,8 +8,10 @@ Data: three independent 8x8 digits as the RGB channels (gan_jax/parts/data/image
 z (64) -> 4x4x64 -> 8x8x3; D: DCGAN with a quarter of G's width, 8x8x3 -> 4x4x8 -> logit.
 Non-saturating loss, Adam lr 2e-4 (beta1 0.5, eps_root 1e-8 for the second-order unroll),
 simultaneous updates as in Metz et al. Modes and KL come from the digits classifier applied to
-each channel of 2,000 samples, counting only samples whose three channels all lie on the
-manifold of real digits (`gan_jax.metrics.images.recognized_stacks`: an untrained G counts 0).
+each channel of 2,000 samples, counted two ways: every sample (`modes_covered`, the field's) and
+only samples whose three channels all lie on the manifold of real digits
+(`recognized_modes_covered`; `gan_jax.metrics.images.recognized_stacks`: an untrained G counts 0).
+Retired in favour of configs/metz_stacked_mnist.py:5k (README.md beside this file says why).
 """
 
 import ml_collections
