@@ -623,12 +623,13 @@ def test_a_g_of_digits_0_to_4_covers_125_modes_and_one_per_misread_stack(stacked
     assert counts["reverse_kl"] == pytest.approx(math.log(8), abs=0.02)
 
 
-def test_an_untrained_g_and_noise_count_nothing_on_the_recognised_count(stacked_counts):
+def test_an_untrained_g_and_noise_count_almost_nothing_on_the_recognised_count(stacked_counts):
     results, _ = stacked_counts
     for name in ("untrained G", "uniform noise"):
+        # Measured: noise 0 of 1,000 stacks; the untrained G 0 or 3 (one mode), depending on
+        # the classifier's training numerics (README).
         counts = results[name]
-        assert counts["recognized_modes_covered"] == 0 and counts["high_quality_pct"] == 0.0
-        assert math.isnan(counts["recognized_reverse_kl"]), name
+        assert counts["recognized_modes_covered"] <= 5 and counts["high_quality_pct"] < 1.0, name
         # The field's count takes them anyway: at 28x28 this classifier reads such images as
         # one or two digits (README), so their modes are few and their KL near log(1000).
         assert counts["modes_covered"] >= 1 and counts["reverse_kl"] > 0.5 * math.log(1000)
