@@ -57,8 +57,27 @@ def _unknown_field(argv: list[str], message: str) -> str:
     return f"the config has no field {key!r}{hint}"
 
 
+def _config_call_problem(argv: list[str], error: BaseException) -> str | None:
+    """One line when `get_config(arg)` of `--config=file.py:arg` failed (ml_collections puts
+    the whole traceback into its message; its last line says what failed), else None."""
+    message = str(error)
+    if "Error whilst parsing config file" not in message:
+        return None
+    full = next(
+        (a.split("=", 1)[1] for a in argv if a.startswith("--config=")), config_path(argv) or ""
+    )
+    path, _, arg = full.partition(":")
+    last = message.strip().splitlines()[-1].strip()
+    if "get_config() takes 0 positional arguments" in last:
+        return f"--config={full}: {path}'s get_config() takes no argument; drop ':{arg}'"
+    call = f"get_config({arg!r})" if arg else "get_config()"
+    return f"--config={full}: {call} failed ({last})"
+
+
 def flag_error_line(argv: list[str], error: BaseException) -> str:
     """The one line for an exception raised while parsing `argv` with absl flags."""
+    if problem := _config_call_problem(argv, error):
+        return one_line(problem)
     path = config_path(argv)
     if isinstance(error, flags.UnrecognizedFlagError):
         if error.flagname.startswith("config."):
@@ -78,10 +97,21 @@ def parse(argv: list[str], flag_values=flags.FLAGS) -> tuple[list[str], str | No
     path = config_path(argv)
     if path is not None and not os.path.isfile(path):
         return [], f"--config={path}: no such file"
+    absl_logger = py_logging.getLogger("absl")  # ml_collections warns of a None config there
+    level = absl_logger.level
+    absl_logger.setLevel(py_logging.ERROR)
     try:
-        return flag_values(argv), None
+        remaining = flag_values(argv)
     except Exception as error:  # noqa: BLE001 - absl and ml_collections raise many types here
         return [], flag_error_line(argv, error)
+    finally:
+        absl_logger.setLevel(level)
+    if path is not None and "config" in flag_values and flag_values["config"].value is None:
+        return [], (
+            f"--config={path}: get_config() returned None; it must return the config (an "
+            "ml_collections.ConfigDict): is its return statement missing?"
+        )
+    return remaining, None
 
 
 def outcome_report(outcome) -> tuple[int, list[str]]:

@@ -22,6 +22,7 @@ class FakeGAN:
 
     def __init__(self, shape, g_ema=None):
         self.shape, self.calls = shape, []
+        self.sample_shape = shape
         self.state = types.SimpleNamespace(g_ema=g_ema)
 
     def sample(self, n, seed, ema=False):

@@ -1,20 +1,29 @@
-"""Orbax checkpoints of a `GANState`, each verified by a digest of its content.
+"""Orbax checkpoints of a `GANState`, each carrying the digest that proves its content.
 
 Orbax checks a checkpoint's structure, not its bytes: four bytes overwritten in its data
-restore without error. So before each save the SHA-256 of the state (every leaf's bytes, in tree
-order) is recorded in `<checkpoint dir>/digests.json`, and a restored state must match it.
-Restoring tries the newest checkpoint first and falls back, with one warning line, to the newest
-intact one; a resumed run moves the damaged ones aside (`<step>.damaged-<time>`) so that it can save
-those steps again. A checkpoint without a recorded digest (made before digests existed) is
-accepted as it is.
+restore without error. So each checkpoint carries the SHA-256 of the state it holds (every
+leaf's bytes, in tree order) in its own metadata (orbax's `custom_metadata`, in the step's
+`_CHECKPOINT_METADATA`), written inside the step's temporary folder and committed with it by
+orbax's atomic rename: there is no checkpoint without its digest, and no side file whose loss or
+damage could make a damaged checkpoint load silently or an intact one look damaged.
+
+Restoring chooses the newest *verified* checkpoint (its content matches its digest). A newer one
+that is damaged, or that carries no digest it can be checked against, is skipped with one
+warning line; a resumed run moves the skipped ones aside (`<step>.damaged-<time>`,
+`<step>.unverified-<time>`) so that it can save those steps again. Checkpoints made before
+digests moved inside (gan_jax's `digests.json` beside them, now read as an index only) are
+verified against that index; when no checkpoint can be verified, the newest readable one is
+restored with one warning line saying so.
 """
 
+import collections
 import contextlib
 import dataclasses
 import gc
 import hashlib
 import logging as py_logging
 import os
+import sys
 import time
 import warnings
 
@@ -26,30 +35,54 @@ from absl import logging
 from gan_jax.loop import sharding
 from gan_jax.loop import workdir as wd
 
-DIGESTS = "digests.json"
+DIGEST = "gan_jax_sha256"  # the key of a checkpoint's digest in its custom_metadata
+LEGACY_DIGESTS = "digests.json"  # beside the checkpoints of runs made before DIGEST existed
 
 
 def make_manager(directory: str, max_to_keep: int = 3, create: bool = True):
     """A `CheckpointManager` over `directory`, one checkpoint per saved step. With
-    `create=False` (reading someone's run) nothing is created on disk."""
+    `create=False` (reading someone's run) nothing is created or changed on disk; otherwise
+    the temporary folders of saves that never finished (a kill, a full disk) are removed."""
     directory = os.path.abspath(directory)
-    options = ocp.CheckpointManagerOptions(
-        max_to_keep=max_to_keep, create=create, read_only=not create
-    )
-    with wd.writing(directory), _quiet():  # read-only managers warn about unused options
-        return ocp.CheckpointManager(directory, options=options)
+    with wd.writing(directory), _quiet():  # orbax logs a torn step metadata file at ERROR
+        options = ocp.CheckpointManagerOptions(
+            max_to_keep=max_to_keep if create else None,
+            save_interval_steps=1 if create else 0,
+            create=create,
+            read_only=not create,
+            cleanup_tmp_directories=create,
+        )
+        return ocp.CheckpointManager(
+            directory, options=options, item_handlers=ocp.StandardCheckpointHandler()
+        )
+
+
+def _drop_closed_loop_errors(previous):
+    """An unraisable-exception hook that drops `RuntimeError('Event loop is closed')`: when one
+    read of a damaged checkpoint fails, orbax's event loop closes while tensorstore still
+    completes the others, and each completion reports the closed loop."""
+
+    def hook(unraisable):
+        error = unraisable.exc_value
+        if isinstance(error, RuntimeError) and "Event loop is closed" in str(error):
+            return
+        previous(unraisable)
+
+    return hook
 
 
 @contextlib.contextmanager
 def _quiet():
-    """Keeps orbax's own reports of an expected failure off the console: its option warnings,
-    and the asyncio tracebacks of a damaged checkpoint's failed reads (logged when the failed
-    tasks are collected), which `restore_latest` reports in one line instead."""
+    """Keeps orbax's own reports of a failure off the console, which the caller reports in one
+    line instead: its log lines and tracebacks (also from its background threads), and the
+    asyncio tracebacks of a damaged checkpoint's failed reads."""
     verbosity = logging.get_verbosity()
     asyncio_logger = py_logging.getLogger("asyncio")
     level = asyncio_logger.level
-    logging.set_verbosity(logging.ERROR)
+    hook = sys.unraisablehook
+    logging.set_verbosity(logging.FATAL)
     asyncio_logger.setLevel(py_logging.CRITICAL + 1)
+    sys.unraisablehook = _drop_closed_loop_errors(hook)
     try:
         yield
     except BaseException:
@@ -60,6 +93,7 @@ def _quiet():
             gc.collect()
         raise
     finally:
+        sys.unraisablehook = hook
         asyncio_logger.setLevel(level)
         logging.set_verbosity(verbosity)
 
@@ -82,90 +116,226 @@ def _saved(state) -> dict:
     return {name: value for name, value in fields.items() if value is not None}
 
 
-def _digests_path(manager) -> str:
-    return os.path.join(str(manager.directory), DIGESTS)
+def _step_path(manager, step) -> str:
+    return os.path.join(str(manager.directory), str(step))
 
 
-def _read_digests(manager) -> dict:
-    path = _digests_path(manager)
-    if not os.path.exists(path):
-        return {}
-    try:
-        return wd.read_json(path)
-    except wd.WorkdirError as error:
-        logging.warning("%s; its checkpoints are restored unverified", error)
-        return {}
+def _state_step(state) -> int:
+    """A stacked (vmapped) state's step: its runs share one clock."""
+    return int(np.asarray(state.step.addressable_shards[0].data).max())
 
 
 def save(manager, state) -> None:
-    """Records the state's digest, saves it under its step and waits until it is on disk (a kill
-    can follow). A stacked (vmapped) state's runs share one clock: its step is any run's step."""
-    step = int(np.asarray(state.step.addressable_shards[0].data).max())
+    """Saves the state under its step with its digest inside, and waits until it is on disk (a
+    kill can follow). A file-system fault (a full disk: orbax's `RESOURCE_EXHAUSTED`) is one
+    `WorkdirError` line; the checkpoints saved before stay, and the same command resumes from
+    them."""
+    step = _state_step(state)
     if manager.latest_step() == step:
         return
     digest = state_digest(state)  # every process: gathering a sharded state is a collective
-    if sharding.is_primary():
-        # Written before the checkpoint: a kill in between leaves an unfinished checkpoint that
-        # orbax never lists, never a listed checkpoint without its digest.
-        kept = {str(s) for s in manager.all_steps()}
-        digests = {k: v for k, v in _read_digests(manager).items() if k in kept}
-        digests[str(step)] = digest
-        wd.write_json(_digests_path(manager), digests)
-    with wd.writing(str(manager.directory)):
-        manager.save(step, args=ocp.args.StandardSave(_saved(state)))
-        manager.wait_until_finished()
+    path = _step_path(manager, step)
+    try:
+        with wd.writing(path), _quiet():
+            manager.save(
+                step,
+                args=ocp.args.StandardSave(_saved(state)),
+                custom_metadata={DIGEST: digest},
+            )
+            manager.wait_until_finished()
+    except wd.WorkdirError:
+        raise
+    except Exception as error:  # noqa: BLE001 - orbax and tensorstore raise many types
+        raise wd.WorkdirError(
+            f"cannot save checkpoint {wd.shown_path(path)} ({type(error).__name__}: "
+            f"{_first(error)}); fix the file system and rerun the same command (it resumes "
+            "from the last checkpoint)"
+        ) from None
 
 
-def _restore_step(manager, step, abstract, digests):
-    """The verified state of `step`, or the reason it cannot be used."""
+def _first(error: BaseException, limit: int = 160) -> str:
+    return " ".join(str(error).split())[:limit]
+
+
+# --- restore ---------------------------------------------------------------------------------
+
+
+class _Checked(collections.namedtuple("_Checked", "step state verdict reason")):
+    """One checkpoint, read and checked. verdict: "verified" (its content matches its digest),
+    "unverified" (readable, but without a digest to check it against), "damaged" (unreadable,
+    or its content does not match its digest) or "mismatch" (arrays of other shapes than the
+    config makes)."""
+
+
+def _digest_of(manager, step, legacy) -> tuple[str | None, str]:
+    """(digest, where it comes from) of a checkpoint: its own metadata's, else the legacy
+    index's; (None, why there is none)."""
+    try:
+        with _quiet():  # orbax logs a missing or torn metadata file
+            custom = manager.metadata(step).custom_metadata
+    except Exception as error:  # noqa: BLE001 - a torn metadata file reads as many types
+        custom, problem = None, f"its metadata is unreadable, {_first(error, 80)}"
+    else:
+        problem = (
+            "it carries no digest, saved before checkpoints carried one or its "
+            "_CHECKPOINT_METADATA lost"
+        )
+    found = custom.get(DIGEST) if isinstance(custom, dict) else None
+    if isinstance(found, str):
+        return found, "its own"
+    indexed = legacy().get(str(step))
+    if isinstance(indexed, str):
+        return indexed, LEGACY_DIGESTS
+    if legacy():
+        problem = f"it carries no digest, and {LEGACY_DIGESTS} has none for it"
+    return None, problem
+
+
+def _shape_mismatch(manager, step, abstract) -> str | None:
+    """How the arrays stored in `step` differ from those `abstract` describes (a config other
+    than the run's), or None: the same shapes, or metadata that cannot be read (the restore
+    then tells)."""
+    try:
+        with _quiet():
+            stored = manager.item_metadata(step)
+        stored_leaves = jax.tree_util.tree_flatten_with_path(stored)[0]
+        shapes = collections.Counter(
+            (tuple(leaf.shape), str(leaf.dtype)) for _, leaf in stored_leaves
+        )
+    except Exception:  # noqa: BLE001 - damaged metadata: the restore reports it
+        return None
+    wanted = collections.Counter(
+        (tuple(leaf.shape), str(leaf.dtype)) for leaf in jax.tree.leaves(_saved(abstract))
+    )
+    if shapes == wanted:
+        return None
+    extra = shapes - wanted
+    missing = wanted - shapes
+    stored_path = next(
+        (
+            jax.tree_util.keystr(path)
+            for path, leaf in stored_leaves
+            if (tuple(leaf.shape), str(leaf.dtype)) in extra
+        ),
+        None,
+    )
+    shown = lambda counter: ", ".join(  # noqa: E731
+        f"{dtype}{list(shape)}" for shape, dtype in list(counter)[:2]
+    ) or "nothing"
+    where = f" (first at {stored_path})" if stored_path else ""
+    return f"it stores {shown(extra)}{where} where the config makes {shown(missing)}"
+
+
+def _check(manager, step, abstract, legacy) -> _Checked:
+    mismatch = _shape_mismatch(manager, step, abstract)
+    if mismatch is not None:
+        return _Checked(step, None, "mismatch", mismatch)
     try:
         with _quiet():
             restored = manager.restore(step, args=ocp.args.StandardRestore(_saved(abstract)))
             state = abstract.replace(**restored)
     except Exception as error:  # noqa: BLE001 - orbax/tensorstore raise many types on damage
-        first = " ".join(str(error).split())[:160]
-        return None, f"unreadable ({type(error).__name__}: {first})"
-    expected = digests.get(str(step))
-    if expected is not None and state_digest(state) != expected:
-        return None, "its content does not match the digest saved with it"
-    return state, None
+        reason = f"unreadable, {type(error).__name__}: {_first(error, 120)}"
+        return _Checked(step, None, "damaged", reason)
+    if _state_step(state) != step:  # another step's checkpoint, its digest copied along
+        return _Checked(step, None, "damaged", f"it holds the state of step {_state_step(state)}")
+    expected, source = _digest_of(manager, step, legacy)
+    if expected is None:
+        return _Checked(step, state, "unverified", source)
+    if state_digest(state) == expected:
+        return _Checked(step, state, "verified", source)
+    if source == LEGACY_DIGESTS:  # the index or the checkpoint is wrong: cannot tell which
+        return _Checked(step, state, "unverified", f"its content does not match {source}")
+    return _Checked(step, None, "damaged", "its content does not match the digest saved in it")
+
+
+def _legacy_index(manager):
+    """A reader of the legacy `digests.json` (read once, and only when needed; a damaged one
+    is ignored with one warning line: it is an index, never the only copy)."""
+    cache = []
+
+    def read() -> dict:
+        if not cache:
+            path = os.path.join(str(manager.directory), LEGACY_DIGESTS)
+            index = {}
+            if os.path.exists(path):
+                try:
+                    index = wd.read_json(path, "ignored (an index of old checkpoints only)")
+                except wd.WorkdirError as error:
+                    logging.warning("%s", error)
+            cache.append(index)
+        return cache[0]
+
+    return read
 
 
 def restore_latest(manager, target, *, repair: bool = False):
-    """Restores the newest intact checkpoint into `target`'s structure and placement, or None
-    when there is none at all. Damaged checkpoints are skipped with one warning line each;
-    with `repair` (a run that resumes) they are moved aside so their steps can be saved again.
-    Raises `WorkdirError` when checkpoints exist but none is intact."""
+    """Restores the newest verified checkpoint into `target`'s structure and placement, or None
+    when there is none at all. Newer checkpoints that are damaged or unverifiable are skipped
+    with one warning line; with `repair` (a run that resumes) they are moved aside so their steps
+    can be saved again. When none can be verified, the newest readable one is restored with one
+    warning line saying so. Raises `WorkdirError` (one line, with advice that works) when the
+    checkpoints hold another config's arrays, or none is readable."""
     steps = sorted(manager.all_steps(), reverse=True)
     if not steps:
         return None
     abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
-    digests = _read_digests(manager)
-    problems = []
+    legacy = _legacy_index(manager)
+    checked = []
     for step in steps:
-        state, problem = _restore_step(manager, step, abstract, digests)
-        if state is not None:
-            if problems:
-                logging.warning(
-                    "checkpoint %s is damaged (%s); resumed from step %d instead",
-                    os.path.join(str(manager.directory), str(steps[0])),
-                    problems[0].split(": ", 1)[1],
-                    step,
-                )
-            if repair and problems and sharding.is_primary():
-                _set_aside(manager, steps[: len(problems)])
-            return state
-        problems.append(f"step {step}: {problem}")
-    raise wd.WorkdirError(
-        f"no intact checkpoint in {manager.directory} ({'; '.join(problems)}); rerun with "
-        "--overwrite to start the run over"
+        checked.append(_check(manager, step, abstract, legacy))
+        if checked[-1].verdict == "verified":
+            break
+    chosen = next((c for c in checked if c.verdict == "verified"), None)
+    chosen = chosen or next((c for c in checked if c.verdict == "unverified"), None)
+    if chosen is None:
+        raise wd.WorkdirError(_nothing_usable(manager, checked))
+    skipped = [c for c in checked if c.step > chosen.step]
+    unverified = "" if chosen.verdict == "verified" else f", unverified: {chosen.reason}"
+    if skipped:
+        shown = "; ".join(
+            f"checkpoint {wd.shown_path(_step_path(manager, c.step))} is {_named(c)}: {c.reason}"
+            for c in skipped
+        )
+        logging.warning("%s; using step %d instead%s", shown, chosen.step, unverified)
+    elif unverified:
+        logging.warning(
+            "checkpoint %s is restored%s", wd.shown_path(_step_path(manager, chosen.step)),
+            unverified,
+        )
+    if repair and skipped and sharding.is_primary():
+        _set_aside(manager, skipped)
+    return chosen.state
+
+
+def _named(checked: _Checked) -> str:
+    return {
+        "damaged": "damaged",
+        "unverified": "without a verifiable digest",
+        "mismatch": "of another config",
+    }[checked.verdict]
+
+
+def _nothing_usable(manager, checked) -> str:
+    directory = wd.shown_path(str(manager.directory))
+    problems = "; ".join(f"step {c.step}: {c.reason}" for c in checked)
+    if all(c.verdict == "mismatch" for c in checked):
+        return (
+            f"the checkpoints in {directory} do not fit the run's config ({problems}): its "
+            "config.json (or the config given) differs from the one they were trained with; "
+            "put back the values the run was trained with"
+        )
+    return (
+        f"no intact checkpoint in {directory} ({problems}); to train the run again from step "
+        f"0, move {directory} aside (or delete it) and rerun the same command"
     )
 
 
-def _set_aside(manager, steps) -> None:
-    directory = str(manager.directory)
-    for step in steps:
-        source = os.path.join(directory, str(step))
+def _set_aside(manager, skipped) -> None:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for checked in skipped:
+        source = _step_path(manager, checked.step)
+        label = "unverified" if checked.verdict == "unverified" else "damaged"
         with wd.writing(source):
-            os.replace(source, f"{source}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+            os.replace(source, f"{source}.{label}-{stamp}")
     manager.reload()

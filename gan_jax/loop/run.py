@@ -20,7 +20,7 @@ import numpy as np
 from absl import logging
 
 from gan_jax import metrics
-from gan_jax.loop import backend, checkpoint, runs_axis, sharding, writers
+from gan_jax.loop import backend, checkpoint, resources, runs_axis, sharding, writers
 from gan_jax.loop import workdir as wd
 from gan_jax.loop.progress import Progress, stopped_line
 from gan_jax.loop.workdir import WorkdirError
@@ -103,10 +103,10 @@ def _stack(trees: list):
 
 def _check_padding(workdir: str, checkpoint_dir: str, num_padded: int) -> None:
     """A stacked checkpoint restores only into the same number of (padded) runs."""
-    pointer_path = os.path.join(workdir, wd.GROUP)
-    if not (os.path.exists(pointer_path) and os.path.isdir(checkpoint_dir)):
+    pointer = wd.read_group(workdir)
+    if not (pointer and os.path.isdir(checkpoint_dir)):
         return
-    saved = wd.read_json(pointer_path)["num_padded"]
+    saved = pointer["num_padded"]
     if saved != num_padded:
         raise WorkdirError(
             f"{checkpoint_dir} holds {saved} stacked runs (padded to the device count when it "
@@ -193,8 +193,14 @@ def _init_program(exp, mesh) -> Callable:
 
 def init_group_state(configs: list[ml_collections.ConfigDict], mesh) -> GANState:
     """Initial states of `configs` (one static group) stacked on a leading runs axis, padded to
-    the mesh size and sharded over it, by the group's cached init program (`programs`)."""
-    return programs(configs[0], mesh).init(*_group_inputs(configs, mesh))
+    the mesh size and sharded over it, by the group's cached init program (`programs`); refused
+    in one line before it allocates when it cannot fit (`resources.check_runs_fit`)."""
+    init = programs(configs[0], mesh).init
+    inputs = _group_inputs(configs, mesh)
+    padded = int(inputs[0].shape[0])
+    run_bytes = resources.tree_bytes(jax.eval_shape(init, *inputs)) // padded
+    resources.check_runs_fit(run_bytes, len(configs), mesh.size)
+    return init(*inputs)
 
 
 def train_group(
@@ -324,6 +330,7 @@ def train(
       The `Outcome`, with the run's final state.
     """
     validate(config)
+    resources.check_configs_fit([[config]])  # before anything is written
     primary = sharding.is_primary()
     wd.check_kind(workdir, "run")  # before the lock, which creates the folder
     with wd.lock(workdir) if primary else contextlib.nullcontext():

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import ml_collections
 from absl import logging
 
-from gan_jax.loop import backend, runs_axis, sharding
+from gan_jax.loop import backend, resources, runs_axis, sharding
 from gan_jax.loop import workdir as wd
 from gan_jax.loop.progress import Progress, stopped_line
 from gan_jax.loop.run import (
@@ -220,8 +220,7 @@ def _checkpoint_dir(workdir: str, group: list[SweepRun]) -> str:
     root = os.path.join(workdir, "checkpoints")
     pointers = []
     for run in group:
-        path = os.path.join(run_dir(workdir, run), wd.GROUP)
-        pointers.append(wd.read_json(path) if os.path.exists(path) else None)
+        pointers.append(wd.read_group(run_dir(workdir, run)))
     if all(p is not None for p in pointers):
         folders = {
             os.path.normpath(os.path.join(run_dir(workdir, run), p["checkpoint_dir"]))
@@ -306,6 +305,8 @@ def run_sweep(
     is locked while it trains (see `gan_jax.loop.workdir`).
     """
     runs = expand(config)
+    unfinished = group_runs([run for run in runs if not is_finished(workdir, run)])
+    resources.check_configs_fit([[run.config for run in group] for group in unfinished])
     primary = sharding.is_primary()
     wd.check_kind(workdir, "sweep")  # before the lock, which creates the folder
     with wd.lock(workdir) if primary else contextlib.nullcontext():

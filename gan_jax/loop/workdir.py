@@ -14,8 +14,11 @@ Rules every writer follows, so that results are never lost or silently changed:
 - A folder holding files of another origin, or of another kind, is refused (one line).
 - One process at a time: `lock(workdir)` takes an exclusive `flock` on `<workdir>/.lock`; the OS
   releases it when the process dies, so a killed run never leaves a stale lock behind.
-- Bookkeeping files are replaced atomically (`write_json`, `write_text`: temp file + rename);
-  metrics.jsonl is only appended to, and a torn last line (a kill mid-write) is dropped on read.
+- Bookkeeping files are replaced atomically (`write_json`, `write_text`: temp file + rename),
+  with the permissions the process's umask gives (0644 by default); metrics.jsonl is only
+  appended to, and a torn last line (a kill mid-write) is dropped on read.
+- A file-system fault while writing (an `OSError`, or orbax / tensorstore's status errors such as
+  `RESOURCE_EXHAUSTED`) becomes one line naming the path and what to do (`writing`).
 - `--overwrite` deletes only the outputs this project writes (`OUTPUTS`), and only in a folder
   marked as this project's.
 
@@ -28,6 +31,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import sys
@@ -100,7 +104,7 @@ class WorkdirError(ValueError):
 
 def _describe(error: OSError, path: str) -> str:
     reason = error.strerror or str(error)
-    if error.errno == errno.ENOSPC:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
         hint = "free some space and rerun the same command (it resumes from the last checkpoint)"
     elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         hint = "choose a --workdir you can write to"
@@ -110,33 +114,109 @@ def _describe(error: OSError, path: str) -> str:
         hint = "choose a shorter --workdir"
     else:
         hint = "fix the file system and rerun the same command"
-    return f"cannot write {error.filename or path}: {reason}; {hint}"
+    return f"cannot write {shown_path(error.filename or path)}: {reason}; {hint}"
+
+
+# Orbax writes through tensorstore, which reports a file-system fault as a ValueError (or
+# RuntimeError) carrying an absl status code and, often, the OS error number.
+_OS_ERROR_CODE = re.compile(r"os_error_code='?(\d+)")
+_STATUS_ERRNO = {
+    "RESOURCE_EXHAUSTED": errno.ENOSPC,
+    "PERMISSION_DENIED": errno.EACCES,
+    "UNAVAILABLE": errno.EIO,
+    "DATA_LOSS": errno.EIO,
+}
+
+
+def os_error(error: BaseException) -> OSError | None:
+    """`error` as the `OSError` it reports: itself, or an orbax / tensorstore status error that
+    names an OS error (`os_error_code=28`) or a status code (`RESOURCE_EXHAUSTED: ...`); None for
+    any other error."""
+    if isinstance(error, OSError):
+        return error
+    if not isinstance(error, ValueError | RuntimeError):
+        return None
+    text = str(error)
+    found = _OS_ERROR_CODE.search(text)
+    if found:
+        code = int(found.group(1))
+        return OSError(code, os.strerror(code))
+    for status, code in _STATUS_ERRNO.items():
+        if re.search(rf"\b{status}\b", text):
+            return OSError(code, os.strerror(code))
+    return None
+
+
+def shown_path(path) -> str:
+    """A path as it can be printed: bytes that are not UTF-8 as \\xNN escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 @contextlib.contextmanager
 def writing(path: str):
-    """Turns an `OSError` raised while writing under `path` into a one-line `WorkdirError`."""
+    """Turns a file-system fault raised while writing under `path` (`os_error`) into a one-line
+    `WorkdirError`; any other error passes through."""
     try:
         yield
     except WorkdirError:
         raise
-    except OSError as error:
-        raise WorkdirError(_describe(error, path)) from None
+    except (OSError, ValueError, RuntimeError) as error:
+        found = os_error(error)
+        if found is None:
+            raise
+        if found is not error and not found.filename:
+            found.filename = path
+        raise WorkdirError(_describe(found, path)) from None
 
 
-def makedirs(path: str) -> None:
-    with writing(path):
-        os.makedirs(path, exist_ok=True)
+def check_path(workdir: str) -> None:
+    """Refuses a workdir whose path is not valid UTF-8 (a byte such as \\xff in a folder's
+    name): orbax's checkpoint store cannot name files there."""
+    try:
+        os.path.abspath(workdir).encode("utf-8")
+    except UnicodeEncodeError:
+        raise WorkdirError(
+            f"{shown_path(os.path.abspath(workdir))} is not valid UTF-8, and orbax cannot name "
+            "checkpoint files there; choose a --workdir whose path is UTF-8"
+        ) from None
 
 
-def write_text(path: str, text: str) -> None:
-    """Replaces `path` with `text` atomically: readers see the old file or the new, never half."""
+def _umask() -> int:
+    try:
+        with open("/proc/self/status") as f:  # reads the umask without changing it (Linux)
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it, then put it back
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The permissions a new file gets under the process's umask (0644 under the usual 022):
+    what `open` gives, where `tempfile.mkstemp` gives 0600."""
+    return 0o666 & ~_umask()
+
+
+def dir_mode() -> int:
+    """The permissions a new folder gets under the process's umask (0755 under 022), where
+    `tempfile.mkdtemp` gives 0700."""
+    return 0o777 & ~_umask()
+
+
+@contextlib.contextmanager
+def _temp_file(path: str, mode: str, prefix: str, suffix: str = ""):
+    """Yields an open temporary file beside `path` that replaces `path` when the block ends
+    (flushed and synced first); on failure the temporary file is removed, `path` untouched."""
     directory = os.path.dirname(os.path.abspath(path))
     with writing(path):
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.")
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=suffix)
         try:
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
+            os.fchmod(fd, file_mode())
+            with os.fdopen(fd, mode) as f:
+                yield f
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
@@ -146,23 +226,31 @@ def write_text(path: str, text: str) -> None:
             raise
 
 
+def makedirs(path: str) -> None:
+    with writing(path):
+        os.makedirs(path, exist_ok=True)
+
+
+def write_text(path: str, text: str) -> None:
+    """Replaces `path` with `text` atomically: readers see the old file or the new, never half."""
+    with _temp_file(path, "w", prefix=f".{os.path.basename(path)}.") as f:
+        f.write(text)
+
+
 def write_json(path: str, value) -> None:
     write_text(path, json.dumps(value, indent=2) + "\n")
 
 
+def write_bytes(path: str, write) -> None:
+    """Replaces `path` atomically with what `write(file)` writes into a binary file."""
+    with _temp_file(path, "wb", prefix=f".{os.path.basename(path)}.") as f:
+        write(f)
+
+
 def save_array(path: str, array) -> None:
     """`np.save`, atomically (a killed run never leaves a truncated sample file)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    with writing(path):
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".sample.", suffix=".npy")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, np.asarray(array))
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
-            raise
+    with _temp_file(path, "wb", prefix=".sample.", suffix=".npy") as f:
+        np.save(f, np.asarray(array))
 
 
 def load_array(path: str):
@@ -187,18 +275,31 @@ def read_samples(samples_dir: str) -> dict:
     return {step: array for step, array in sorted(loaded.items()) if array is not None}
 
 
-def read_json(path: str, what: str = ""):
-    """A JSON file's content; a torn or unreadable file is a one-line `WorkdirError`."""
+_JSON_TYPES = {dict: "an object", list: "a list", str: "a string", bool: "true/false",
+               int: "a number", float: "a number", type(None): "null"}
+DAMAGED_ADVICE = "put back its original content, or rerun with --overwrite to start over"
+
+
+def read_json(path: str, what: str = "", expect: type | None = dict):
+    """A JSON file's content; a torn or unreadable file, or (with `expect`) a value of another
+    JSON type than gan_jax writes there, is a one-line `WorkdirError` naming the file and
+    `what` to do."""
     try:
         with open(path) as f:
-            return json.load(f)
+            value = json.load(f)
     except FileNotFoundError:
         raise
     except (OSError, ValueError) as error:
         raise WorkdirError(
-            f"{path} is damaged ({type(error).__name__}: {' '.join(str(error).split())}); "
-            f"{what or 'restore it from a backup, or rerun with --overwrite to start over'}"
+            f"{shown_path(path)} is damaged ({type(error).__name__}: "
+            f"{' '.join(str(error).split())}); {what or DAMAGED_ADVICE}"
         ) from None
+    if expect is not None and not isinstance(value, expect):
+        raise WorkdirError(
+            f"{shown_path(path)} is damaged (it holds {_JSON_TYPES.get(type(value), 'a value')}, "
+            f"where gan_jax writes {_JSON_TYPES[expect]}); {what or DAMAGED_ADVICE}"
+        )
+    return value
 
 
 # --- metrics.jsonl ---------------------------------------------------------------------------
@@ -285,6 +386,23 @@ def stored_config_dict(workdir: str) -> dict | None:
     return read_json(path)
 
 
+def trained_steps(workdir: str, kind_: str) -> int:
+    """How far the workdir has trained, from its logged metrics: a run's last logged step, a
+    sweep's furthest run's (0 when nothing was logged)."""
+    folders = (
+        [os.path.join(workdir, "runs", name) for name in sweep_runs(workdir)]
+        if kind_ == "sweep"
+        else [workdir]
+    )
+    steps = [0]
+    for folder in folders:
+        with warnings.catch_warnings():  # a torn line is reported when the run resumes
+            warnings.simplefilter("ignore")
+            rows = read_metrics(os.path.join(folder, METRICS))
+        steps += [row["step"] for row in rows[-1:] if isinstance(row.get("step"), int)]
+    return max(steps)
+
+
 def config_from_dict(stored: dict) -> ml_collections.ConfigDict:
     """A stored config dict as a ConfigDict (lists become tuples again), with every field added
     since it was stored set to the value that reproduces how it ran (`ADDED_FIELDS`; a model's
@@ -322,22 +440,29 @@ def kind(workdir: str) -> str | None:
     empty folder; a `WorkdirError` for a folder that holds something else."""
     if os.path.exists(workdir) and not os.path.isdir(workdir):
         raise WorkdirError(f"{workdir} is a file, not a folder; choose another --workdir")
+    check_path(workdir)
     marker = os.path.join(workdir, MARKER)
+    # The marker only names the kind: deleted, the folder is recognised by its config.json.
+    remake = "delete it and rerun (gan_jax recognises the folder by its config.json)"
     if os.path.exists(marker):
-        found = read_json(marker).get("kind")
+        found = read_json(marker, remake).get("kind")
         if found not in KINDS:
-            raise WorkdirError(f"{marker} names an unknown kind {found!r}")
+            raise WorkdirError(
+                f"{shown_path(marker)} is damaged (it names an unknown kind {found!r}); {remake}"
+            )
         return found
     if not os.path.isdir(workdir):
         return None
     path = os.path.join(workdir, CONFIG)
     if os.path.exists(path):  # made before markers existed: adopt it if it is ours
-        stored = read_json(path)
+        stored = read_json(path, "put back its original content, or choose another --workdir",
+                           expect=None)
         if _looks_like_our_config(stored):
             if "sweep" in stored:
                 return "sweep"
             group = os.path.join(workdir, GROUP)
-            in_sweep = os.path.exists(group) and read_json(group)["checkpoint_dir"].startswith("..")
+            pointer = read_json(group, GROUP_ADVICE) if os.path.exists(group) else {}
+            in_sweep = str(pointer.get("checkpoint_dir", "")).startswith("..")
             return "sweep_run" if in_sweep else "run"
     foreign = sorted(set(os.listdir(workdir)) & {n for o in OUTPUTS.values() for n in o})
     if foreign:
@@ -346,6 +471,29 @@ def kind(workdir: str) -> str | None:
             "choose an empty or new --workdir"
         )
     return None
+
+
+# group.json is written again whenever its run (or its sweep) trains.
+GROUP_ADVICE = "delete it and rerun the run's command (or its sweep's), which writes it again"
+
+
+def read_group(workdir: str) -> dict | None:
+    """A run's group.json (where its stacked checkpoint is, its row in it), None if it has none;
+    a damaged one is a one-line `WorkdirError`."""
+    path = os.path.join(workdir, GROUP)
+    if not os.path.exists(path):
+        return None
+    pointer = read_json(path, GROUP_ADVICE)
+    valid = (
+        isinstance(pointer.get("checkpoint_dir"), str)
+        and all(isinstance(pointer.get(k), int) for k in ("index", "num_padded"))
+    )
+    if not valid:
+        raise WorkdirError(
+            f"{shown_path(path)} is damaged (it lacks checkpoint_dir, index or num_padded); "
+            f"{GROUP_ADVICE}"
+        )
+    return pointer
 
 
 def mark(workdir: str, kind_: str, **info) -> None:
@@ -401,10 +549,19 @@ def prepare(
     multi-host job checks; process 0 writes), so a refusal never leaves a change behind."""
     found = check_kind(workdir, kind_)
     new = config_to_dict(config)
-    stored = stored_config_dict(workdir) if found else None
+    try:
+        stored = stored_config_dict(workdir) if found else None
+        damaged = []
+    except WorkdirError:
+        if not overwrite:  # its advice: put it back, or --overwrite
+            raise
+        stored, damaged = None, [f"{CONFIG} is damaged"]
     differences = config_differences(stored, new) if stored is not None else []
     if differences and keeps is not None and keeps(stored):
         differences = []
+    if stored is not None and kind_ != "sweep_run":  # a sweep says it once, for all its runs
+        differences += _shortened(workdir, kind_, stored, new, overwrite)
+    differences += damaged
     if differences and not overwrite:
         raise WorkdirError(
             f"{workdir} holds {KIND_NAMES[kind_]} with a different config ("
@@ -420,6 +577,26 @@ def prepare(
         mark(workdir, kind_, **info)
     if stored != new or differences:
         write_json(os.path.join(workdir, CONFIG), new)  # e.g. num_steps raised on resume
+
+
+def _shortened(workdir: str, kind_: str, stored: dict, new: dict, overwrite: bool) -> list[str]:
+    """A lowered num_steps cannot shorten what is already trained (a finished run is never cut
+    back, and its record must keep saying how far it trained): refused in one line, or with
+    `overwrite` one more difference, so that the old outputs are discarded."""
+    before, after = stored.get("num_steps"), new.get("num_steps")
+    if not (isinstance(before, int) and isinstance(after, int) and after < before):
+        return []
+    trained = trained_steps(workdir, kind_)
+    if trained <= after:
+        return []  # stops at the new num_steps, which it has not passed yet
+    if not overwrite:
+        raise WorkdirError(
+            f"{workdir} holds {KIND_NAMES[kind_]} already trained to step {trained}, and "
+            f"num_steps={after} (was {before}) cannot shorten it: keep num_steps >= {trained} to "
+            "keep it, use another --workdir, or pass --overwrite to discard it and train "
+            f"{after} steps"
+        )
+    return [f"num_steps: {before} -> {after} (trained to step {trained})"]
 
 
 # --- lock ------------------------------------------------------------------------------------

@@ -29,6 +29,11 @@ class TrainedGAN:
     def step(self) -> int:
         return int(self.state.step)
 
+    @property
+    def sample_shape(self) -> tuple:
+        """The shape of one sample, e.g. (32, 32, 3) for an image run, (2,) for a 2D mixture."""
+        return tuple(self.experiment.dataset.shape)
+
     def sample(self, n: int, seed: int = 0, ema: bool = False) -> np.ndarray:
         """`n` generated samples as a numpy array, z drawn from `jax.random.PRNGKey(seed)`, from
         G in inference mode; with `ema`, from the exponential moving average of G's weights."""
@@ -41,13 +46,14 @@ class TrainedGAN:
 
 
 def restore(workdir: str) -> TrainedGAN:
-    """Loads the newest intact checkpoint of the run in `workdir` (a single run's workdir, or a
-    sweep run's folder `<sweep workdir>/runs/<run name>`). Reads only: nothing is written.
+    """Loads the newest verified checkpoint of the run in `workdir` (a single run's workdir, or
+    a sweep run's folder `<sweep workdir>/runs/<run name>`; `gan_jax.loop.checkpoint`). Reads
+    only: nothing is written.
 
     Raises:
       FileNotFoundError: `workdir` is missing, empty, or holds no checkpoint yet.
-      ValueError: `workdir` holds something else (a sweep root lists its runs), or no
-        checkpoint in it is intact.
+      ValueError: `workdir` holds something else (a sweep root lists its runs), a damaged
+        bookkeeping file, or no checkpoint in it is intact (`WorkdirError`, one line each).
     """
     if not os.path.isdir(workdir):
         raise FileNotFoundError(f"{workdir}: no such folder")
@@ -62,10 +68,9 @@ def restore(workdir: str) -> TrainedGAN:
             + (", ".join(names) if names else "(none yet)")
         )
     config = load_config(workdir)
-    pointer_path = os.path.join(workdir, wd.GROUP)
-    if not os.path.exists(pointer_path):
+    pointer = wd.read_group(workdir)
+    if pointer is None:
         raise FileNotFoundError(f"{workdir} holds no checkpoint yet")
-    pointer = wd.read_json(pointer_path)
     directory = os.path.normpath(os.path.join(workdir, pointer["checkpoint_dir"]))
     if not os.path.isdir(directory):
         raise FileNotFoundError(

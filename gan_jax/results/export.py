@@ -11,9 +11,10 @@ weights; `--weights=ema` or `--weights=raw` chooses. The same workdir, `num_samp
 clean-fid / torch-fidelity numbers.
 """
 
+import math
 import os
+import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 
 import numpy as np
@@ -35,6 +36,31 @@ def to_uint8(samples: np.ndarray) -> np.ndarray:
 
 
 WEIGHTS = ("auto", "ema", "raw")
+
+
+def check_fits(num_samples: int, sample_shape: tuple, batch_size: int, out: str) -> None:
+    """Refuses (ValueError, one line with the estimate) an export whose samples cannot be held
+    in memory (uint8, twice while the batches are joined, plus one float32 batch) or written to
+    `out`'s file system, before anything is generated."""
+    from gan_jax.loop import resources
+
+    size = math.prod(sample_shape)
+    held = 2 * num_samples * size + 4 * min(batch_size, num_samples) * size
+    available = resources.host_available_bytes()
+    if available is not None and held > available:
+        raise ValueError(
+            f"--num_samples={num_samples} needs about {resources.format_bytes(held)} of memory "
+            f"({num_samples} samples of {'x'.join(map(str, sample_shape))} uint8, held twice "
+            f"while joined), but {resources.format_bytes(available)} are available; export "
+            "fewer samples"
+        )
+    free = shutil.disk_usage(os.path.dirname(os.path.abspath(out))).free
+    if num_samples * size > free:
+        raise ValueError(
+            f"--out={out}: {num_samples} samples need about "
+            f"{resources.format_bytes(num_samples * size)}, but its file system has "
+            f"{resources.format_bytes(free)} free; export fewer samples or write elsewhere"
+        )
 
 
 def export_samples(
@@ -71,28 +97,23 @@ def export_samples(
     kept_ema = getattr(gan.state, "g_ema", None) is not None
     if weights == "ema" and not kept_ema:
         raise ValueError(f"--weights=ema: the run in {workdir} kept no EMA of G (ema.enabled)")
+    shape = tuple(gan.sample_shape)
+    if len(shape) != 3:
+        raise ValueError(
+            f"{workdir} is not an image run (its samples have shape {shape}); export writes images"
+        )
+    check_fits(num_samples, shape, batch_size, out)
     ema = weights == "ema" or (weights == "auto" and kept_ema)
     num_batches = -(-num_samples // batch_size)
     batches = []
     for i, batch_seed in enumerate(batch_seeds(seed, num_batches)):
         n = min(batch_size, num_samples - i * batch_size)
-        samples = gan.sample(n, batch_seed, ema=ema)
-        if samples.ndim != 4:
-            raise ValueError(
-                f"{workdir} is not an image run (its samples have shape {samples.shape[1:]}); "
-                "export writes images"
-            )
-        batches.append(to_uint8(samples))
+        batches.append(to_uint8(gan.sample(n, batch_seed, ema=ema)))
     images = np.concatenate(batches)
-    handle, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=parent)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            np.savez(f, arr_0=images)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    from gan_jax.loop import workdir as wd
+
+    # Atomic, with the process's umask (0644 by default), a fault one line (`wd.writing`).
+    wd.write_bytes(out, lambda f: np.savez(f, arr_0=images))
     return images
 
 
@@ -125,6 +146,6 @@ if __name__ == "__main__":
     )
     try:
         app.run(main)
-    except (ValueError, OSError) as error:  # FileNotFoundError included
+    except (ValueError, OSError) as error:  # FileNotFoundError and WorkdirError included
         print(f"error: {' '.join(str(error).split())}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
