@@ -13,13 +13,22 @@ stratified bootstrap CI, the IQM, and against --baseline the difference, probabi
 improvement and Mann-Whitney p-value; `gan_jax.results.stats`) and `plots/`.
 
 Refused, with one line and nothing written: a missing or unfinished input, runs whose data set
-or evaluation protocol (`data.*`, `eval.*`) differ, a baseline that names no variant.
+or evaluation protocol (`data.*`, `eval.*`) differ, a baseline that names no variant, a malformed
+results.csv row (file and line named), a --workdir inside an input (or holding one). Folders in
+a sweep's runs/ that hold no run of it are skipped with one warning line. The outputs are built in
+a temporary folder beside --workdir and renamed into place: a compare that fails half-way (a full
+disk) leaves --workdir as it was. A variant with fewer than `MIN_SEEDS` seeds gets no interval
+and no test, and no difference to it is marked supported.
 """
 
+import contextlib
 import json
 import os
 import shlex
+import shutil
 import sys
+import tempfile
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,6 +42,9 @@ from gan_jax.results.report import LABELS, LOWER_IS_BETTER, _finite, _save, prot
 # Metrics compared (results.csv columns): the final evaluation, and the mode hopping count.
 CANDIDATES = tuple(f"final_{m}" for m in report.METRICS + report.OTHER_METRICS) + ("mode_hops",)
 RECORD = "comparison.json"  # marks --workdir as a comparison's: a rerun may replace it
+# Fewer seeds than this on a side: no interval, no test, no difference claimed. With 2 seeds a
+# percentile bootstrap has 3 distinct means and a rank test cannot go below p = 0.33.
+MIN_SEEDS = 3
 
 
 class CompareError(ResultsError):
@@ -184,11 +196,13 @@ def summarize(
         for variant in variants:
             values = _finite(r.get(column) for r in rows if r["variant"] == variant)
             entry = {"variant": variant, "seeds": len(values), "values": values}
+            entry["few_seeds"] = 0 < len(values) < MIN_SEEDS  # 0: nothing shown at all
             entry["summary"] = report._mean_std_sem(values)
             entry["mean_ci"] = stats.mean_ci(values, reps=reps, seed=seed) if values else None
             fits = len(values) >= stats.IQM_MIN_SEEDS
             entry["iqm"] = stats.iqm_ci(values, reps=reps, seed=seed) if fits else None
             base = _finite(r.get(column) for r in rows if r["variant"] == baseline)
+            entry["baseline_seeds"] = len(base)
             entry["versus"] = (
                 stats.versus(
                     values,
@@ -203,8 +217,21 @@ def summarize(
             entries.append(entry)
         sign = -1 if higher_is_better(column) else 1
         entries.sort(key=lambda e: (not e["seeds"], sign * e["summary"][0] if e["seeds"] else 0))
+        for entry in entries:
+            entry["supported"] = supported(entry)
         tables[column] = entries
     return tables
+
+
+def supported(entry: dict) -> bool:
+    """Whether the seeds support a difference between `entry`'s variant and the baseline: at
+    least `MIN_SEEDS` seeds on each side, the CI of the difference excluding 0, that of the
+    probability of improvement excluding 0.5, and p < 0.05."""
+    versus = entry.get("versus")
+    if versus is None or min(entry["seeds"], entry.get("baseline_seeds", 0)) < MIN_SEEDS:
+        return False
+    d, i = versus.difference, versus.improvement
+    return (d.low > 0 or d.high < 0) and (i.low > 0.5 or i.high < 0.5) and versus.p_value < 0.05
 
 
 def compare(
@@ -231,18 +258,57 @@ def compare(
     if not metrics:
         raise CompareError("the inputs share no metric to compare")
     tables = summarize(rows, metrics, baseline, reps=reps, seed=seed)
+    few = sorted({e["variant"] for entries in tables.values() for e in entries if e["few_seeds"]})
+    if few:
+        warnings.warn(
+            f"{len(few)} variant(s) have fewer than {MIN_SEEDS} seeds ({', '.join(few[:3])}"
+            f"{', ...' if len(few) > 3 else ''}): their intervals are not shown and no difference "
+            "to them is claimed; train more seeds",
+            stacklevel=2,
+        )
 
-    plots_dir = os.path.join(workdir, "plots")
-    wd.makedirs(plots_dir)
-    plots = _plot_curves(rows, metrics, plots_dir, min(reps, 1_000), seed)
-    plots += _plot_finals(tables, plots_dir)
-    plots += _plot_profile(tables, plots_dir, reps, seed)
-    _write_csv(os.path.join(workdir, RESULTS), rows)
-    text = _report(workdir, inputs, rows, shared, tables, dropped, baseline, only, plots, command)
-    wd.write_text(os.path.join(workdir, "report.md"), text)
-    record = {"inputs": list(args), "baseline": baseline, "only": list(only), "command": command}
-    wd.write_json(os.path.join(workdir, RECORD), record)
+    with _replacing(workdir) as folder:
+        plots_dir = os.path.join(folder, "plots")
+        wd.makedirs(plots_dir)
+        with wd.writing(plots_dir):  # matplotlib's own writes
+            plots = _plot_curves(rows, metrics, plots_dir, min(reps, 1_000), seed)
+            plots += _plot_finals(tables, plots_dir)
+            plots += _plot_profile(tables, plots_dir, reps, seed)
+        _write_csv(os.path.join(folder, RESULTS), rows)
+        text = _report(
+            workdir, inputs, rows, shared, tables, dropped, baseline, only, plots, command
+        )
+        wd.write_text(os.path.join(folder, "report.md"), text)
+        record = {"inputs": list(args), "baseline": baseline, "only": list(only)}
+        wd.write_json(os.path.join(folder, RECORD), {**record, "command": command})
     return tables
+
+
+@contextlib.contextmanager
+def _replacing(workdir: str):
+    """Yields a new temporary folder beside `workdir` to write the outputs into; when the block
+    ends it replaces `workdir` (an earlier comparison's, or empty, or missing) by two renames.
+    If the block fails, the temporary folder is removed and `workdir` is left as it was."""
+    target = os.path.abspath(workdir)
+    parent, name = os.path.dirname(target), os.path.basename(target)
+    wd.makedirs(parent)
+    with wd.writing(parent):
+        folder = tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=parent)
+    try:
+        with wd.writing(folder):
+            os.chmod(folder, wd.dir_mode())  # mkdtemp's is 0700
+        yield folder
+        with wd.writing(target):
+            old = None
+            if os.path.lexists(target):
+                old = tempfile.mkdtemp(prefix=f".{name}.old-", dir=parent)
+                os.replace(target, os.path.join(old, name))
+            os.replace(folder, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def _check_workdir(workdir: str, args: Sequence[str]) -> None:
@@ -251,14 +317,29 @@ def _check_workdir(workdir: str, args: Sequence[str]) -> None:
         raise CompareError("--workdir is required, e.g. --workdir=runs/compare")
     if os.path.exists(workdir) and not os.path.isdir(workdir):
         raise CompareError(f"--workdir={workdir} is a file; choose a folder")
+    target = os.path.abspath(workdir)
+    for arg in args:
+        path = os.path.abspath(parse_input(arg)[0])
+        folder = os.path.dirname(path) if path.endswith(".csv") else path
+        if target == folder:  # replacing it would delete the input
+            raise CompareError(f"--workdir={workdir} is one of the inputs; choose another folder")
+        csv_input = path.endswith(".csv")  # its folder is not read: a --workdir there is fine
+        if not csv_input and os.path.commonpath([target, folder]) == folder:
+            raise CompareError(
+                f"--workdir={workdir} is inside the input {arg} (a compare replaces its "
+                "--workdir, and a folder inside a sweep is read as one of its runs); choose a "
+                "folder outside it"
+            )
+        if os.path.commonpath([target, path]) == target:
+            raise CompareError(
+                f"--workdir={workdir} holds the input {arg} (a compare replaces its --workdir); "
+                "choose another folder"
+            )
     if os.path.isdir(workdir) and os.listdir(workdir):
         if not os.path.exists(os.path.join(workdir, RECORD)):
             raise CompareError(
                 f"--workdir={workdir} holds other files; choose an empty or new folder"
             )
-    inside = [a for a in args if os.path.abspath(parse_input(a)[0]) == os.path.abspath(workdir)]
-    if inside:
-        raise CompareError(f"--workdir={workdir} is one of the inputs; choose another folder")
 
 
 def _write_csv(path: str, rows: list[dict]) -> None:
@@ -332,12 +413,14 @@ def _report(workdir, inputs, rows, shared, tables, dropped, baseline, only, plot
             f" Against the baseline **{baseline}**: *Δ*, the difference of means (variant - "
             "baseline) with its CI; *P(better)*, the probability that a seed of the variant "
             "beats a seed of the baseline (ties count 1/2, 0.5 = no difference) with its CI; "
-            f"*p*, the {stats.TEST_NAME}. A CI of Δ that excludes 0 (of P(better): 0.5) and a "
-            "small p are a difference the seeds support (with 5 seeds against 5, the smallest "
-            "two-sided p a rank test can give is 2/252 = 0.008)."
+            f"*p*, the {stats.TEST_NAME}; *supported*: yes when the CI of Δ excludes 0, that "
+            "of P(better) excludes 0.5 and p < 0.05, a difference the seeds support (with 5 "
+            "seeds against 5, the smallest two-sided p a rank test can give is 2/252 = 0.008)."
             if baseline
             else ""
         )
+        + f" With fewer than {MIN_SEEDS} seeds a variant gets no interval and no test, and no "
+        "difference to it is claimed."
         + " Missing or non-finite values (e.g. the KL of a run with no sample near a mode) are "
         "left out of their metric. Rows are ranked best first.",
     ]
@@ -348,27 +431,47 @@ def _report(workdir, inputs, rows, shared, tables, dropped, baseline, only, plot
         head = "| rank | variant | seeds | mean ± SE | 95% CI | IQM [95% CI] |"
         rule = "| --- | --- | --- | --- | --- | --- |"
         if baseline:
-            head += " Δ vs baseline [95% CI] | P(better) [95% CI] | p |"
-            rule += " --- | --- | --- |"
+            head += " Δ vs baseline [95% CI] | P(better) [95% CI] | p | supported |"
+            rule += " --- | --- | --- | --- |"
         lines += [head, rule]
         for rank, e in enumerate(entries, 1):
             mean, _, sem, n = e["summary"]
+            shown_mean = f"{mean:.{digits}f}" + (f" ± {sem:.{digits}f}" if n > 1 else "")
+            interval = report._fmt_ci(e["mean_ci"], digits)
             cells = [
                 str(rank),
                 e["variant"] + (" (baseline)" if e["variant"] == baseline else ""),
                 str(e["seeds"]),
-                f"{mean:.{digits}f} ± {sem:.{digits}f}" if n else "n/a",
-                report._fmt_ci(e["mean_ci"], digits),
+                shown_mean if n else "n/a",
+                f"n = {n}: no interval" if 0 < n < MIN_SEEDS else interval,
                 f"{e['iqm'].estimate:.{digits}f} {report._fmt_ci(e['iqm'], digits)}"
                 if e["iqm"]
                 else "-",
             ]
             if baseline:
-                cells += report.versus_cells(e["versus"], digits) if e["versus"] else ["-"] * 3
+                cells += _versus_cells(e, digits)
             lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "## Plots", ""]
     lines += [f"![{name}](plots/{name})" for name in plots]
     return "\n".join(lines) + "\n"
+
+
+def _versus_cells(entry: dict, digits: int) -> list[str]:
+    """Δ [CI], P(better) [CI], p and supported against the baseline; with fewer than
+    `MIN_SEEDS` seeds on a side the estimates alone, no interval, no test, not supported."""
+    versus = entry["versus"]
+    if versus is None:
+        return ["-"] * 4
+    n, m = entry["seeds"], entry["baseline_seeds"]
+    if min(n, m) < MIN_SEEDS:
+        d, i = versus.difference.estimate, versus.improvement.estimate
+        return [
+            f"{d:+.{digits}f} (n = {n} vs {m}: no interval)",
+            f"{i:.2f} (no interval)",
+            "no test",
+            f"no: n = {min(n, m)}",
+        ]
+    return [*report.versus_cells(versus, digits), "yes" if entry["supported"] else "no"]
 
 
 # --- plots -----------------------------------------------------------------------------------
@@ -424,7 +527,7 @@ def _plot_finals(tables, plots_dir) -> list[str]:
             count = len(e["values"])
             jitter = np.linspace(-0.15, 0.15, count) if count > 1 else np.zeros(count)
             ax.scatter(e["values"], y + jitter, s=14, alpha=0.7)
-            if e["mean_ci"]:
+            if e["mean_ci"] and not e["few_seeds"]:
                 ci = e["mean_ci"]
                 ax.errorbar(
                     [ci.estimate],
@@ -466,8 +569,14 @@ def _plot_profile(tables, plots_dir, reps, seed) -> list[str]:
 
 # --- command line ----------------------------------------------------------------------------
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    del category, filename, lineno, line
+    print(f"warning: {' '.join(str(message).split())}", file=file or sys.stderr)
+
+
 def main(argv: list[str]) -> None:
     command = "python -m gan_jax.results.compare " + shlex.join(sys.argv[1:])
+    warnings.showwarning = _one_line_warning  # a skipped folder, too few seeds: one line each
     try:
         if _REPS.value < 100:
             raise CompareError(f"--reps={_REPS.value} is invalid: must be >= 100")

@@ -11,6 +11,7 @@ DataFrame writes `pandas.DataFrame(rows)`).
 import csv
 import math
 import os
+import warnings
 from typing import NamedTuple
 
 import ml_collections
@@ -67,8 +68,36 @@ def parse_value(text: str):
 
 
 def read_csv(path: str) -> list[dict]:
-    with open(path, newline="") as f:
-        return [{k: parse_value(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    """The rows of a results.csv, cells parsed (`parse_value`). A row with more or fewer cells
+    than the header, or without a variant, is a one-line `ResultsError` naming the file and the
+    line: a torn or hand-edited file is never read as results."""
+    try:
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            rows = []
+            for row in reader:
+                fields = len(reader.fieldnames or [])
+                extra, missing = len(row.get(None, [])), list(row.values()).count(None)
+                if extra or missing:
+                    cells = fields + extra - missing
+                    raise ResultsError(
+                        f"{path} line {reader.line_num} is malformed ({cells} cells where its "
+                        f"header has {fields}); fix or delete that line"
+                    )
+                if "variant" in row and not row["variant"]:
+                    raise ResultsError(
+                        f"{path} line {reader.line_num} is malformed (no variant); fix or delete "
+                        "that line"
+                    )
+                rows.append({k: parse_value(v) for k, v in row.items()})
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ResultsError(
+            f"{path} is not a readable CSV ({' '.join(str(error).split())}); fix or replace it"
+        ) from None
+    for row in rows:
+        if "variant" in row:
+            row["variant"] = str(row["variant"])  # a variant named "3" stays a name
+    return rows
 
 
 def _variant(name: str) -> str:
@@ -90,7 +119,7 @@ def _sweep_runs(path: str, config: dict) -> list[Run]:
     swept = list(wd.flatten(sweep.get("grid") or {}))
     if sweep.get("configs"):
         swept = ["config", *swept]
-    folders = wd.sweep_runs(path)
+    folders = [folder for folder in wd.sweep_runs(path) if _is_run(path, folder)]
     unfinished, runs = [], []
     for folder in folders:
         run_path = os.path.join(path, "runs", folder)
@@ -121,6 +150,20 @@ def _sweep_runs(path: str, config: dict) -> list[Run]:
     return runs
 
 
+def _is_run(sweep_path: str, folder: str) -> bool:
+    """Whether runs/<folder> holds a run of the sweep; anything else there (Jupyter's
+    .ipynb_checkpoints, notes, a comparison's folder) is skipped with one warning line."""
+    path = os.path.join(sweep_path, "runs", folder)
+    try:
+        found = wd.kind(path) if os.path.isdir(path) else None
+    except wd.WorkdirError:
+        found = None
+    if found == "sweep_run":
+        return True
+    warnings.warn(f"skipped {path}: it holds no run of the sweep", stacklevel=3)
+    return False
+
+
 def _single_run(path: str, config: dict) -> list[Run]:
     history = read_metrics(os.path.join(path, wd.METRICS))
     steps = history[-1]["step"] if history else 0
@@ -143,7 +186,9 @@ def load_input(path: str, label: str | None = None) -> Input:
         if not os.path.isfile(path):
             raise ResultsError(f"{path} does not exist")
         beside = os.path.join(os.path.dirname(path), wd.CONFIG)
-        config = wd.read_json(beside) if os.path.exists(beside) else None
+        config = None
+        if os.path.exists(beside):
+            config = wd.read_json(beside, "put back its original content")
         flat = wd.flatten({k: v for k, v in (config or {}).items() if k != "sweep"})
         runs = []
         for row in read_csv(path):
@@ -157,7 +202,7 @@ def load_input(path: str, label: str | None = None) -> Input:
     config_path = os.path.join(path, wd.CONFIG)
     if not os.path.exists(config_path):
         raise ResultsError(f"{path} holds no gan_jax run or sweep (no {wd.CONFIG})")
-    config = wd.read_json(config_path)
+    config = wd.read_json(config_path, "put back its original content")
     if "sweep" in config:
         return Input(label, path, "sweep", config, _sweep_runs(path, config))
     return Input(label, path, "run", config, _single_run(path, config))
