@@ -24,6 +24,7 @@ import hashlib
 import logging as py_logging
 import os
 import sys
+import threading
 import time
 import warnings
 
@@ -143,14 +144,29 @@ def save(manager, state) -> None:
                 custom_metadata={DIGEST: digest},
             )
             manager.wait_until_finished()
-    except wd.WorkdirError:
-        raise
     except Exception as error:  # noqa: BLE001 - orbax and tensorstore raise many types
+        _close_quietly(manager)
+        if isinstance(error, wd.WorkdirError):
+            raise
         raise wd.WorkdirError(
             f"cannot save checkpoint {wd.shown_path(path)} ({type(error).__name__}: "
             f"{_first(error)}); fix the file system and rerun the same command (it resumes "
             "from the last checkpoint)"
         ) from None
+
+
+def _close_quietly(manager) -> None:
+    """After a failed save: stops orbax's background work and collects its failed futures while
+    their reports are silenced (else asyncio logs "Future exception was never retrieved" when
+    they are collected later, at exit)."""
+    with _quiet(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with contextlib.suppress(Exception):
+            manager.close()
+        for thread in threading.enumerate():  # orbax's workers log their failure as they end
+            if type(thread).__module__.startswith("orbax") and thread.is_alive():
+                thread.join(timeout=30)
+        gc.collect()
 
 
 def _first(error: BaseException, limit: int = 160) -> str:
