@@ -35,6 +35,7 @@ from profile_step import (  # noqa: E402
     _scope,
     _trace_events,
     instruction_op_names,
+    patched,
     self_times,
     wall_seconds,
 )
@@ -155,20 +156,6 @@ def by(label_of, names: dict[str, str], times: dict[str, float]) -> dict[str, fl
         if name in names:
             totals[label_of(names[name])] += micros
     return dict(totals)
-
-
-@contextlib.contextmanager
-def patched(patches):
-    """Sets (owner, attribute, value) while the block runs; skips attributes `owner` lacks."""
-    patches = [p for p in patches if hasattr(p[0], p[1])]
-    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
-    try:
-        for owner, name, value in patches:
-            setattr(owner, name, value)
-        yield
-    finally:
-        for owner, name, value in saved:
-            setattr(owner, name, value)
 
 
 def step_scopes():

@@ -74,6 +74,20 @@ def _scoped_factory(factory, name):
 
 
 @contextlib.contextmanager
+def patched(patches):
+    """Sets (owner, attribute, value) while the block runs; skips attributes `owner` lacks."""
+    patches = [p for p in patches if hasattr(p[0], p[1])]
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    try:
+        for owner, name, value in patches:
+            setattr(owner, name, value)
+        yield
+    finally:
+        for owner, name, value in saved:
+            setattr(owner, name, value)
+
+
+@contextlib.contextmanager
 def scoped_parts():
     """Puts named scopes around the step's parts while the block traces (patches, undone)."""
     patches = [
@@ -84,14 +98,8 @@ def scoped_parts():
         (game, "update_cosine", _scope(game.update_cosine, "diagnostics")),
         (mixtures.Mixture2D, "sample", _scope(mixtures.Mixture2D.sample, "data")),
     ]
-    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
-    try:
-        for owner, name, value in patches:
-            setattr(owner, name, value)
+    with patched(patches):
         yield
-    finally:
-        for owner, name, value in saved:
-            setattr(owner, name, value)
 
 
 def scoped_experiment(exp):
