@@ -66,22 +66,21 @@ def test_a_sweep_interrupted_under_vmap_resumes_under_loop_as_if_uninterrupted(t
     from gan_jax.loop import workdir as wd
     from gan_jax.loop.sweep import run_sweep
 
-    config = _sweep_config(seeds=3)
-    config.num_steps = 30
+    config = _sweep_config(seeds=2)
     config.sweep.runs_axis = "loop"
     reference = str(tmp_path / "reference")
     run_sweep(config, reference, progress=False)
     workdir = str(tmp_path / "switched")
     config.sweep.runs_axis = "vmap"
-    run_sweep(config, workdir, progress=False, stop_after_chunks=2)
+    run_sweep(config, workdir, progress=False, stop_after_chunks=1)
     config.sweep.runs_axis = "loop"
     assert run_sweep(config, workdir, progress=False).finished
-    for seed in (0, 1, 2):
+    for seed in (0, 1):
         rows = [
             wd.read_metrics(os.path.join(root, "runs", f"seed={seed}", "metrics.jsonl"))
             for root in (workdir, reference)
         ]
-        assert [r["step"] for r in rows[0]] == [0, 10, 20, 30]
+        assert [r["step"] for r in rows[0]] == [0, 10, 20]
         for got, want in zip(*rows, strict=True):
             assert set(got) == set(want) and "reverse_kl" in got
             for key in set(want) - {"steps_per_sec"}:
