@@ -15,6 +15,19 @@ os.environ.setdefault("GAN_JAX_CACHE", tempfile.mkdtemp(prefix="gan_jax_cache_")
 # compile the same tiny programs many times over, and compiling is most of the suite's time.
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", tempfile.mkdtemp(prefix="gan_jax_xla_"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+# jax writes a cache entry in place (not atomically), so a process of one xdist worker can read
+# an entry another is still writing: jax then warns and compiles anew (same program, same
+# numbers). That warning is the shared test cache's, never gan_jax's: keep it out of the stderr
+# the tests read in their subprocesses, where a test expects exactly gan_jax's lines (it made
+# test_faults' one-warning-line test fail once in CI).
+os.environ["PYTHONWARNINGS"] = ",".join(
+    w
+    for w in (
+        os.environ.get("PYTHONWARNINGS", ""),
+        "ignore:Error reading persistent compilation cache entry:UserWarning",
+    )
+    if w
+)
 # XLA without its expensive passes: the tests' programs are tiny, so compiling them costs far
 # more than running them (1.5x faster on the sweep and step tests). Numbers stay within the
 # tests' tolerances; bit-identity checks compare two programs compiled the same way.
