@@ -575,7 +575,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 
 def main(argv: list[str]) -> None:
-    command = "python -m gan_jax.results.compare " + shlex.join(sys.argv[1:])
+    command = "python -m gan_jax.compare " + shlex.join(sys.argv[1:])
     warnings.showwarning = _one_line_warning  # a skipped folder, too few seeds: one line each
     try:
         if _REPS.value < 100:
