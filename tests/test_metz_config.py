@@ -25,15 +25,20 @@ def test_the_sweep_is_d_a_quarter_and_a_half_of_g_times_k_0_1_5_10():
         assert run.config.update_order == "simultaneous" and run.config.unroll.second_order
 
 
+def _shrink(config, *, steps, eval_samples, plot_samples):
+    """The Metz protocol at test size: tiny G, D a quarter of G's width, `steps` steps."""
+    config.num_steps = config.eval_every = config.checkpoint_every = steps
+    config.batch_size = 8
+    config.model.g.latent_dim, config.model.g.base_features = 8, 4
+    config.model.d.base_features = 1  # a quarter of G's 4
+    config.eval.num_samples, config.eval.plot_samples = eval_samples, plot_samples
+
+
 def test_a_run_logs_modes_and_the_new_metrics_on_mock_mnist(tmp_path):
     config = metz_stacked_mnist.get_config("single")
     config.unroll.steps = 0  # unrolling compiles for long; tests/test_unroll.py covers it
     config.data.image_size = 8  # the same code path as 28 (tests/test_dcgan.py), smaller
-    config.num_steps = config.eval_every = config.checkpoint_every = 2
-    config.batch_size = 8
-    config.model.g.latent_dim, config.model.g.base_features = 8, 4
-    config.model.d.base_features = 1  # a quarter of G's 4
-    config.eval.num_samples, config.eval.plot_samples = 32, 16
+    _shrink(config, steps=2, eval_samples=32, plot_samples=16)
     workdir = str(tmp_path / "metz")
     with tfds.testing.mock_data(num_examples=24):
         train_and_evaluate(config, workdir, progress=False)
@@ -68,11 +73,7 @@ def test_the_5k_sweep_is_the_protocol_on_stacked_mnist_5k():
 
 def test_a_5k_run_logs_both_mode_counts_on_real_digits(tmp_path):
     config = metz_stacked_mnist.get_config("5k_single")
-    config.num_steps = config.eval_every = config.checkpoint_every = 1
-    config.batch_size = 8
-    config.model.g.latent_dim, config.model.g.base_features = 8, 4
-    config.model.d.base_features = 1  # a quarter of G's 4
-    config.eval.num_samples, config.eval.plot_samples = 64, 0
+    _shrink(config, steps=1, eval_samples=64, plot_samples=0)
     workdir = str(tmp_path / "metz_5k")
     train_and_evaluate(config, workdir, progress=False)
     with open(os.path.join(workdir, "metrics.jsonl")) as f:
