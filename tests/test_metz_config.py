@@ -56,7 +56,7 @@ def test_a_run_logs_modes_and_the_new_metrics_on_mock_mnist(tmp_path):
 
 def test_the_5k_sweep_is_the_protocol_on_stacked_mnist_5k():
     runs = sweep.expand(metz_stacked_mnist.get_config("5k"))
-    assert sorted(r.config.unroll.steps for r in runs) == sorted([0, 1, 5, 10] * 5)
+    assert sorted(r.config.unroll.steps for r in runs) == sorted([0, 5] * 5)
     for run in runs:
         config = run.config
         assert config.data.name == "stacked_mnist_5k" and config.unroll.second_order
