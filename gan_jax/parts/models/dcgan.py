@@ -339,7 +339,7 @@ class _Encoder(nn.Module):
     spectral_norm_iterations: int
 
     @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
+    def __call__(self, x: jax.Array, features: bool = False) -> jax.Array:
         _check_choice("normalization", self.normalization, NORMALIZATIONS)
         _, blocks = conv_schedule(x.shape[1:])
         act = ACTIVATIONS[self.activation]
@@ -350,6 +350,8 @@ class _Encoder(nn.Module):
             norm = self.normalization if block > 0 else "none"
             x = Conv(self.base_features * 2**block, 4, 2, use_bias=norm == "none", **sn)(x)
             x = act(_normalize(norm, x))
+        if features:  # the last hidden features, the dense layer's (n, s * s * width) input
+            return x.reshape(x.shape[0], -1)
         return Dense(self.outputs, **sn)(x.reshape(x.shape[0], -1))
 
 
@@ -357,7 +359,8 @@ class DCGANDiscriminator(nn.Module):
     """DCGAN's D (Radford et al. 2015, Sec. 3): stride-2 convolutions with leaky ReLU (0.2), no
     pooling, widths `base_features` * (1, 2, 4, ...) down to 4x4 (7x7 for 28x28), then a dense
     layer to one logit per sample, shape (n,). `spectral_norm` normalises every layer (Miyato et
-    al. 2018); `normalization="layer"` stands in for the paper's batch norm.
+    al. 2018); `normalization="layer"` stands in for the paper's batch norm. `features=True`
+    returns the last hidden features (the flattened last convolution) instead of the logits.
     """
 
     base_features: int = 64
@@ -367,15 +370,16 @@ class DCGANDiscriminator(nn.Module):
     spectral_norm_iterations: int = 20
 
     @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return _Encoder(
+    def __call__(self, x: jax.Array, features: bool = False) -> jax.Array:
+        out = _Encoder(
             1,
             self.base_features,
             self.activation,
             self.normalization,
             self.spectral_norm,
             self.spectral_norm_iterations,
-        )(x)[:, 0]
+        )(x, features=features)
+        return out if features else out[:, 0]
 
 
 class _Decoder(nn.Module):

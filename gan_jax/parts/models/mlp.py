@@ -153,6 +153,10 @@ class MLPDiscriminator(nn.Module):
     `minibatch_stddev` the minibatch standard deviation before the last layer; `pack = m`
     (PacGAN, Lin et al. 2018) makes D judge m samples at once, concatenated, so the output has
     n / m entries.
+
+    `features=True` returns D's last hidden features instead, the (n / m, h) input of the output
+    layer (after the minibatch layers, if any), e.g. for GDPP (Elfeki et al. 2019); the
+    parameters are the same either way.
     """
 
     hidden_sizes: Sequence[int] = (128,)
@@ -165,7 +169,7 @@ class MLPDiscriminator(nn.Module):
     maxout_pieces: int = 5
 
     @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
+    def __call__(self, x: jax.Array, features: bool = False) -> jax.Array:
         x = x.reshape(x.shape[0] // self.pack, -1)
         for width in self.hidden_sizes:
             x = hidden_layer(x, width, self.activation, self.init_std, self.maxout_pieces)
@@ -173,6 +177,8 @@ class MLPDiscriminator(nn.Module):
             x = MinibatchDiscrimination(self.minibatch_kernels, self.minibatch_kernel_dim)(x)
         if self.minibatch_stddev:
             x = minibatch_stddev(x)
+        if features:
+            return x
         return dense(1, self.init_std)(x)[:, 0]
 
 
