@@ -1,0 +1,173 @@
+"""Samplers over a trained G and D: the discriminator corrects G's samples after training.
+
+Both read D's logit D~(x) as an estimate of log p_data(x) / p_G(x): at the optimum of the
+cross-entropy D loss, D(x) = sigmoid(D~(x)) = p_data / (p_data + p_G) (Goodfellow et al. 2014,
+Prop. 1). For the cross-entropy objectives (minimax, non-saturating) that is what D was trained
+towards; for others (hinge, WGAN critics) a logit is no density ratio and a sampler is a
+heuristic there.
+
+D calibration: none. Turner et al. (2019) calibrate D on held-out data (isotonic regression
+or a logistic fit) before MH-GAN, and Azadi et al. (2019) train D further with the
+cross-entropy loss after G is done. We use D's logit as trained: a calibration needs held-out real
+data and a fit at every eval, and an uncalibrated D is the plain reading of "the trained G and
+D"; with the cross-entropy objectives the logit is already the quantity the samplers need.
+Numbers here are therefore those of uncalibrated DRS / MH-GAN (Turner et al. report calibration
+helping MH-GAN).
+
+Every sampler is `sampler(model, key, n, candidates) -> (samples, diagnostics)`: pure and
+jittable with fixed shapes, `candidates` G draws per returned sample (MH: 2 `candidates` + 1,
+its restart chains being computed for every chain), `samples` of shape
+(n, *data shape) and `diagnostics` a dict of scalars ("acceptance_rate", ...). A new sampler is
+one such function and one `SAMPLERS` entry.
+"""
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from gan_jax.parts.models.mlp import apply_generator
+
+
+class SamplerModel(NamedTuple):
+    """What a sampler may call: G's latent prior and G, D's per-sample logit, the data."""
+
+    draw_latent: Callable  # (key, m) -> z, (m, latent_dim)
+    generate: Callable  # z -> samples (m, *data shape), G in inference mode
+    logit: Callable  # samples (m, *data shape) -> (m,), D's logit per sample
+    draw_real: Callable  # (key, m) -> real samples (m, *data shape)
+
+
+def model_of(exp, g_params, d_params, dataset=None) -> SamplerModel:
+    """The `SamplerModel` of an `Experiment`'s G and D at `g_params` / `d_params` (the raw G:
+    D was trained against it, not against an EMA of it); real samples from `dataset` (None:
+    `exp.dataset`, which a jitted MH then holds as a constant: cheap for the 2D mixtures, large
+    for an image set)."""
+    dataset = exp.dataset if dataset is None else dataset
+    return SamplerModel(
+        draw_latent=lambda key, m: jax.random.normal(key, (m, exp.generator.latent_dim)),
+        generate=lambda z: apply_generator(exp.generator, g_params, z, train=False)[0],
+        logit=lambda x: exp.discriminator.apply(d_params, x),
+        draw_real=dataset.sample,
+    )
+
+
+# Azadi et al. 2019's practical scheme sets gamma per batch of candidates to a percentile of
+# F^(x) = F(x) + gamma, so that share of candidates has F(x) <= 0; public DRS code uses the 95th.
+DRS_GAMMA_QUANTILE = 0.95
+DRS_EPSILON = 1e-6  # Eq. 8's epsilon: keeps log(1 - exp(.)) finite at the max logit
+
+
+def drs_acceptance_logit(logits, max_logit, gamma):
+    """F(x) of Azadi et al. 2019, Eq. 8:
+    F(x) = D~(x) - D~*_M - log(1 - exp(D~(x) - D~*_M - eps)) - gamma; a sample is accepted
+    with probability sigmoid(F(x)). With gamma = 0 and D~*_M = log M, M = max p_data / p_G,
+    sigmoid(F(x)) = p_data(x) / (M p_G(x)), exact rejection sampling (up to eps)."""
+    shifted = logits - max_logit
+    return shifted - jnp.log(-jnp.expm1(shifted - DRS_EPSILON)) - gamma
+
+
+def _draw_pool(model: SamplerModel, key, n: int, candidates: int):
+    """`candidates` batches of n latents and D's logits of their samples, flat in draw order:
+    (n * candidates, latent_dim) and (n * candidates,). One batch at a time (`lax.map`), so
+    memory holds n samples, not the pool's."""
+
+    def draw(batch_key):
+        z = model.draw_latent(batch_key, n)
+        return z, model.logit(model.generate(z))
+
+    z, logits = lax.map(draw, jax.random.split(key, candidates))
+    return z.reshape(n * candidates, -1), logits.reshape(n * candidates)
+
+
+def first_accepted(accepted, n: int):
+    """Indices of the first `n` accepted entries of the bool vector `accepted` in order, then
+    (when fewer than n are accepted) the first rejected ones in order: fixed shape (n,)."""
+    return jnp.argsort(~accepted, stable=True)[:n]
+
+
+def drs(model: SamplerModel, key, n: int, candidates: int):
+    """Discriminator rejection sampling (Azadi et al. 2019, Alg. 1 and Eq. 8) with fixed shapes.
+
+    Draws a pool of n * `candidates` samples from G; D~*_M is the pool's max logit (the paper's
+    burn-in estimate and running max, with the pool as burn-in); gamma is the
+    `DRS_GAMMA_QUANTILE` quantile of F^(x) = F(x) + gamma over the pool; each
+    candidate is accepted when a uniform draw is below sigmoid(F(x)). Returns the first n
+    accepted in draw order. When fewer than n are accepted the rest is filled with the first
+    rejected candidates in draw order, i.e. plain G samples, so a short pool degrades towards G
+    and never towards D's favourite mode; "fill_share" reports how much.
+
+    Returns:
+      samples (n, *data shape) and {"acceptance_rate": accepted / pool size, "fill_share":
+      filled / n}.
+    """
+    pool_key, accept_key = jax.random.split(key)
+    z, logits = _draw_pool(model, pool_key, n, candidates)
+    unshifted = drs_acceptance_logit(logits, jnp.max(logits), 0.0)
+    gamma = jnp.quantile(unshifted, DRS_GAMMA_QUANTILE)
+    accepted = jax.random.uniform(accept_key, logits.shape) < jax.nn.sigmoid(unshifted - gamma)
+    num_accepted = jnp.sum(accepted)
+    samples = model.generate(z[first_accepted(accepted, n)])
+    return samples, {
+        "acceptance_rate": num_accepted / accepted.size,
+        "fill_share": jnp.maximum(n - num_accepted, 0) / n,
+    }
+
+
+def _independence_chain(model: SamplerModel, key, start, start_logit, steps: int):
+    """`steps` independence Metropolis-Hastings steps of n chains at once from `start` with G's
+    samples as proposals (Turner et al. 2019, Alg. 1): x' is accepted with probability
+    min(1, (1/D(x_k) - 1) / (1/D(x') - 1)) = min(1, exp(D~(x') - D~(x_k))) for D = sigmoid(D~).
+
+    Returns the chains' final samples and how many proposals each accepted, (n,).
+    """
+
+    def step(carry, step_key):
+        current, current_logit, accepts = carry
+        z_key, u_key = jax.random.split(step_key)
+        proposal = model.generate(model.draw_latent(z_key, current.shape[0]))
+        proposal_logit = model.logit(proposal)
+        log_u = jnp.log(jax.random.uniform(u_key, current_logit.shape))
+        accept = log_u < proposal_logit - current_logit
+        wide = accept.reshape(accept.shape + (1,) * (current.ndim - 1))
+        return (
+            jnp.where(wide, proposal, current),
+            jnp.where(accept, proposal_logit, current_logit),
+            accepts + accept,
+        ), None
+
+    zeros = jnp.zeros(start_logit.shape, jnp.int32)
+    (final, _, accepts), _ = lax.scan(
+        step, (start, start_logit, zeros), jax.random.split(key, steps)
+    )
+    return final, accepts
+
+
+def mh(model: SamplerModel, key, n: int, candidates: int):
+    """Metropolis-Hastings GAN (Turner et al. 2019, Alg. 1): n independence MH chains of
+    K = `candidates` proposals from G each, every chain started at a real sample (so it starts
+    in the stationary distribution when D is exact: no burn-in). A chain that accepts none of
+    its K proposals would return its real sample; as in Alg. 1 it is restarted from a G sample
+    and run for K fresh proposals (computed for all chains, kept for those: fixed shapes).
+
+    Returns:
+      samples (n, *data shape) and {"acceptance_rate": accepted proposals / (n K) over the
+      first chains, "restart_share": the share of chains restarted}.
+    """
+    real_key, restart_key, chain_key = jax.random.split(key, 3)
+    # The first chains and every chain's restart run as one batch of 2n chains.
+    starts = jnp.concatenate(
+        [model.draw_real(real_key, n), model.generate(model.draw_latent(restart_key, n))]
+    )
+    final, accepts = _independence_chain(model, chain_key, starts, model.logit(starts), candidates)
+    stuck = accepts[:n] == 0
+    samples = jnp.where(stuck.reshape(stuck.shape + (1,) * (final.ndim - 1)), final[n:], final[:n])
+    return samples, {
+        "acceptance_rate": jnp.sum(accepts[:n]) / (n * candidates),
+        "restart_share": jnp.mean(stuck),
+    }
+
+
+SAMPLERS: dict[str, Callable] = {"drs": drs, "mh": mh}

@@ -1,0 +1,208 @@
+"""Samplers over a trained G and D (gan_jax/step/samplers.py): DRS (Azadi et al. 2019) and
+MH-GAN (Turner et al. 2019), checked on a 1D toy whose density ratio is known in closed form
+(a D whose logit is exactly log p_data / p_G), then wired through eval, logs, the report and
+`restore(...).sample(sampler=...)`."""
+
+import math
+import types
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+from conftest import make_tiny_config
+from scipy import stats
+
+import gan_jax
+from gan_jax.loop import progress
+from gan_jax.loop.run import train_and_evaluate
+from gan_jax.loop.workdir import read_metrics
+from gan_jax.metrics import declared
+from gan_jax.results import report
+from gan_jax.step import samplers
+from gan_jax.step.config import ConfigError, validate
+from gan_jax.step.train import make_evaluate
+
+# The toy: G draws N(0, 1), the data is N(1, 0.5^2), D's logit is the exact log ratio.
+MU, SD = 1.0, 0.5
+
+
+def _log_normal(x, mean, sd):
+    return -0.5 * ((x - mean) / sd) ** 2 - jnp.log(sd)
+
+
+def _log_ratio(x):
+    flat = x.reshape(x.shape[0], -1)[:, 0]
+    return _log_normal(flat, MU, SD) - _log_normal(flat, 0.0, 1.0)
+
+
+TOY = samplers.SamplerModel(
+    draw_latent=lambda key, m: jax.random.normal(key, (m, 1)),
+    generate=lambda z: z,
+    logit=_log_ratio,
+    draw_real=lambda key, m: MU + SD * jax.random.normal(key, (m, 1)),
+)
+# max_x p_data / p_G: the log ratio -2 (x - 1)^2 + log 2 + x^2 / 2 peaks at x = 4/3.
+LOG_M = -2 * (1 / 3) ** 2 + math.log(2) + (4 / 3) ** 2 / 2
+N, CANDIDATES = 2_000, 20
+
+
+@pytest.fixture(scope="module")
+def drawn():
+    """Each sampler's samples and diagnostics on the toy, jitted, one key."""
+    return {
+        name: jax.jit(lambda key, s=sampler: s(TOY, key, N, CANDIDATES))(jax.random.PRNGKey(0))
+        for name, sampler in samplers.SAMPLERS.items()
+    }
+
+
+def test_drs_eq8_with_gamma_zero_and_the_true_max_is_exact_rejection_sampling():
+    x = np.linspace(-3, 3, 101, dtype=np.float32)[:, None]
+    logits = _log_ratio(jnp.asarray(x))
+    accept = jax.nn.sigmoid(samplers.drs_acceptance_logit(logits, LOG_M, 0.0))
+    ratio = stats.norm(MU, SD).pdf(x[:, 0]) / stats.norm().pdf(x[:, 0]) / math.exp(LOG_M)
+    np.testing.assert_allclose(accept, ratio, atol=2e-5)
+    # Over G's samples the acceptance rate of rejection sampling is 1 / M.
+    z = jax.random.normal(jax.random.PRNGKey(1), (200_000, 1))
+    rate = jax.nn.sigmoid(samplers.drs_acceptance_logit(_log_ratio(z), LOG_M, 0.0)).mean()
+    assert abs(float(rate) - math.exp(-LOG_M)) < 3e-3
+
+
+def test_samplers_match_the_data_far_better_than_g(drawn):
+    reference = np.random.default_rng(0).normal(MU, SD, 20_000)
+    raw_g = np.random.default_rng(1).normal(0.0, 1.0, N)
+    g_distance = stats.wasserstein_distance(raw_g, reference)  # ~1.0
+    distances = {
+        name: stats.wasserstein_distance(np.asarray(samples)[:, 0], reference)
+        for name, (samples, _) in drawn.items()
+    }
+    # DRS's gamma (95th percentile of F) sharpens towards the ratio's peak; still 3x closer.
+    assert distances["drs"] < g_distance / 3, distances
+    # MH starts its chains at real samples: with an exact D it is stationary from the start.
+    assert distances["mh"] < 0.05, distances
+    assert stats.kstest(np.asarray(drawn["mh"][0])[:, 0], stats.norm(MU, SD).cdf).pvalue > 1e-3
+
+
+def test_mh_acceptance_rate_matches_its_closed_form(drawn):
+    # At stationarity (x ~ p_data, x' ~ p_G) a step accepts with E[min(1, w(x') / w(x))],
+    # w = p_data / p_G; integrated on a grid.
+    grid = np.linspace(-6, 6, 1_201)
+    step = grid[1] - grid[0]
+    p_data, p_g = stats.norm(MU, SD).pdf(grid), stats.norm().pdf(grid)
+    w = p_data / p_g
+    accept = np.minimum(1.0, w[None, :] / w[:, None])  # [x, x']
+    expected = float(p_data @ accept @ p_g) * step**2
+    assert abs(float(drawn["mh"][1]["acceptance_rate"]) - expected) < 0.015, expected
+
+
+def test_first_accepted_takes_accepted_in_order_then_fills_in_order():
+    accepted = jnp.array([False, True, False, True, False, False])
+    np.testing.assert_array_equal(samplers.first_accepted(accepted, 2), [1, 3])
+    np.testing.assert_array_equal(samplers.first_accepted(accepted, 4), [1, 3, 0, 2])
+
+
+@pytest.mark.parametrize("name", sorted(samplers.SAMPLERS))
+def test_samplers_have_fixed_shapes_and_are_deterministic_in_their_key(name):
+    image_toy = TOY._replace(  # samples of shape (2, 2, 1): MH's selects broadcast over them
+        draw_latent=lambda key, m: jax.random.normal(key, (m, 4)),
+        generate=lambda z: z.reshape(-1, 2, 2, 1),
+        draw_real=lambda key, m: MU + SD * jax.random.normal(key, (m, 2, 2, 1)),
+    )
+    sampler = jax.jit(lambda key: samplers.SAMPLERS[name](image_toy, key, 7, 3))
+    first, diagnostics = sampler(jax.random.PRNGKey(3))
+    again, _ = sampler(jax.random.PRNGKey(3))
+    other, _ = sampler(jax.random.PRNGKey(4))
+    assert first.shape == (7, 2, 2, 1)
+    assert all(jnp.shape(v) == () for v in diagnostics.values())
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    if "fill_share" in diagnostics:  # 7 x 3 candidates: what was not accepted was filled
+        rate, fill = float(diagnostics["acceptance_rate"]), float(diagnostics["fill_share"])
+        assert fill == pytest.approx(max(0.0, 1 - 3 * rate), abs=1e-6)
+
+
+def test_mh_restarts_chains_that_accept_nothing():
+    # A D that prefers real samples to every G sample: no proposal is ever accepted from the
+    # real start, so every chain restarts from G and returns a G sample.
+    hostile = TOY._replace(
+        logit=lambda x: jnp.where(x[:, 0] > 50, 100.0, -100.0),
+        draw_real=lambda key, m: jnp.full((m, 1), 100.0),
+    )
+    samples, diagnostics = samplers.mh(hostile, jax.random.PRNGKey(5), 64, 4)
+    assert float(diagnostics["restart_share"]) == 1.0
+    assert float(diagnostics["acceptance_rate"]) == 0.0
+    assert np.all(np.abs(np.asarray(samples)) < 10)  # G's samples, not the real ones
+
+
+@pytest.fixture(scope="module")
+def sampled_run(tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("samplers"))
+    config = make_tiny_config(
+        num_steps=10,
+        **{"eval.samplers": ("drs", "mh"), "eval.sampler_candidates": 3, "eval.num_samples": 64},
+    )
+    train_and_evaluate(config, workdir, progress=False)
+    return config, workdir
+
+
+def test_a_run_logs_each_samplers_metrics_under_its_prefix(sampled_run):
+    _, workdir = sampled_run
+    final = read_metrics(f"{workdir}/metrics.jsonl")[-1]
+    for name in ("drs", "mh"):
+        for key in ("modes_covered", "high_quality_pct", "reverse_kl", "acceptance_rate"):
+            assert f"{name}/{key}" in final, (name, key)
+    line = progress.metrics_text([final], declared.MIXTURE)
+    assert "drs/acceptance_rate=" in line and "mh/restart_share=" in line
+    run = types.SimpleNamespace(
+        name="r", variant="v", assignments={}, config=types.SimpleNamespace(seed=0)
+    )
+    row = report.run_row(run, workdir, [])
+    assert row["final_drs/reverse_kl"] == final["drs/reverse_kl"]
+    assert report.variant_prefixes([row]) == ["drs", "mh"]
+
+
+@pytest.fixture(scope="module")
+def restored(sampled_run):
+    return gan_jax.restore(sampled_run[1])
+
+
+def test_samplers_leave_the_raw_g_metrics_bit_identical(sampled_run, restored):
+    final = read_metrics(f"{sampled_run[1]}/metrics.jsonl")[-1]
+    plain = restored.experiment._replace(samplers=())
+    metrics, _ = jax.device_get(jax.jit(make_evaluate(plain))(restored.state))
+    assert {"drs/reverse_kl", "mh/reverse_kl"} <= set(final)
+    for key, value in metrics.items():  # metrics.jsonl stores NaN as None
+        np.testing.assert_array_equal(np.asarray(final[key], float), value, err_msg=key)
+
+
+def test_restore_samples_through_a_sampler(restored):
+    for name in ("drs", "mh"):
+        samples = restored.sample(16, seed=1, sampler=name)
+        assert samples.shape == (16, 2)
+        np.testing.assert_array_equal(samples, restored.sample(16, seed=1, sampler=name))
+    with pytest.raises(ValueError, match=r"^sample\(sampler='nope'\): unknown sampler; choose"):
+        restored.sample(4, sampler="nope")
+    with pytest.raises(ValueError, match=r"a sampler corrects the raw G"):
+        restored.sample(4, sampler="drs", ema=True)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"eval.samplers": ("drs", "nope")}, r"'nope' is unknown; choose from \['drs', 'mh'\]"),
+        ({"eval.samplers": ("mh", "mh")}, "names a sampler twice"),
+        ({"eval.samplers": (1,)}, "must be a tuple of names"),
+        ({"eval.sampler_candidates": 0}, "must be an integer >= 1"),
+        ({"eval.samplers": ("drs",), "model.d.pack": 2}, "unset model.d.pack"),
+        ({"eval.samplers": ("mh",), "model.d.minibatch_stddev": True}, "each sample alone"),
+        ({"eval.samplers": ("drs",), "objective": "began"}, "'began' has an energy D"),
+    ],
+)
+def test_sampler_config_errors_are_one_line(overrides, message):
+    config = make_tiny_config(**overrides)
+    if config.objective == "began":
+        config.model.d = ml_collections.ConfigDict(dict(name="autoencoder", hidden_sizes=(16,)))
+    with pytest.raises(ConfigError, match=message) as error:
+        validate(config)
+    assert "\n" not in str(error.value)
