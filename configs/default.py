@@ -52,6 +52,12 @@ def get_config() -> ml_collections.ConfigDict:
     config.loss = ml_collections.ConfigDict()  # the objective's dynamic scalars, e.g. margin
     # A gradient penalty on D ("none", "gp" for WGAN-GP, "r1"); its weight is dynamic.
     config.penalty = ml_collections.ConfigDict(dict(name="none", weight=0.0))
+    # A regulariser added to G's loss (gan_jax/parts/regularizers.py: "none", "mode_seeking",
+    # "gdpp", "reconstruction" for VEEGAN); its weight is dynamic.
+    config.g_regularizer = ml_collections.ConfigDict(dict(name="none", weight=0.0))
+    # What D judges (gan_jax/parts/pairings.py): "none" (samples), or (x, z) pairs for "ali"
+    # (ALI / BiGAN) and "veegan", built with G's helper network model.encoder.
+    config.pairing = "none"
     config.n_d_steps = 1
     config.update_order = "alternating"
     # Fixes for oscillation (gan_jax/step/game.py), composable with every objective: consensus
@@ -81,17 +87,25 @@ def get_config() -> ml_collections.ConfigDict:
             pack=1,  # PacGAN: D judges `pack` samples at once (Lin et al. 2018)
         )
     )
+    # G's helper network E(x) -> z, trained with G (ALI's encoder, VEEGAN's reconstructor):
+    # "none", or "mlp" with hidden_sizes and activation (gan_jax/parts/models/encoder.py).
+    config.model.encoder = ml_collections.ConfigDict(dict(name="none"))
     config.optim = ml_collections.ConfigDict()
     config.optim.g = _adam(1e-3)
     config.optim.d = _adam(1e-4)
 
     # inception_weights: pytorch-fid's FID-Inception weights file (pt_inception-2015-12-05-
     # 6726825d.pth), for FID and KID as papers report them (image runs; None: none logged).
+    # samplers: samplers over the trained G and D (gan_jax/step/samplers.py: "drs", "mh"),
+    # evaluated beside the raw G at every eval (metrics under "<sampler>/"); each takes
+    # sampler_candidates G draws per sample (DRS's pool per sample, MH's proposals per chain).
     config.eval = ml_collections.ConfigDict(
         dict(
             num_samples=2_500,
             plot_samples=1_000,
             inception_weights=ml_collections.config_dict.placeholder(str),
+            samplers=(),
+            sampler_candidates=20,
         )
     )
     return config

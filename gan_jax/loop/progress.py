@@ -20,19 +20,22 @@ import numpy as np
 from absl import logging
 from tqdm import tqdm
 
-from gan_jax.metrics.declared import Metric
+from gan_jax.metrics.declared import SAMPLER, Metric
 
 
 def headline_keys(declared: tuple[Metric, ...], row: dict) -> list[tuple[str, Metric]]:
     """The keys of `row` that hold a declared metric, with its declaration: the raw G's in
-    declaration order, then each variant's ("ema/modes_covered", ...) in order of appearance."""
+    declaration order, then each variant's ("ema/modes_covered", ...) in order of appearance,
+    a sampler's with its diagnostics ("drs/acceptance_rate", `declared.SAMPLER`)."""
     names = {m.name for m in declared}
     keys = [(m.name, m) for m in declared if m.name in row]
     prefixes = dict.fromkeys(
         key.rpartition("/")[0] for key in row if "/" in key and key.rpartition("/")[2] in names
     )
     for prefix in prefixes:
-        keys += [(f"{prefix}/{m.name}", m) for m in declared if f"{prefix}/{m.name}" in row]
+        keys += [
+            (f"{prefix}/{m.name}", m) for m in declared + SAMPLER if f"{prefix}/{m.name}" in row
+        ]
     return keys
 
 

@@ -67,6 +67,9 @@ RESUMABLE_FIELDS = ("num_steps", "checkpoint_every")
 ADDED_FIELDS = {
     **DYNAMIC_DEFAULTS,
     "penalty.name": "none",
+    "g_regularizer.name": "none",
+    "pairing": "none",
+    "model.encoder.name": "none",
     "model.d.minibatch_kernels": 0,
     "model.d.minibatch_kernel_dim": 5,
     "model.d.minibatch_stddev": False,
@@ -82,6 +85,8 @@ ADDED_FIELDS = {
     "data.num_points": None,
     "data.points_seed": None,
     "eval.inception_weights": None,
+    "eval.samplers": (),
+    "eval.sampler_candidates": 20,
     **{
         f"optim.{player}.{field}": value
         for player in ("g", "d")
@@ -370,8 +375,8 @@ def config_differences(old: dict, new: dict, ignore=RESUMABLE_FIELDS) -> list[st
     """`field: old -> new` for each field that differs between two config dicts."""
     old_flat, new_flat = flatten(old), flatten(new)
     for key, value in ADDED_FIELDS.items():
-        if key not in old_flat and new_flat.get(key) == value:
-            old_flat[key] = value
+        if key not in old_flat and _tuples(new_flat.get(key)) == value:  # JSON: lists, not tuples
+            old_flat[key] = new_flat.get(key)
     return [
         f"{key}: {old_flat.get(key, '<absent>')!r} -> {new_flat.get(key, '<absent>')!r}"
         for key in sorted(set(old_flat) | set(new_flat))

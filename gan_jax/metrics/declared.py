@@ -46,5 +46,13 @@ IMAGE = (
 )
 # Dirac-GAN (gan_jax/parts/data/dirac.py): how far G is from the data point.
 DIRAC = (Metric("distance_to_data", "distance to data", False, 4),)
+# Samplers over G and D (gan_jax/step/samplers.py): their diagnostics, logged only under the
+# sampler's prefix ("drs/acceptance_rate") beside its samples' metrics. No direction is better
+# in itself; a high fill or restart share says the sampler fell back on plain G samples.
+SAMPLER = (
+    Metric("acceptance_rate", "acceptance rate", True, 3),
+    Metric("fill_share", "fill share", False, 3),
+    Metric("restart_share", "restart share", False, 3),
+)
 
-ALL = {m.name: m for m in MIXTURE + STACKED + IMAGE + DIRAC}
+ALL = {m.name: m for m in MIXTURE + STACKED + IMAGE + DIRAC + SAMPLER}

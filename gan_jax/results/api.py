@@ -10,6 +10,8 @@ from gan_jax.loop import workdir as wd
 from gan_jax.loop.run import init_group_state, programs
 from gan_jax.loop.sharding import runs_mesh
 from gan_jax.loop.workdir import load_config
+from gan_jax.step import samplers
+from gan_jax.step.config import sampler_unfit_reason
 from gan_jax.step.experiment import Experiment
 from gan_jax.step.train import GANState, ema_params, make_generate
 
@@ -24,6 +26,7 @@ class TrainedGAN:
         self.experiment = experiment
         self.state = state
         self._generate = jax.jit(make_generate(experiment), static_argnums=2)
+        self._samplers = {}  # name -> its jitted sampler, built on first use
 
     @property
     def step(self) -> int:
@@ -34,15 +37,45 @@ class TrainedGAN:
         """The shape of one sample, e.g. (32, 32, 3) for an image run, (2,) for a 2D mixture."""
         return tuple(self.experiment.dataset.shape)
 
-    def sample(self, n: int, seed: int = 0, ema: bool = False) -> np.ndarray:
+    def sample(
+        self, n: int, seed: int = 0, ema: bool = False, sampler: str | None = None
+    ) -> np.ndarray:
         """`n` generated samples as a numpy array, z drawn from `jax.random.PRNGKey(seed)`, from
-        G in inference mode; with `ema`, from the exponential moving average of G's weights."""
+        G in inference mode; with `ema`, from the exponential moving average of G's weights;
+        with `sampler` (a name in `gan_jax.step.samplers.SAMPLERS`, e.g. "drs" or "mh"), from
+        that sampler over the raw G and D, with the run's `eval.sampler_candidates`."""
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
             raise ValueError(f"sample(n={n!r}): n must be an integer >= 1")
+        if sampler is not None:
+            return self._sample_with(sampler, int(n), seed, ema)
         if ema and self.state.g_ema is None:
             raise ValueError("sample(ema=True): this run kept no EMA of G (ema.enabled=False)")
         params = ema_params(self.state) if ema else self.state.g_params
         return np.asarray(self._generate(params, jax.random.PRNGKey(seed), int(n)))
+
+    def _sample_with(self, name: str, n: int, seed: int, ema: bool) -> np.ndarray:
+        if name not in samplers.SAMPLERS:
+            raise ValueError(
+                f"sample(sampler={name!r}): unknown sampler; choose one of "
+                f"{sorted(samplers.SAMPLERS)}"
+            )
+        if ema:
+            raise ValueError(
+                f"sample(sampler={name!r}, ema=True): a sampler corrects the raw G, the one D "
+                "was trained against; drop ema"
+            )
+        reason = sampler_unfit_reason(self.config)
+        if reason is not None:
+            raise ValueError(f"sample(sampler={name!r}): this run's D does not fit: {reason}")
+        if name not in self._samplers:
+            exp, sampler = self.experiment, samplers.SAMPLERS[name]
+
+            def draw(state, key, n):
+                model = samplers.model_of(exp, state.g_params, state.d_params)
+                return sampler(model, key, n, exp.sampler_candidates)[0]
+
+            self._samplers[name] = jax.jit(draw, static_argnums=2)
+        return np.asarray(self._samplers[name](self.state, jax.random.PRNGKey(seed), n))
 
 
 def restore(workdir: str) -> TrainedGAN:

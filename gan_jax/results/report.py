@@ -67,10 +67,12 @@ def run_row(run, run_dir: str, swept: list[str]) -> dict:
     for metric in OTHER_METRICS:
         if metric in final:
             row[f"final_{metric}"] = final[metric]
-    # The EMA of G's weights, evaluated beside the raw G (runs with ema.enabled).
-    for metric in METRICS + OTHER_METRICS:
-        if f"ema/{metric}" in final:
-            row[f"final_ema/{metric}"] = final[f"ema/{metric}"]
+    # Variants of G evaluated beside the raw G: the EMA of its weights ("ema/"), samplers over
+    # G and D ("drs/", "mh/", with their diagnostics): every "<prefix>/<declared metric>".
+    for key in final:
+        prefix, _, metric = key.rpartition("/")
+        if prefix and metric in declared.ALL:
+            row[f"final_{key}"] = final[key]
     # Steadiness: how much a metric still moves over the second half of training (std over
     # those evals); a GAN that hops between modes scores high even when its final eval is good.
     late = rows[len(rows) // 2 :]
@@ -100,6 +102,19 @@ def run_row(run, run_dir: str, swept: list[str]) -> dict:
     return row
 
 
+def variant_prefixes(rows: list[dict]) -> list[str]:
+    """The prefixes of the variants of G in results rows ("ema", "drs", ...; `run_row`), in
+    order of appearance."""
+    return list(
+        dict.fromkeys(
+            column.removeprefix("final_").rpartition("/")[0]
+            for row in rows
+            for column in row
+            if column.startswith("final_") and "/" in column
+        )
+    )
+
+
 def _mean_std_sem(values):
     values = _finite(values)
     if not values:
@@ -114,9 +129,12 @@ LOWER_IS_BETTER = frozenset(
     {m.name for m in declared.ALL.values() if not m.higher_is_better}
     | {"mode_hops", "occupancy_shift"}
 )
-# Fields under data.* / eval.* that change no metric: where a data set is stored, how many
-# samples the plots show.
-PROTOCOL_IGNORED = frozenset({"data.tfds_dir", "eval.plot_samples"})
+# Fields under data.* / eval.* that change no metric of the raw G: where a data set is stored,
+# how many samples the plots show, which samplers are evaluated beside it (their metrics are
+# their own, under "<sampler>/").
+PROTOCOL_IGNORED = frozenset(
+    {"data.tfds_dir", "eval.plot_samples", "eval.samplers", "eval.sampler_candidates"}
+)
 
 
 def protocol(flat_config: dict) -> dict:
@@ -145,8 +163,10 @@ def aggregate(rows: list[dict], num_modes: dict[str, int]) -> list[dict]:
         for metric in METRICS:
             values = _finite(r.get(f"final_{metric}") for r in group)
             entry[f"{metric}_ci"] = stats.mean_ci(values) if values else None
-        for metric in METRICS + OTHER_METRICS:
-            entry[f"ema/{metric}"] = _mean_std_sem([r.get(f"final_ema/{metric}") for r in group])
+        for prefix in variant_prefixes(rows):
+            for metric in METRICS + OTHER_METRICS:
+                column = f"final_{prefix}/{metric}"
+                entry[f"{prefix}/{metric}"] = _mean_std_sem([r.get(column) for r in group])
         for metric in ("modes_covered", "high_quality_pct"):
             entry[f"late_std_{metric}"] = _mean_std_sem([r[f"late_std_{metric}"] for r in group])
         entry["mode_hops"] = _mean_std_sem([r["mode_hops"] for r in group])
@@ -310,7 +330,8 @@ def write_results(workdir: str, runs, swept: list[str]) -> None:
         protocols = {r.variant: protocol(wd.flatten(wd.config_to_dict(r.config))) for r in runs}
         lines += baseline_table(rows, table, baseline, protocols)
     lines += _evaluator_tables(table, _evaluators(runs))
-    lines += _ema_table(table)
+    for prefix in variant_prefixes(rows):
+        lines += _variant_table(table, prefix)
     lines += _oscillation_table(table)
     diverged = [r for r in rows if r["diverged"]]
     if diverged:
@@ -361,28 +382,50 @@ def _evaluator_tables(table: list[dict], evaluators) -> list[str]:
     return lines
 
 
-def _ema_table(table: list[dict]) -> list[str]:
-    """The EMA G's final metrics beside the raw G's (variants that kept an EMA)."""
-    shown = [m for m in METRICS + OTHER_METRICS if any(e[f"ema/{m}"][3] for e in table)]
+# How the report introduces a variant of G (`variant_prefixes`); others get `_VARIANT_DEFAULT`.
+_VARIANT_SECTIONS = {
+    "ema": (
+        "EMA of G (Yazici et al. 2019)",
+        "Final metrics of the exponential moving average of G's weights, evaluated on the same "
+        "z as the raw G",
+    ),
+}
+_VARIANT_DEFAULT = (
+    'Samples under "{prefix}/"',
+    'Final metrics of the samples logged under "{prefix}/" (a sampler over the trained G and D, '
+    "gan_jax/step/samplers.py, with its diagnostics)",
+)
+
+
+def _variant_table(table: list[dict], prefix: str) -> list[str]:
+    """A variant of G's final metrics beside the raw G's (variants that logged it)."""
+    shown = [m for m in METRICS + OTHER_METRICS if any(e[f"{prefix}/{m}"][3] for e in table)]
     if not shown:
         return []
+    title, about = (
+        text.format(prefix=prefix) for text in _VARIANT_SECTIONS.get(prefix, _VARIANT_DEFAULT)
+    )
     lines = [
         "",
-        "## EMA of G (Yazici et al. 2019)",
+        f"## {title}",
         "",
-        "Final metrics of the exponential moving average of G's weights, evaluated on the same "
-        "z as the raw G; raw G in brackets. Mean ± standard error over seeds.",
+        f"{about}; raw G in brackets. Mean ± standard error over seeds.",
         "",
         "| rank | variant | " + " | ".join(LABELS.get(m, m) for m in shown) + " |",
         "| --- | --- | " + " | ".join("---" for _ in shown) + " |",
     ]
     for rank, e in enumerate(table, 1):
         cells = [
-            f"{_fmt_short(e[f'ema/{m}'])} ({_fmt_short(e[m])})" if e[f"ema/{m}"][3] else "n/a"
+            f"{_fmt_short(e[f'{prefix}/{m}'])}{_raw(e[m])}" if e[f"{prefix}/{m}"][3] else "n/a"
             for m in shown
         ]
         lines.append(f"| {rank} | {e['variant']} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _raw(stats) -> str:
+    """The raw G's value in brackets; nothing for a diagnostic only a variant logs."""
+    return f" ({_fmt_short(stats)})" if stats[3] else ""
 
 
 def _fmt_short(stats, digits=2):

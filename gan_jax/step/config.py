@@ -16,9 +16,9 @@ import jax.numpy as jnp
 import ml_collections
 
 from gan_jax import metrics
-from gan_jax.parts import data, models, objectives, optim, penalties
-from gan_jax.parts.models import dcgan, mlp
-from gan_jax.step import game
+from gan_jax.parts import data, models, objectives, optim, pairings, penalties, regularizers
+from gan_jax.parts.models import dcgan, encoder, mlp
+from gan_jax.step import game, samplers
 
 
 class ConfigError(ValueError):
@@ -250,11 +250,133 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
             "a per-sample gradient penalty needs a D whose output for a sample depends on that "
             "sample alone; unset model.d.pack / minibatch_kernels / minibatch_stddev",
         )
+    _check_samplers(config)
     pack = config.model.d.get("pack", 1)
     if batch_size % pack:
         _fail("batch_size", batch_size, f"must be divisible by model.d.pack={pack}")
+    _check_g_side(config, objective)
     _check_data_and_models(config)
     return config
+
+
+def _check_g_side(config, objective) -> None:
+    """G's regulariser (`g_regularizer`), G's helper network (`model.encoder`) and what D
+    judges (`pairing`), each alone and together."""
+    name = _choice(config, "g_regularizer.name", regularizers.REGULARIZERS)
+    weight = _get(config, "g_regularizer.weight")
+    if not _number(weight) or weight < 0:
+        _fail("g_regularizer.weight", weight, "must be a finite number >= 0")
+    enc = _get(config, "model.encoder")
+    has_encoder = _choice(config, "model.encoder.name", encoder.ENCODERS) != "none"
+    allowed = {"name"} | ({"hidden_sizes", "activation", "init_std"} if has_encoder else set())
+    for key, value in enc.items():
+        if key not in allowed:
+            raise ConfigError(
+                f"model.encoder.{key} is not a field of encoder {enc.name!r}; "
+                f"it takes {sorted(allowed)}"
+            )
+        if key == "hidden_sizes" and not (
+            isinstance(value, tuple | list)
+            and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in value)
+        ):
+            _fail("model.encoder.hidden_sizes", value, "must be a tuple of positive integers")
+        if key == "activation" and value not in models.ACTIVATIONS:
+            _fail("model.encoder.activation", value, f"choose one of {sorted(models.ACTIVATIONS)}")
+        if key == "init_std" and value is not None and (not _number(value) or value <= 0):
+            _fail("model.encoder.init_std", value, "must be None or a finite number > 0")
+    pairing_name = _choice(config, "pairing", pairings.PAIRINGS)
+    pairing = pairings.PAIRINGS[pairing_name]
+    d_name = config.model.d.name
+    if name in regularizers.NEEDS_D_FEATURES and d_name not in regularizers.D_WITH_FEATURES:
+        _fail(
+            "g_regularizer.name",
+            name,
+            f"needs D's last hidden features, which model.d.name={d_name!r} does not expose; "
+            f"choose one of {sorted(regularizers.D_WITH_FEATURES)}",
+        )
+    if (name in regularizers.NEEDS_ENCODER or pairing.needs_encoder) and not has_encoder:
+        field, value = (
+            ("pairing", pairing_name) if pairing.needs_encoder else ("g_regularizer.name", name)
+        )
+        _fail(field, value, "needs G's helper network: set model.encoder.name='mlp'")
+    if has_encoder and not (pairing.needs_encoder or name in regularizers.NEEDS_ENCODER):
+        _fail(
+            "model.encoder.name",
+            enc.name,
+            "nothing trains this encoder: set pairing='ali' / 'veegan' or "
+            "g_regularizer.name='reconstruction'",
+        )
+    if pairing_name == "none":
+        return
+    if objective.d_output != "logit":
+        _fail(
+            "pairing", pairing_name, f"needs a logit D; objective {config.objective!r} has none"
+        )
+    if d_name != "mlp":
+        _fail("pairing", pairing_name, "D judges flat (x, z) vectors: needs model.d.name='mlp'")
+    if pairing_name == "ali" and config.objective not in pairings.LABEL_SYMMETRIC_OBJECTIVES:
+        _fail(
+            "pairing",
+            pairing_name,
+            f"E's loss swaps D's labels by negating its logit, which objective "
+            f"{config.objective!r} does not allow; choose one of "
+            f"{sorted(pairings.LABEL_SYMMETRIC_OBJECTIVES)}",
+        )
+    if pairing_name == "veegan" and name != "reconstruction":
+        _fail(
+            "g_regularizer.name",
+            name,
+            "VEEGAN's reconstructor learns only from the reconstruction of z: set "
+            "g_regularizer.name='reconstruction' (weight 1 in Srivastava et al. 2017, Alg. 1)",
+        )
+    if config.consensus.enabled:
+        _fail(
+            "consensus.enabled",
+            True,
+            f"consensus optimisation's field takes samples, not pairing={pairing_name!r}'s pairs",
+        )
+    if tuple(config.eval.get("samplers", ())):
+        _fail(
+            "eval.samplers",
+            tuple(config.eval.samplers),
+            f"the samplers read D on samples, not pairing={pairing_name!r}'s pairs",
+        )
+
+
+def sampler_unfit_reason(config) -> str | None:
+    """Why the samplers over G and D (`gan_jax.step.samplers`) cannot use this run's D, or
+    None: they read D's logit of each sample alone as a log density ratio."""
+    objective = objectives.get_objective(config.objective)
+    d_cfg = config.model.d
+    if objective.d_output != "logit":
+        return f"objective {config.objective!r} has an energy D, not a logit one"
+    if (
+        d_cfg.get("pack", 1) > 1
+        or d_cfg.get("minibatch_kernels", 0) > 0
+        or d_cfg.get("minibatch_stddev", False)
+    ):
+        return (
+            "they need D's logit of each sample alone; unset model.d.pack / minibatch_kernels / "
+            "minibatch_stddev"
+        )
+    return None
+
+
+def _check_samplers(config) -> None:
+    """eval.samplers (names in `samplers.SAMPLERS`, no repeats) and eval.sampler_candidates."""
+    names = _get(config, "eval.samplers")
+    if not isinstance(names, tuple | list) or not all(isinstance(n, str) for n in names):
+        _fail("eval.samplers", names, f"must be a tuple of names from {sorted(samplers.SAMPLERS)}")
+    for name in names:
+        if name not in samplers.SAMPLERS:
+            valid = sorted(samplers.SAMPLERS)
+            _fail("eval.samplers", names, f"{name!r} is unknown; choose from {valid}")
+    if len(set(names)) < len(names):
+        _fail("eval.samplers", names, "names a sampler twice")
+    _int(config, "eval.sampler_candidates", 1)
+    reason = sampler_unfit_reason(config) if names else None
+    if reason is not None:
+        _fail("eval.samplers", names, f"samplers need a logit D per sample: {reason}")
 
 
 def _check_data_and_models(config) -> None:
@@ -277,7 +399,7 @@ def _check_data_and_models(config) -> None:
         raise ConfigError(" ".join(str(error).split())) from None
     _check_inception_weights(config, dataset)
     shapes_key = json.dumps(
-        [config.model.to_dict(), config.data.to_dict(), config.batch_size],
+        [config.model.to_dict(), config.data.to_dict(), config.batch_size, config.get("pairing")],
         sort_keys=True,
         default=repr,
     )
@@ -285,7 +407,11 @@ def _check_data_and_models(config) -> None:
         return
     key = jax.random.PRNGKey(0)
     try:
-        generator = models.make_generator(config.model.g, dataset.shape)
+        generator = encoder.with_encoder(
+            models.make_generator(config.model.g, dataset.shape),
+            config.model.get("encoder"),
+            dataset.shape,
+        )
         z = jax.ShapeDtypeStruct((config.batch_size, generator.latent_dim), jnp.float32)
         g_params = jax.eval_shape(generator.init, key, z)
         fake = jax.eval_shape(functools.partial(generator.apply, train=False), g_params, z)
@@ -294,7 +420,10 @@ def _check_data_and_models(config) -> None:
         elif tuple(fake.shape[1:]) != tuple(dataset.shape):
             raise ValueError(f"G makes samples of shape {fake.shape[1:]}, not {dataset.shape}")
         discriminator = models.make_discriminator(config.model.d)
-        real = jax.ShapeDtypeStruct((config.batch_size, *dataset.shape), jnp.float32)
+        d_input = pairings.PAIRINGS[config.get("pairing", "none")].input_shape(
+            dataset.shape, generator.latent_dim
+        )
+        real = jax.ShapeDtypeStruct((config.batch_size, *d_input), jnp.float32)
         jax.eval_shape(discriminator.init, key, real)
     except (ValueError, TypeError) as error:
         raise ConfigError(

@@ -14,7 +14,8 @@ import flax.linen as nn
 import ml_collections
 import optax
 
-from gan_jax.parts import data, models, objectives, optim, penalties
+from gan_jax.parts import data, models, objectives, optim, pairings, penalties, regularizers
+from gan_jax.parts.models import encoder
 from gan_jax.parts.objectives import Objective
 
 
@@ -46,14 +47,29 @@ class Experiment(NamedTuple):
     ema: bool = False  # keep an exponential moving average of G's weights (`ema.decay`)
     inception_weights: str | None = None  # pytorch-fid's weights file: FID / KID at every eval
     extrapolation: str = "none"  # "extragradient": step with the field at a look-ahead point
+    # Samplers over the trained G and D evaluated at every eval (gan_jax/step/samplers.py), and
+    # the G draws each takes per returned sample.
+    samplers: tuple[str, ...] = ()
+    sampler_candidates: int = 20
+    # G's regulariser (regularizers.py; `g_regularizer.name`), weighted by the dynamic
+    # `g_regularizer.weight`: regularizer(inputs, key) -> (scalar, aux).
+    g_regularizer: Callable = regularizers.no_regularizer
+    # What D judges and G's side's adversarial loss (pairings.py; `pairing`): samples, or ALI's
+    # and VEEGAN's (x, z) pairs built with G's helper network (`model.encoder`).
+    pairing: pairings.Pairing = pairings.SAMPLES
 
 
 def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
     """Builds the static parts of a run from a validated config."""
     dataset = data.from_config(config.data)
+    generator = encoder.with_encoder(
+        models.make_generator(config.model.g, dataset.shape),
+        config.model.get("encoder"),
+        dataset.shape,
+    )
     return Experiment(
         dataset=dataset,
-        generator=models.make_generator(config.model.g, dataset.shape),
+        generator=generator,
         discriminator=models.make_discriminator(config.model.d),
         objective=objectives.get_objective(config.objective),
         penalty=penalties.PENALTIES[config.penalty.name],
@@ -73,11 +89,23 @@ def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
         ema=config.ema.enabled,
         inception_weights=config.eval.get("inception_weights"),
         extrapolation=config.extrapolation,
+        samplers=tuple(config.eval.samplers),
+        sampler_candidates=config.eval.sampler_candidates,
+        g_regularizer=regularizers.REGULARIZERS[config.get("g_regularizer", NO_REGULARIZER).name],
+        pairing=pairings.PAIRINGS[config.get("pairing", "none")],
     )
 
 
+NO_REGULARIZER = ml_collections.ConfigDict(dict(name="none", weight=0.0))
+
+
 # The value a run made before a dynamic field existed behaves as (its migration default).
-DYNAMIC_DEFAULTS = {"penalty.weight": 0.0, "consensus.weight": 10.0, "ema.decay": 0.999}
+DYNAMIC_DEFAULTS = {
+    "penalty.weight": 0.0,
+    "consensus.weight": 10.0,
+    "ema.decay": 0.999,
+    "g_regularizer.weight": 0.0,
+}
 
 
 def dynamic_fields(config: ml_collections.ConfigDict) -> dict[str, tuple[str, ...] | None]:
@@ -101,6 +129,10 @@ def dynamic_fields(config: ml_collections.ConfigDict) -> dict[str, tuple[str, ..
         fields["consensus.weight"] = ("consensus_weight",)
     if config.ema.enabled:
         fields["ema.decay"] = ("ema_decay",)
+    # Declared only with a regulariser, as consensus.weight: a run without one keeps the state
+    # (and checkpoint) structure it had before G regularisers existed.
+    if config.get("g_regularizer", NO_REGULARIZER).name != "none":
+        fields["g_regularizer.weight"] = ("g_regularizer_weight",)
     return fields
 
 

@@ -8,6 +8,7 @@ G takes one update. A run whose losses or parameters become NaN/Inf is frozen at
 state and its `diverged_at` records the step, so it never poisons other runs on a vmapped axis.
 """
 
+import functools
 from typing import Any, NamedTuple
 
 import flax
@@ -19,8 +20,10 @@ from jax.flatten_util import ravel_pytree
 
 from gan_jax import metrics as metrics_lib
 from gan_jax.parts import optim
+from gan_jax.parts.models.encoder import encode_fn
 from gan_jax.parts.models.mlp import apply_generator
-from gan_jax.step import game
+from gan_jax.parts.regularizers import RegularizerInputs
+from gan_jax.step import game, samplers
 from gan_jax.step.experiment import Experiment, dynamic_params, make_experiment
 
 
@@ -46,8 +49,10 @@ def init_state(exp: Experiment, rng: jax.Array, dynamic: dict) -> GANState:
     """Initial state of one run from its key and its dynamic numbers (`dynamic_params`)."""
     g_rng, d_rng, run_rng = jax.random.split(rng, 3)
     g_params = exp.generator.init(g_rng, jnp.zeros((1, exp.generator.latent_dim)))
-    # A full batch: PacGAN's D needs at least `pack` samples to see one input.
-    d_params = exp.discriminator.init(d_rng, jnp.zeros((exp.batch_size, *exp.dataset.shape)))
+    # A full batch: PacGAN's D needs at least `pack` samples to see one input. D's input is
+    # the pairing's: the samples, or (x, z) pairs for ALI / VEEGAN.
+    d_input = exp.pairing.input_shape(exp.dataset.shape, exp.generator.latent_dim)
+    d_params = exp.discriminator.init(d_rng, jnp.zeros((exp.batch_size, *d_input)))
     return GANState(
         step=jnp.zeros((), jnp.int32),
         rng=run_rng,
@@ -127,10 +132,29 @@ class DState(NamedTuple):
 
 
 class Batch(NamedTuple):
-    """One D update's data: a real batch and a generated batch, each (batch, *data shape)."""
+    """One D update's data: D's inputs built from a real and a generated batch (the samples,
+    (batch, *data shape) each, or the pairing's (x, z) pairs)."""
 
     real: jax.Array
     fake: jax.Array
+
+
+def d_inputs(exp: Experiment, g_params, real, z, fake) -> Batch:
+    """D's inputs from a real batch and G's batch fake = G(z), as the pairing builds them."""
+    encode = encode_fn(exp.generator, g_params)
+    return Batch(exp.pairing.real(encode, real), exp.pairing.fake(encode, z, fake))
+
+
+def make_draw_batch(exp: Experiment):
+    """Returns `draw(g_params, real_key, z_key) -> Batch`: a fresh batch of D's inputs, real
+    data and G's samples as it trains (batch statistics of this batch, not kept)."""
+
+    def draw(g_params, real_key, z_key):
+        z = jax.random.normal(z_key, (exp.batch_size, exp.generator.latent_dim))
+        fake = apply_generator(exp.generator, g_params, z, train=True)[0]
+        return d_inputs(exp, g_params, exp.dataset.sample(real_key, exp.batch_size), z, fake)
+
+    return draw
 
 
 def d_state(state: GANState) -> DState:
@@ -184,7 +208,7 @@ def make_d_phase(exp: Experiment):
     """Returns `d_phase(d, batch, g_params, key, hparams, extra_grads) -> (d, metrics)`: D's
     `n_d_steps` real updates, the first on `batch` with `extra_grads`, later ones on fresh
     batches drawn from the data and from G (`g_params`). Metrics are means over the updates."""
-    d_update, generate = make_d_update(exp), make_generate(exp)
+    d_update, draw = make_d_update(exp), make_draw_batch(exp)
 
     def d_phase(d, batch, g_params, key, hparams, extra_grads):
         first_key, key = jax.random.split(key)
@@ -194,11 +218,7 @@ def make_d_phase(exp: Experiment):
 
         def body(d, step_key):
             real_key, z_key, penalty_key = jax.random.split(step_key, 3)
-            fresh = Batch(
-                exp.dataset.sample(real_key, exp.batch_size),
-                generate(g_params, z_key, exp.batch_size, train=True),
-            )
-            return d_update(d, fresh, penalty_key, hparams)
+            return d_update(d, draw(g_params, real_key, z_key), penalty_key, hparams)
 
         d, rest = lax.scan(body, d, jax.random.split(key, exp.n_d_steps - 1))
         return d, jax.tree.map(lambda a, b: (a + b.sum()) / exp.n_d_steps, first, rest)
@@ -218,7 +238,7 @@ def make_unroll(exp: Experiment):
     its value in `d`: only the real D updates move it.
     """
     spec = exp.unroll
-    d_update, generate = make_d_update(exp), make_generate(exp)
+    d_update, draw = make_d_update(exp), make_draw_batch(exp)
 
     def unroll(d: DState, batch: Batch, g_params, key, hparams) -> DState:
         if spec.steps == 0:
@@ -229,10 +249,7 @@ def make_unroll(exp: Experiment):
         def body(d, step_key):
             real_key, z_key, penalty_key = jax.random.split(step_key, 3)
             if spec.fresh_batches:
-                step_batch = Batch(
-                    exp.dataset.sample(real_key, exp.batch_size),
-                    generate(g_params, z_key, exp.batch_size, train=True),
-                )
+                step_batch = draw(g_params, real_key, z_key)
             else:
                 step_batch = batch
             new, _ = d_update(d, step_batch, penalty_key, hparams)
@@ -273,16 +290,35 @@ def make_train_step(exp: Experiment):
 
         def g_objective(g_params):
             fake, g_stats = apply_generator(exp.generator, g_params, z, train=True)
-            seen_by_d = Batch(real, lax.stop_gradient(fake))
+            batch = d_inputs(exp, g_params, real, z, fake)  # what D judges (`exp.pairing`)
             d_after, d_metrics = d_phase(
-                d_before, seen_by_d, lax.stop_gradient(g_params), d_key, hparams, d_extra
+                d_before, lax.stop_gradient(batch), lax.stop_gradient(g_params), d_key, hparams,
+                d_extra,
             )
             opponent = unroll(
-                opponent_of_g(d_before, d_after), Batch(real, fake), g_params, unroll_key, hparams
+                opponent_of_g(d_before, d_after), batch, g_params, unroll_key, hparams
             )
-            d_out = exp.discriminator.apply(opponent.params, fake)
-            loss, g_aux = exp.objective.g_loss(d_out, opponent.objective_state, hparams["loss"])
-            return loss, (d_after, g_stats, {**d_metrics, **g_aux})
+            discriminate = functools.partial(exp.discriminator.apply, opponent.params)
+            loss, g_aux = exp.pairing.g_loss(
+                exp.objective, discriminate, batch.real, batch.fake, opponent.objective_state,
+                hparams["loss"],
+            )
+            # G's regulariser (`exp.g_regularizer`, regularizers.py), weighted by its dynamic
+            # weight; none: an exact 0 (the weight is only in `hparams` with a regulariser).
+            regularizer, regularizer_aux = exp.g_regularizer(
+                RegularizerInputs(
+                    z=z,
+                    fake=fake,
+                    real=real,
+                    d_real=batch.real,
+                    d_fake=batch.fake,
+                    d_features=functools.partial(discriminate, features=True),
+                    encode=encode_fn(exp.generator, g_params),
+                ),
+                jax.random.fold_in(key, 1),
+            )
+            loss = loss + hparams.get("g_regularizer_weight", 0.0) * regularizer
+            return loss, (d_after, g_stats, {**d_metrics, **g_aux, **regularizer_aux})
 
         (g_loss, (d_after, g_stats, metrics)), g_grads = jax.value_and_grad(
             g_objective, has_aux=True
@@ -373,13 +409,15 @@ def make_train_chunk(exp: Experiment, length: int):
 
 def make_evaluate(exp: Experiment):
     """Returns `evaluate(state) -> (metrics, samples)` on `exp.eval_samples` samples (and, with
-    EMA, the EMA G's metrics under an "ema/" prefix).
+    EMA, the EMA G's metrics under an "ema/" prefix; for each of `exp.samplers`, its samples'
+    metrics and diagnostics, e.g. "drs/acceptance_rate", under "<sampler>/").
 
     The latent batch comes from the run's eval key, the same at every eval, so successive evals
-    show how one fixed set of z moves.
+    show how one fixed set of z moves; the samplers draw from one key folded from it.
     """
     generate = make_generate(exp)
     metric_fn = metrics_lib.for_dataset(exp.dataset, exp.eval_samples, exp.inception_weights)
+    chosen = {name: samplers.SAMPLERS[name] for name in exp.samplers}
 
     def evaluate(state: GANState):
         _, eval_key = _keys(state.rng)
@@ -388,6 +426,13 @@ def make_evaluate(exp: Experiment):
         if state.g_ema is not None:  # the EMA G on the same z, its metrics under "ema/"
             ema_samples = generate(ema_params(state), eval_key, exp.eval_samples)
             metrics.update({f"ema/{k}": v for k, v in metric_fn(ema_samples).items()})
+        model = samplers.model_of(exp, state.g_params, state.d_params)
+        for name, sampler in chosen.items():
+            drawn, diagnostics = sampler(
+                model, jax.random.fold_in(eval_key, 1), exp.eval_samples, exp.sampler_candidates
+            )
+            drawn_metrics = {**metric_fn(drawn), **diagnostics}
+            metrics.update({f"{name}/{k}": v for k, v in drawn_metrics.items()})
         return metrics, samples
 
     return evaluate
