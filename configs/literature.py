@@ -1,0 +1,72 @@
+"""The mode-collapse literature on one protocol: VEEGAN's (Srivastava et al. 2017, Table 1) and
+GDPP's (Elfeki et al. 2019, Table 1) 2D benchmark, one method per config argument.
+
+  python -m gan_jax.main --config=configs/literature.py:gdpp-ring --workdir=runs/gdpp_ring
+  python -m gan_jax.main --config=configs/literature.py:ali-grid --workdir=runs/ali_grid
+
+The argument is `<method>-<data>`, method one of METHODS, data "ring" (8 Gaussians) or "grid"
+(25). The protocol: G and D 2 x 128 tanh MLPs, z in R^256, batch 512, Adam with G lr 1e-3 and
+D lr 1e-4 (b1 0.5), 25,000 steps, metrics on 2,500 samples (high quality: within 3 sigma of the
+nearest mode). The methods, each the project's config of it with the protocol's networks:
+
+- gan: configs/gan.py, the non-saturating GAN, simultaneous updates (Metz et al.'s baseline);
+- ali: configs/ali.py, an encoder E (2 x 128 tanh) and D on (x, z) pairs;
+- unrolled: configs/unrolled.py, k = 5, second order;
+- veegan: configs/veegan.py, a reconstructor F (2 x 128 tanh), D on (x, z) pairs;
+- wgan_gp: configs/wgan_gp.py's algorithm (5 critic steps, lambda 10, Adam 1e-4 with b1 0.5,
+  b2 0.9 for both, Gulrajani et al.'s rates; the papers do not give theirs);
+- gdpp: configs/gdpp.py, the DPP loss on D's last hidden features;
+- pacgan2, pacgan4: configs/pacgan.py with D packing 2 or 4 of the 512 samples (the batch
+  stays 512 samples: 256 or 128 packs);
+- mode_seeking: configs/mode_seeking.py, weight 1.
+
+Discriminator rejection sampling (Azadi et al. 2019) is evaluated at every eval (metrics under
+"drs/") on the methods whose D scores one sample alone: not ALI / VEEGAN (D scores pairs) nor
+PacGAN (D scores packs). A sampler changes no training number.
+"""
+
+import importlib
+
+import ml_collections
+
+from gan_jax.step.config import set_field
+
+DATA = ("ring", "grid")
+# method -> (config module, overrides of it); the protocol's networks are set for all.
+METHODS: dict[str, tuple[str, dict]] = {
+    "gan": ("gan", {}),
+    "ali": ("ali", {}),
+    "unrolled": ("unrolled", {}),
+    "veegan": ("veegan", {}),
+    "wgan_gp": ("wgan_gp", {}),
+    "gdpp": ("gdpp", {}),
+    "pacgan2": ("pacgan", {"model.d.pack": 2}),
+    "pacgan4": ("pacgan", {"model.d.pack": 4}),
+    "mode_seeking": ("mode_seeking", {}),
+}
+WITHOUT_DRS = ("ali", "veegan", "pacgan2", "pacgan4")  # their D does not score one sample alone
+
+
+def get_config(arg: str = "gan-ring") -> ml_collections.ConfigDict:
+    method, _, data_name = arg.partition("-")
+    if method not in METHODS or data_name not in DATA:
+        raise ValueError(
+            f"configs/literature.py:{arg}: use <method>-<data>, method one of {list(METHODS)}, "
+            f"data one of {list(DATA)}"
+        )
+    module_name, overrides = METHODS[method]
+    config = importlib.import_module(f"configs.{module_name}").get_config()
+    config.data.name = data_name
+    config.num_steps = 25_000
+    config.batch_size = 512
+    config.eval.num_samples = 2_500
+    config.model.g.latent_dim = 256
+    config.model.g.hidden_sizes = (128, 128)
+    config.model.g.activation = "tanh"
+    config.model.d.hidden_sizes = (128, 128)
+    config.model.d.activation = "tanh"
+    for field, value in overrides.items():
+        set_field(config, field, value, where=f"configs/literature.py:{arg}")
+    if method not in WITHOUT_DRS:
+        config.eval.samplers = ("drs",)
+    return config
