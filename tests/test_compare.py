@@ -201,3 +201,27 @@ def test_a_stored_experiment_csv_compares_one_data_set_at_a_time(tmp_path):
         "| 8 | config=began,data.name=ring | 0 | n/a | n/a | - |"
         in open(tmp_path / "balance" / "report.md").read()
     )
+
+
+def test_a_variant_of_g_in_the_rows_is_compared_under_its_own_label(tmp_path):
+    """Columns of a G variant (a sampler's "final_drs/...", as `report.run_row` writes them) are
+    compared like the raw G's, labelled with their prefix, and drawn under their own name."""
+    source = os.path.join(ROOT, "experiments", "mode_collapse", "results.csv")
+    with open(source) as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:  # a stand-in sampler that always finds one more mode than the raw G
+        row["final_drs/modes_covered"] = str(float(row["final_modes_covered"]) + 1)
+    path = tmp_path / "with_drs" / "results.csv"
+    path.parent.mkdir()
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    tables = compare(
+        [str(path)], str(tmp_path / "cmp"), only=["data.name=ring"],
+        baseline="data.name=ring,unroll.steps=0", reps=REPS,
+    )
+    raw = {e["variant"]: e["summary"][0] for e in tables["final_modes_covered"]}
+    drs = {e["variant"]: e["summary"][0] for e in tables["final_drs/modes_covered"]}
+    assert drs == {variant: pytest.approx(mean + 1) for variant, mean in raw.items()}
+    assert "drs: modes covered" in open(tmp_path / "cmp" / "report.md").read()

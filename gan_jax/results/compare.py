@@ -39,8 +39,16 @@ from gan_jax.results import report, stats
 from gan_jax.results.load import RESULTS, Input, ResultsError, load_input, parse_value
 from gan_jax.results.report import LABELS, LOWER_IS_BETTER, _finite, _save, protocol
 
-# Metrics compared (results.csv columns): the final evaluation, and the mode hopping count.
-CANDIDATES = tuple(f"final_{m}" for m in report.METRICS + report.OTHER_METRICS) + ("mode_hops",)
+# Metrics compared (results.csv columns): the final evaluation, and the mode hopping count;
+# with variants of G in the rows (EMA, samplers: `report.variant_prefixes`), theirs too.
+COMPARED = report.METRICS + report.OTHER_METRICS
+CANDIDATES = tuple(f"final_{m}" for m in COMPARED) + ("mode_hops",)
+
+
+def candidates(rows: list[dict]) -> tuple[str, ...]:
+    """The columns compared: `CANDIDATES`, then each G variant's ("final_drs/modes_covered")."""
+    prefixed = tuple(f"final_{p}/{m}" for p in report.variant_prefixes(rows) for m in COMPARED)
+    return CANDIDATES + prefixed
 RECORD = "comparison.json"  # marks --workdir as a comparison's: a rerun may replace it
 # Fewer seeds than this on a side: no interval, no test, no difference claimed. With 2 seeds a
 # percentile bootstrap has 3 distinct means and a rank test cannot go below p = 0.33.
@@ -52,12 +60,15 @@ class CompareError(ResultsError):
 
 
 def metric_name(column: str) -> str:
-    return column.removeprefix("final_")
+    """The metric a column holds, without its G variant's prefix: "final_drs/fd" -> "fd"."""
+    return column.removeprefix("final_").rpartition("/")[2]
 
 
 def label(column: str) -> str:
     name = metric_name(column)
-    return LABELS.get(name, name.replace("_", " "))
+    text = LABELS.get(name, name.replace("_", " "))
+    variant = column.removeprefix("final_").rpartition("/")[0]
+    return f"{variant}: {text}" if variant else text
 
 
 def higher_is_better(column: str) -> bool:
@@ -163,7 +174,7 @@ def shared_metrics(rows: list[dict], inputs: list[Input]) -> tuple[list[str], li
     """(compared, dropped): the metrics with a finite value in every input, and those only
     some inputs have."""
     compared, dropped = [], []
-    for column in CANDIDATES:
+    for column in candidates(rows):
         having = {r["input"] for r in rows if _finite([r.get(column)])}
         if len(having) == len(inputs):
             compared.append(column)
@@ -484,7 +495,7 @@ def _plot_curves(rows, metrics, plots_dir, reps, seed) -> list[str]:
 
     names = []
     for column in metrics:
-        metric = metric_name(column)
+        metric = column.removeprefix("final_")  # as metrics.jsonl names it: "fd", "drs/fd"
         fig, ax = plt.subplots(figsize=(6.5, 3.8))
         drawn = False
         for variant in dict.fromkeys(r["variant"] for r in rows):
@@ -512,7 +523,7 @@ def _plot_curves(rows, metrics, plots_dir, reps, seed) -> list[str]:
         ax.set_ylabel(label(column))
         ax.set_title("mean over seeds, band: 95% bootstrap CI", fontsize=8)
         ax.legend(fontsize=7)
-        names.append(_save(fig, plots_dir, f"curve_{metric}.png"))
+        names.append(_save(fig, plots_dir, f"curve_{metric.replace('/', '_')}.png"))
     return names
 
 
