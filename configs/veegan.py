@@ -10,17 +10,12 @@ batch 512, Adam with G lr 1e-3 and D lr 1e-4; F shares G's optimizer).
   python -m gan_jax.main --config=configs/veegan.py --config.data.name=grid --workdir=runs/veegan25
 """
 
-import ml_collections
-
-from configs import gan
+from configs import ali
 
 
 def get_config():
-    config = gan.get_config()
+    config = ali.get_config()  # G and a 2 x 128 tanh network x -> z, here the reconstructor F
     config.pairing = "veegan"
-    config.model.encoder = ml_collections.ConfigDict(
-        dict(name="mlp", hidden_sizes=(128, 128), activation="tanh")
-    )
     config.g_regularizer.name = "reconstruction"
     config.g_regularizer.weight = 1.0
     return config
