@@ -148,6 +148,8 @@ def test_a_veegan_sweep_vmaps_checkpoints_and_resumes_bit_identically(tmp_path):
         ("none", {}, "model.encoder.name='mlp' is invalid: nothing trains this encoder"),
         ("ali", {"model.encoder.depth": 2}, "model.encoder.depth is not a field"),
         ("ali", {"model.encoder.hidden_sizes": (0,)}, "model.encoder.hidden_sizes=(0,)"),
+        # E's output size is G's latent size, set by the code: not a config field.
+        ("ali", {"model.encoder.latent_dim": 3}, "model.encoder.latent_dim is not a field"),
         ("ali", {"consensus.enabled": True}, "consensus.enabled=True is invalid"),
         ("gan", {}, "pairing='gan' is invalid: choose one of ['ali', 'none', 'veegan']"),
     ],

@@ -197,6 +197,10 @@ def test_restore_samples_through_a_sampler(restored):
         ({"eval.samplers": ("drs",), "model.d.pack": 2}, "unset model.d.pack"),
         ({"eval.samplers": ("mh",), "model.d.minibatch_stddev": True}, "each sample alone"),
         ({"eval.samplers": ("drs",), "objective": "began"}, "'began' has an energy D"),
+        (
+            {"eval.samplers": ("drs",), "pairing": "ali", "model.encoder.name": "mlp"},
+            "D judges pairing='ali''s \\(x, z\\) pairs",
+        ),
     ],
 )
 def test_sampler_config_errors_are_one_line(overrides, message):

@@ -82,10 +82,13 @@ def _number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _check_module(config, field: str, registry: Mapping[str, type]) -> None:
+def _check_module(config, field: str, registry: Mapping[str, type], derived=()) -> None:
+    """The fields of the module `field.name` names in `registry`; `derived` are module fields
+    the code sets (an encoder's latent_dim is G's), not the config."""
     cfg = _get(config, field)
     module = registry[_choice(config, f"{field}.name", registry)]
     allowed = {f.name for f in dataclasses.fields(module)} - {"parent", "name", "data_shape"}
+    allowed -= set(derived)
     for key, value in cfg.items():
         if key == "name":
             continue
@@ -237,13 +240,7 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
             penalty,
             f"penalties need a logit D; objective {config.objective!r} uses an energy D",
         )
-    d_cfg = config.model.d
-    mixes_samples = (
-        d_cfg.get("pack", 1) > 1
-        or d_cfg.get("minibatch_kernels", 0) > 0
-        or d_cfg.get("minibatch_stddev", False)
-    )
-    if penalty != "none" and mixes_samples:
+    if penalty != "none" and _d_mixes_samples(config.model.d):
         _fail(
             "penalty.name",
             penalty,
@@ -268,22 +265,14 @@ def _check_g_side(config, objective) -> None:
         _fail("g_regularizer.weight", weight, "must be a finite number >= 0")
     enc = _get(config, "model.encoder")
     has_encoder = _choice(config, "model.encoder.name", encoder.ENCODERS) != "none"
-    allowed = {"name"} | ({"hidden_sizes", "activation", "init_std"} if has_encoder else set())
-    for key, value in enc.items():
-        if key not in allowed:
-            raise ConfigError(
-                f"model.encoder.{key} is not a field of encoder {enc.name!r}; "
-                f"it takes {sorted(allowed)}"
-            )
-        if key == "hidden_sizes" and not (
-            isinstance(value, tuple | list)
-            and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in value)
-        ):
-            _fail("model.encoder.hidden_sizes", value, "must be a tuple of positive integers")
-        if key == "activation" and value not in models.ACTIVATIONS:
-            _fail("model.encoder.activation", value, f"choose one of {sorted(models.ACTIVATIONS)}")
-        if key == "init_std" and value is not None and (not _number(value) or value <= 0):
-            _fail("model.encoder.init_std", value, "must be None or a finite number > 0")
+    extra = sorted(set(enc) - {"name"})
+    if has_encoder:
+        encoders = {n: m for n, m in encoder.ENCODERS.items() if m}
+        _check_module(config, "model.encoder", encoders, derived=("latent_dim",))
+    elif extra:
+        raise ConfigError(
+            f"model.encoder.{extra[0]} is not a field of encoder 'none'; it takes ['name']"
+        )
     pairing_name = _choice(config, "pairing", pairings.PAIRINGS)
     pairing = pairings.PAIRINGS[pairing_name]
     d_name = config.model.d.name
@@ -335,30 +324,32 @@ def _check_g_side(config, objective) -> None:
             True,
             f"consensus optimisation's field takes samples, not pairing={pairing_name!r}'s pairs",
         )
-    if tuple(config.eval.get("samplers", ())):
-        _fail(
-            "eval.samplers",
-            tuple(config.eval.samplers),
-            f"the samplers read D on samples, not pairing={pairing_name!r}'s pairs",
-        )
+
+
+def _d_mixes_samples(d_cfg) -> bool:
+    """Whether D's output for one sample depends on other samples of its batch (PacGAN packing,
+    minibatch discrimination, minibatch stddev)."""
+    return (
+        d_cfg.get("pack", 1) > 1
+        or d_cfg.get("minibatch_kernels", 0) > 0
+        or d_cfg.get("minibatch_stddev", False)
+    )
 
 
 def sampler_unfit_reason(config) -> str | None:
     """Why the samplers over G and D (`gan_jax.step.samplers`) cannot use this run's D, or
     None: they read D's logit of each sample alone as a log density ratio."""
     objective = objectives.get_objective(config.objective)
-    d_cfg = config.model.d
     if objective.d_output != "logit":
         return f"objective {config.objective!r} has an energy D, not a logit one"
-    if (
-        d_cfg.get("pack", 1) > 1
-        or d_cfg.get("minibatch_kernels", 0) > 0
-        or d_cfg.get("minibatch_stddev", False)
-    ):
+    if _d_mixes_samples(config.model.d):
         return (
             "they need D's logit of each sample alone; unset model.d.pack / minibatch_kernels / "
             "minibatch_stddev"
         )
+    pairing = config.get("pairing", "none")
+    if pairing != "none":
+        return f"D judges pairing={pairing!r}'s (x, z) pairs, and the samplers read D on samples"
     return None
 
 
