@@ -9,7 +9,8 @@ import tempfile
 # decomposition take seconds instead of milliseconds on a loaded 2-core machine.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # The image metrics' classifiers train once per test session, in one fresh cache that every
-# xdist worker and every process the tests start shares (it locks an entry while training it).
+# xdist worker and every process the tests start shares (it locks an entry while training it);
+# mnist_5k's ships with the package (gan_jax/metrics/shipped_classifiers) and is only loaded.
 os.environ.setdefault("GAN_JAX_CACHE", tempfile.mkdtemp(prefix="gan_jax_cache_"))
 # One persistent compilation cache for the session and the processes it starts: the tests
 # compile the same tiny programs many times over, and compiling is most of the suite's time.
@@ -72,36 +73,6 @@ def make_tiny_config(**overrides):
 @pytest.fixture
 def tiny_config():
     return make_tiny_config()
-
-
-# The real-digit classifiers train once per session (`gan_jax.metrics.classifier`, ~100 s of CPU
-# for mnist_5k's). Started here, in the background, as the session starts: the xdist workers run
-# other tests meanwhile, and a test that needs a classifier waits on its cache lock instead of
-# holding a worker idle while another worker trains it.
-_PRETRAINING: list[subprocess.Popen] = []
-
-
-def pytest_configure(config):
-    if hasattr(config, "workerinput"):  # an xdist worker: the controller started it already
-        return
-    code = (
-        "from gan_jax.metrics import classifier\n"
-        "from gan_jax.parts.data import make_dataset\n"
-        "for name in ('mnist_5k', 'digits'):\n"
-        "    classifier.classifier_for(make_dataset(name))\n"
-    )
-    _PRETRAINING.append(
-        subprocess.Popen(
-            [sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    )
-
-
-def pytest_unconfigure(config):
-    for process in _PRETRAINING:  # a test that needed it has waited for it; the rest need not
-        process.kill()
-        process.wait()
 
 
 def run_main(*args, **kwargs) -> subprocess.CompletedProcess:

@@ -264,3 +264,75 @@ def test_mnist_5k_classifier_reaches_98_percent_on_the_held_out_digits(mnist_5k)
 
     stacked = classifier.classifier_for(data.make_dataset("stacked_mnist_5k"))
     assert stacked.loaded and stacked.path == trained.path
+
+
+def test_every_shipped_classifier_is_the_one_its_data_set_asks_for():
+    """A shipped entry is found by its key alone: one whose config or data went stale would be
+    skipped silently and trained again. Each must be its data set's default config on its data."""
+    from gan_jax.parts import data
+
+    names = sorted(os.listdir(classifier.SHIPPED_DIR))
+    assert names == ["mnist_5k-88a68077ba5a"]  # a new one is added here on purpose
+    for name in names:
+        dataset = data.make_dataset(name.rsplit("-", 1)[0])
+        config = classifier.default_config(dataset.images.shape[1:])
+        arrays = (dataset.images, dataset.labels, dataset.test_images, dataset.test_labels)
+        assert name == f"{dataset.name}-{classifier.cache_key(config, *arrays)}"
+        with open(os.path.join(classifier.SHIPPED_DIR, name, "meta.json")) as f:
+            meta = json.load(f)
+        assert meta["config"] == json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def test_a_shipped_entry_is_loaded_before_the_cache_and_a_damaged_one_is_trained_around(
+    digits, tmp_path, monkeypatch
+):
+    trainings = []
+
+    def fake_training(config, *arrays):  # the lookup logic, without a compile
+        trainings.append(config)
+        return {"w": np.arange(3, dtype=np.float32)}, 0.75
+
+    monkeypatch.setattr(classifier, "train_classifier", fake_training)
+    config = classifier.ClassifierConfig(steps=5)
+    trained = classifier.load_or_train("digits", *digits, config=config, cache_dir=str(tmp_path / "a"))
+    shipped_dir = tmp_path / "shipped"
+    shipped = classifier.ship(trained, str(shipped_dir))
+    assert os.listdir(shipped_dir) == [os.path.basename(trained.path)]
+    monkeypatch.setattr(classifier, "SHIPPED_DIR", str(shipped_dir))
+
+    # An empty cache: the shipped entry is loaded, nothing trains or is written to the cache.
+    loaded = classifier.load_or_train("digits", *digits, config=config, cache_dir=str(tmp_path / "b"))
+    assert loaded.loaded and loaded.path == shipped and loaded.test_accuracy == 0.75
+    np.testing.assert_array_equal(np.asarray(loaded.params["w"]), np.arange(3))
+    assert trainings == [config]
+    assert not os.path.exists(tmp_path / "b" / os.path.basename(shipped))
+
+    # A damaged shipped entry: one warning naming it, trained into the cache, left in place.
+    with open(os.path.join(shipped, "params.msgpack"), "wb") as f:
+        f.write(b"\x00damaged")
+    with pytest.warns(UserWarning, match="shipped classifier .* is unreadable") as caught:
+        retrained = classifier.load_or_train(
+            "digits", *digits, config=config, cache_dir=str(tmp_path / "c")
+        )
+    assert len(caught) == 1
+    assert not retrained.loaded and retrained.path.startswith(str(tmp_path / "c"))
+    assert trainings == [config, config]
+    assert os.path.isfile(os.path.join(shipped, "params.msgpack"))
+
+
+def test_the_mnist_5k_classifier_still_trains_from_scratch():
+    """The shipped weights spare the suite the 1,000-step training; the conv path it took is
+    still run here for 60 steps: the loss falls and held-out digits are read far above chance."""
+    from gan_jax.parts import data
+
+    dataset = data.make_dataset("mnist_5k")
+    config = dataclasses.replace(classifier.default_config((28, 28, 1)), steps=60)
+    params, losses = classifier._fit(
+        config,
+        jax.random.key(0),
+        to_unit_range(jnp.asarray(dataset.images)),
+        jnp.asarray(dataset.labels, jnp.int32),
+    )
+    losses = np.asarray(losses)
+    assert losses[-10:].mean() < 0.5 * losses[:10].mean()
+    assert classifier.accuracy(params, config, dataset.test_images, dataset.test_labels) > 0.6

@@ -1,12 +1,20 @@
 """A small classifier per data set, trained by the project itself: the feature space of the
 image metrics (`gan_jax.metrics.images`).
 
-  python -m gan_jax.metrics.classifier --data=digits [--cache_dir=DIR]
+  python -m gan_jax.metrics.classifier --data=digits [--cache_dir=DIR] [--ship]
 
-trains (or loads from the cache) the classifier of a data set and prints its test accuracy and
-its cache path. The cache lives under `$GAN_JAX_CACHE` or `~/.cache/gan_jax/classifiers`, one
-directory `<data set>-<hash>` per data set, config and data (see `cache_key`); a missing entry is
-trained, an existing one loaded.
+trains (or loads) the classifier of a data set and prints its test accuracy and its path. The
+cache lives under `$GAN_JAX_CACHE` or `~/.cache/gan_jax/classifiers`, one directory
+`<data set>-<hash>` per data set, config and data (see `cache_key`); a missing entry is trained,
+an existing one loaded.
+
+Shipped classifiers: the package carries the trained entries of the experiments' reference
+classifiers (`SHIPPED_DIR`; mnist_5k's, which takes minutes to train here), found before the
+cache by the same key. A metric's feature space is then one fixed network on every machine (as
+FID's Inception is), so the numbers in the experiments' READMEs were computed with the very
+weights a fresh clone loads. A changed config or data set has another key and trains as before;
+`--ship` copies a cache entry into the package (tests/test_classifier.py checks that every shipped
+entry is still the one its data set's default config asks for).
 
 The classifier sees ONE channel group: images (n, H, W, in_channels) as float in [-1, 1]. For
 stacked data (channels = G * in_channels, e.g. 3 MNIST digits stacked as RGB, Metz et al. 2016,
@@ -325,6 +333,27 @@ def _load(path: str) -> tuple[dict, dict]:
     return jax.tree.map(jnp.asarray, state), meta
 
 
+# Entries that ship with the package, read-only; named and laid out as cache entries.
+SHIPPED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "shipped_classifiers")
+
+
+def _load_shipped(path: str, config: ClassifierConfig) -> CachedClassifier | None:
+    """The shipped entry at `path`, or None when there is none. An unreadable one (a damaged
+    install) is left in place, named in one warning, and the classifier is trained instead."""
+    if not os.path.isfile(os.path.join(path, "meta.json")):
+        return None
+    try:
+        params, meta = _load(path)
+    except Exception as error:  # noqa: BLE001 - msgpack, json and OS errors alike
+        warnings.warn(
+            f"shipped classifier {path} is unreadable ({type(error).__name__}); training one "
+            "into the cache instead (reinstall gan_jax to restore it)",
+            stacklevel=3,
+        )
+        return None
+    return CachedClassifier(params, config, meta["test_accuracy"], path, loaded=True)
+
+
 def load_or_train(
     dataset_name: str,
     train_images,
@@ -334,8 +363,9 @@ def load_or_train(
     config: ClassifierConfig | None = None,
     cache_dir: str | None = None,
 ) -> CachedClassifier:
-    """The classifier of `dataset_name`: loaded from `cache_dir/<name>-<cache_key>/`, or trained
-    (`train_classifier`) and saved there when absent.
+    """The classifier of `dataset_name`: loaded from the package's shipped entries
+    (`SHIPPED_DIR/<name>-<cache_key>/`) or from `cache_dir/<name>-<cache_key>/`, or trained
+    (`train_classifier`) and saved in `cache_dir` when neither has it.
 
     The key hashes the config and all four arrays, so a different config, split or data set gets
     its own directory. Writing is atomic (tmp dir, then rename): a killed process leaves no
@@ -345,6 +375,9 @@ def load_or_train(
     config = config or default_config(np.shape(train_images)[1:])
     cache_dir = cache_dir or default_cache_dir()
     key = cache_key(config, train_images, train_labels, test_images, test_labels)
+    shipped = _load_shipped(os.path.join(SHIPPED_DIR, f"{dataset_name}-{key}"), config)
+    if shipped is not None:
+        return shipped
     path = os.path.join(cache_dir, f"{dataset_name}-{key}")
     os.makedirs(cache_dir, exist_ok=True)
     # Processes sharing a cache (parallel tests, a sweep's hosts) train an entry once: the first
@@ -437,6 +470,17 @@ def classifier_for(dataset, cache_dir: str | None = None) -> CachedClassifier:
     )
 
 
+def ship(result: CachedClassifier, shipped_dir: str = SHIPPED_DIR) -> str:
+    """Copies the cache entry of `result` into `shipped_dir` (the package's, by default), where
+    every later `load_or_train` of the same key finds it; returns the copy's path."""
+    target = os.path.join(shipped_dir, os.path.basename(result.path))
+    if os.path.normpath(result.path) != os.path.normpath(target):
+        shutil.rmtree(target, ignore_errors=True)
+        os.makedirs(shipped_dir, exist_ok=True)
+        shutil.copytree(result.path, target)
+    return target
+
+
 def main(argv: Sequence[str]) -> None:
     del argv
     from gan_jax.parts.data import make_dataset
@@ -448,6 +492,8 @@ def main(argv: Sequence[str]) -> None:
     name = classifier_name(dataset)
     print(f"{name}: test accuracy {result.test_accuracy:.4f} ({verb})")
     print(f"cache: {result.path}")
+    if _SHIP.value:
+        print(f"shipped: {ship(result)}")
 
 
 if __name__ == "__main__":
@@ -455,6 +501,9 @@ if __name__ == "__main__":
 
     _DATA = flags.DEFINE_string("data", "digits", "Data set name (as config.data.name).")
     _TFDS_DIR = flags.DEFINE_string("tfds_dir", None, "Prepared tfds data (as data.tfds_dir).")
+    _SHIP = flags.DEFINE_bool(
+        "ship", False, "Copy the entry into the package (SHIPPED_DIR), as a maintainer does."
+    )
     _CACHE_DIR = flags.DEFINE_string(
         "cache_dir", None, "Cache root; default $GAN_JAX_CACHE or ~/.cache/gan_jax/classifiers."
     )
