@@ -99,7 +99,8 @@ def test_sweep_from_the_command_line_with_a_seeds_override(tmp_path):
         "--config=configs/sweeps/unroll_ring.py",
         f"--workdir={tmp_path}",
         "--config.sweep.seeds=2",
-        "--config.sweep.grid.unroll.steps=(0,1)",
+        # One group (k = 1 would add an unrolled compile that test_sweep.py already pays).
+        "--config.sweep.grid.unroll.steps=(0,)",
         "--config.num_steps=10",
         "--config.eval_every=10",
         "--config.checkpoint_every=10",
@@ -107,9 +108,9 @@ def test_sweep_from_the_command_line_with_a_seeds_override(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     runs = sorted(os.listdir(tmp_path / "runs"))
-    assert runs == [f"unroll.steps={k},seed={s}" for k in (0, 1) for s in (0, 1)]
+    assert runs == ["unroll.steps=0,seed=0", "unroll.steps=0,seed=1"]
     assert (tmp_path / "results.csv").exists() and (tmp_path / "report.md").exists()
-    assert gan_jax.restore(str(tmp_path / "runs" / "unroll.steps=1,seed=1")).step == 10
+    assert gan_jax.restore(str(tmp_path / "runs" / "unroll.steps=0,seed=1")).step == 10
 
 
 def test_the_config_file_is_executed_once_and_its_failures_are_one_line(tmp_path):

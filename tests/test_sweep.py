@@ -117,7 +117,9 @@ def _variants():
     return configs
 
 
-@pytest.mark.parametrize("strategy", ["vmap", "map", "loop"])  # "auto": one of them
+# "map" is checked through test_sharded_equals_unsharded (map, sharded = vmap, unsharded = these
+# runs one by one); "auto" is one of them.
+@pytest.mark.parametrize("strategy", ["vmap", "loop"])
 def test_a_groups_runs_equal_the_same_runs_trained_one_by_one(strategy):
     configs = _variants()
     stacked = _train_group(configs, 10, strategy=strategy)
