@@ -533,8 +533,8 @@ def test_a_second_process_on_a_held_workdir_exits_at_once_naming_the_holder(tmp_
 
 
 def test_exit_codes_tell_finished_and_diverged_apart(tmp_path):
-    finished = run_main(*TINY_FLAGS, f"--workdir={tmp_path / 'ok'}")
-    assert finished.returncode == 0, finished.stderr
+    # A finished run exits 0: every command-line test of a run asserts it (test_main, test_log);
+    # an interrupted one exits 128 + the signal (test_main's SIGTERM test).
     diverged = run_main(
         *TINY_FLAGS,
         f"--workdir={tmp_path / 'bad'}",
