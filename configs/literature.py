@@ -20,6 +20,10 @@ nearest mode). The methods, each the project's config of it with the protocol's 
   stays 512 samples: 256 or 128 packs);
 - mode_seeking: configs/mode_seeking.py, weight 1.
 
+GAN_PROBES are the GAN with the published code's choices, one at a time (gan_minimax: G
+minimises -L_D; gan_orthogonal: orthogonal init with gain 1.4; gan_notebook: both), to find why
+the published GAN row collapses and ours does not (experiments/literature_2d/gan_probe.py).
+
 Discriminator rejection sampling (Azadi et al. 2019) is evaluated at every eval (metrics under
 "drs/") on the methods whose D scores one sample alone: not ALI / VEEGAN (D scores pairs) nor
 PacGAN (D scores packs). A sampler changes no training number.
@@ -44,17 +48,27 @@ METHODS: dict[str, tuple[str, dict]] = {
     "pacgan4": ("pacgan", {"model.d.pack": 4}),
     "mode_seeking": ("mode_seeking", {}),
 }
+# The GAN as the published rows' code trained it, one difference at a time (Metz et al.'s
+# unrolled-GAN notebook, which VEEGAN's and GDPP's 2D code copy): G minimises -L_D (the
+# saturating minimax loss), every dense layer starts orthogonal with gain 1.4, or both.
+NOTEBOOK_INIT = {"model.g.orthogonal_gain": 1.4, "model.d.orthogonal_gain": 1.4}
+GAN_PROBES: dict[str, tuple[str, dict]] = {
+    "gan_minimax": ("gan", {"objective": "minimax"}),
+    "gan_orthogonal": ("gan", NOTEBOOK_INIT),
+    "gan_notebook": ("gan", {"objective": "minimax", **NOTEBOOK_INIT}),
+}
 WITHOUT_DRS = ("ali", "veegan", "pacgan2", "pacgan4")  # their D does not score one sample alone
 
 
 def get_config(arg: str = "gan-ring") -> ml_collections.ConfigDict:
     method, _, data_name = arg.partition("-")
-    if method not in METHODS or data_name not in DATA:
+    methods = {**METHODS, **GAN_PROBES}
+    if method not in methods or data_name not in DATA:
         raise ValueError(
-            f"configs/literature.py:{arg}: use <method>-<data>, method one of {list(METHODS)}, "
+            f"configs/literature.py:{arg}: use <method>-<data>, method one of {list(methods)}, "
             f"data one of {list(DATA)}"
         )
-    module_name, overrides = METHODS[method]
+    module_name, overrides = methods[method]
     config = importlib.import_module(f"configs.{module_name}").get_config()
     config.data.name = data_name
     config.num_steps = 25_000
@@ -65,6 +79,8 @@ def get_config(arg: str = "gan-ring") -> ml_collections.ConfigDict:
     config.model.g.activation = "tanh"
     config.model.d.hidden_sizes = (128, 128)
     config.model.d.activation = "tanh"
+    config.model.g.orthogonal_gain = None  # flax's default init unless a method sets it
+    config.model.d.orthogonal_gain = None
     for field, value in overrides.items():
         set_field(config, field, value, where=f"configs/literature.py:{arg}")
     if method not in WITHOUT_DRS:

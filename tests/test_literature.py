@@ -11,6 +11,7 @@ import pytest
 
 from configs import literature
 from gan_jax.loop import run, sharding
+from gan_jax.loop import workdir as wd
 from gan_jax.loop.run import init_group_state
 from gan_jax.loop.sharding import runs_mesh
 from gan_jax.loop.sweep import expand, group_runs
@@ -50,6 +51,31 @@ def test_the_sweep_is_every_method_on_both_mixtures_on_one_protocol():
     assert ring["mode_seeking"].g_regularizer.name == "mode_seeking"
     assert (ring["pacgan2"].model.d.pack, ring["pacgan4"].model.d.pack) == (2, 4)
     assert ring["wgan_gp"].penalty.name == "gp" and ring["wgan_gp"].n_d_steps == 5
+
+
+def test_the_gan_probes_change_one_published_choice_at_a_time():
+    """gan_probe.py: the minimax loss, the notebook's orthogonal init, both; nothing else."""
+    spec = importlib.util.spec_from_file_location(
+        "gan_probe", os.path.join(ROOT, "experiments", "literature_2d", "gan_probe.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    runs = expand(module.get_config())
+    assert len(runs) == 4 * 5 and len(group_runs(runs)) == 4
+    gan = wd.config_to_dict(literature.get_config("gan-ring"))
+    want = {
+        "gan_minimax": {"objective": "minimax"},
+        "gan_orthogonal": {"model.g.orthogonal_gain": 1.4, "model.d.orthogonal_gain": 1.4},
+    }
+    want["gan_notebook"] = {**want["gan_minimax"], **want["gan_orthogonal"]}
+    for probe, changes in want.items():
+        config = validate(literature.get_config(f"{probe}-ring"))
+        differences = wd.config_differences(gan, wd.config_to_dict(config))
+        assert sorted(d.split(":")[0] for d in differences) == sorted(changes), differences
+    # A literature run stored before the field existed still matches flax's default init.
+    stored = wd.config_to_dict(literature.get_config("gan-ring"))
+    del stored["model"]["g"]["orthogonal_gain"], stored["model"]["d"]["orthogonal_gain"]
+    assert not wd.config_differences(stored, gan)
 
 
 def test_a_bad_argument_names_the_choices_in_one_line():

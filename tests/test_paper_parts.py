@@ -33,6 +33,29 @@ def test_init_std_gives_normal_weights_and_zero_biases():
     assert float(jnp.abs(params["bias"]).max()) == 0.0
 
 
+def test_orthogonal_gain_gives_scaled_orthogonal_weights_and_zero_biases():
+    """Metz et al.'s notebook init: W^T W = gain^2 I for a tall (256, 128) kernel."""
+    layer = dense(128, orthogonal_gain=1.4)
+    params = layer.init(jax.random.PRNGKey(0), jnp.zeros((1, 256)))["params"]
+    kernel = np.asarray(params["kernel"], np.float64)
+    np.testing.assert_allclose(kernel.T @ kernel, 1.4**2 * np.eye(128), atol=1e-4)
+    assert float(jnp.abs(params["bias"]).max()) == 0.0
+
+
+def test_orthogonal_gain_reaches_every_layer_of_g_and_d():
+    config = make_tiny_config()
+    config.model.g.orthogonal_gain = 1.4
+    config.model.d.orthogonal_gain = 1.4
+    validate(config)
+    _, state = init_run(config)
+    for tree in (state.g_params, state.d_params):
+        for leaf_path, leaf in jax.tree_util.tree_leaves_with_path(tree):
+            if "kernel" in jax.tree_util.keystr(leaf_path):
+                w = np.asarray(leaf, np.float64)
+                w = w if w.shape[0] >= w.shape[1] else w.T
+                np.testing.assert_allclose(w.T @ w, 1.4**2 * np.eye(w.shape[1]), atol=1e-4)
+
+
 def _bn_config(**overrides):
     """The tiny config with PacGAN's parts: a BatchNorm ReLU G, a maxout D, N(0, 0.02^2)."""
     config = make_tiny_config(update_order="simultaneous", **overrides)
@@ -118,6 +141,9 @@ def test_batch_statistics_resume_bit_identically(tmp_path):
         ({"model.g.activation": "maxout"}, r"model.g.activation='maxout' is invalid"),
         ({"model.d.maxout_pieces": 0}, r"model.d.maxout_pieces=0 is invalid"),
         ({"model.g.init_std": -0.1}, r"model.g.init_std=-0.1 is invalid"),
+        ({"model.g.orthogonal_gain": 1.4}, r"model.g.orthogonal_gain=1.4 is invalid: .*set one"),
+        ({"model.d.init_std": None, "model.d.orthogonal_gain": 0.0},
+         r"model.d.orthogonal_gain=0.0 is invalid"),
         ({"data.num_points": 0}, r"data.num_points=0 is invalid"),
         ({"data.radius": float("inf")}, r"data.radius=inf is invalid"),
     ],

@@ -74,6 +74,8 @@ ADDED_FIELDS = {
     "model.d.minibatch_kernel_dim": 5,
     "model.d.minibatch_stddev": False,
     "model.d.pack": 1,
+    "model.g.orthogonal_gain": None,
+    "model.d.orthogonal_gain": None,
     "consensus.enabled": False,
     "ema.enabled": False,
     "extrapolation": "none",

@@ -100,8 +100,12 @@ def _check_module(config, field: str, registry: Mapping[str, type], derived=()) 
         activations = set(models.ACTIVATIONS) | maxout
         if key == "activation" and value not in activations:
             _fail(f"{field}.{key}", value, f"choose one of {sorted(activations)}")
-        if key == "init_std" and value is not None and (not _number(value) or value <= 0):
+        if key in ("init_std", "orthogonal_gain") and value is not None and (
+            not _number(value) or value <= 0
+        ):
             _fail(f"{field}.{key}", value, "must be None (flax's default) or a finite number > 0")
+        if key == "orthogonal_gain" and value is not None and cfg.get("init_std") is not None:
+            _fail(f"{field}.{key}", value, f"is one init and {field}.init_std another: set one")
         if key == "batch_norm_momentum" and not (_number(value) and 0 <= value < 1):
             _fail(f"{field}.{key}", value, "must be in [0, 1)")
         if key in ("hidden_sizes",) and not (

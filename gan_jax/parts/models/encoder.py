@@ -25,11 +25,15 @@ class MLPEncoder(nn.Module):
     hidden_sizes: Sequence[int] = (128, 128)
     activation: str = "tanh"
     init_std: float | None = None
+    orthogonal_gain: float | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         flat = x.reshape(x.shape[0], -1)
-        return MLP(tuple(self.hidden_sizes), self.latent_dim, self.activation, self.init_std)(flat)
+        return MLP(
+            tuple(self.hidden_sizes), self.latent_dim, self.activation, self.init_std,
+            orthogonal_gain=self.orthogonal_gain,
+        )(flat)
 
 
 class GeneratorWithEncoder(nn.Module):

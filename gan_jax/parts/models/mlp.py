@@ -20,9 +20,19 @@ ACTIVATIONS = {
 }
 
 
-def dense(width: int, init_std: float | None = None, **kwargs) -> nn.Dense:
-    """A dense layer: flax's default init (LeCun normal weights), or with `init_std` weights
-    N(0, init_std^2) and zero biases, the DCGAN / PacGAN scheme (Radford et al. 2016, Sec. 4)."""
+def dense(
+    width: int, init_std: float | None = None, orthogonal_gain: float | None = None, **kwargs
+) -> nn.Dense:
+    """A dense layer: flax's default init (LeCun normal weights); with `init_std` weights
+    N(0, init_std^2) and zero biases, the DCGAN / PacGAN scheme (Radford et al. 2016, Sec. 4);
+    with `orthogonal_gain` orthogonal weights times the gain and zero biases (Saxe et al. 2014),
+    the 2D scheme of Metz et al.'s unrolled-GAN notebook (gain 1.4), which VEEGAN's and GDPP's
+    2D code inherit. Config validation refuses both at once."""
+    if orthogonal_gain is not None:
+        return nn.Dense(
+            width, kernel_init=nn.initializers.orthogonal(orthogonal_gain),
+            bias_init=nn.initializers.zeros, **kwargs,
+        )
     if init_std is None:
         return nn.Dense(width, **kwargs)
     return nn.Dense(
@@ -38,18 +48,21 @@ class Maxout(nn.Module):
     units: int
     pieces: int = 5
     init_std: float | None = None
+    orthogonal_gain: float | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
-        y = dense(self.units * self.pieces, self.init_std)(x)
+        y = dense(self.units * self.pieces, self.init_std, self.orthogonal_gain)(x)
         return jnp.max(y.reshape(*y.shape[:-1], self.units, self.pieces), axis=-1)
 
 
-def hidden_layer(x, width: int, activation: str, init_std, maxout_pieces: int):
+def hidden_layer(
+    x, width: int, activation: str, init_std, maxout_pieces: int, orthogonal_gain=None
+):
     """One hidden layer: `activation` after a dense layer, or a maxout layer."""
     if activation == "maxout":
-        return Maxout(width, maxout_pieces, init_std)(x)
-    return ACTIVATIONS[activation](dense(width, init_std)(x))
+        return Maxout(width, maxout_pieces, init_std, orthogonal_gain)(x)
+    return ACTIVATIONS[activation](dense(width, init_std, orthogonal_gain)(x))
 
 
 class MLP(nn.Module):
@@ -60,12 +73,15 @@ class MLP(nn.Module):
     activation: str = "tanh"
     init_std: float | None = None
     maxout_pieces: int = 5
+    orthogonal_gain: float | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         for width in self.hidden_sizes:
-            x = hidden_layer(x, width, self.activation, self.init_std, self.maxout_pieces)
-        return dense(self.output_size, self.init_std)(x)
+            x = hidden_layer(
+                x, width, self.activation, self.init_std, self.maxout_pieces, self.orthogonal_gain
+            )
+        return dense(self.output_size, self.init_std, self.orthogonal_gain)(x)
 
 
 class MLPGenerator(nn.Module):
@@ -84,22 +100,26 @@ class MLPGenerator(nn.Module):
     activation: str = "tanh"
     normalization: str = "none"  # "none" or "batch"
     init_std: float | None = None
+    orthogonal_gain: float | None = None
     batch_norm_momentum: float = 0.9
 
     @nn.compact
     def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
         size = int(np.prod(self.data_shape))
         if self.normalization == "none":
-            out = MLP(self.hidden_sizes, size, self.activation, self.init_std)(z)
+            out = MLP(
+                self.hidden_sizes, size, self.activation, self.init_std,
+                orthogonal_gain=self.orthogonal_gain,
+            )(z)
         else:
             x = z
             for width in self.hidden_sizes:
-                x = dense(width, self.init_std, use_bias=False)(x)
+                x = dense(width, self.init_std, self.orthogonal_gain, use_bias=False)(x)
                 x = nn.BatchNorm(
                     use_running_average=not train, momentum=self.batch_norm_momentum, epsilon=1e-5
                 )(x)
                 x = ACTIVATIONS[self.activation](x)
-            out = dense(size, self.init_std)(x)
+            out = dense(size, self.init_std, self.orthogonal_gain)(x)
         return out.reshape(z.shape[:-1] + tuple(self.data_shape))
 
 
@@ -167,19 +187,22 @@ class MLPDiscriminator(nn.Module):
     pack: int = 1
     init_std: float | None = None
     maxout_pieces: int = 5
+    orthogonal_gain: float | None = None
 
     @nn.compact
     def __call__(self, x: jax.Array, features: bool = False) -> jax.Array:
         x = x.reshape(x.shape[0] // self.pack, -1)
         for width in self.hidden_sizes:
-            x = hidden_layer(x, width, self.activation, self.init_std, self.maxout_pieces)
+            x = hidden_layer(
+                x, width, self.activation, self.init_std, self.maxout_pieces, self.orthogonal_gain
+            )
         if self.minibatch_kernels:
             x = MinibatchDiscrimination(self.minibatch_kernels, self.minibatch_kernel_dim)(x)
         if self.minibatch_stddev:
             x = minibatch_stddev(x)
         if features:
             return x
-        return dense(1, self.init_std)(x)[:, 0]
+        return dense(1, self.init_std, self.orthogonal_gain)(x)[:, 0]
 
 
 class MLPAutoencoderDiscriminator(nn.Module):
