@@ -2,14 +2,19 @@
 mode-collapse literature on VEEGAN's / GDPP's protocol, expanded into one sweep, each method a
 group whose seeds train as one vmapped program, equal to the same seeds trained one by one."""
 
+import csv
 import importlib.util
 import os
+import shutil
 
 import jax
+import ml_collections
 import numpy as np
 import pytest
+from conftest import make_tiny_config
 
 from configs import literature
+from gan_jax.commands import train_and_report
 from gan_jax.loop import run, sharding
 from gan_jax.loop import workdir as wd
 from gan_jax.loop.run import init_group_state
@@ -118,3 +123,44 @@ def test_a_new_methods_seeds_train_as_one_vmapped_program(method):
     jax.tree.map(
         lambda a, b: np.testing.assert_allclose(a[1], b, rtol=1e-4, atol=1e-5), stacked, single
     )
+
+
+def test_keep_merges_split_workdirs_and_a_copy_of_what_it_kept_resumes(tmp_path):
+    """experiments/literature_2d/keep.py: the finished runs of two workdirs that each trained part
+    of one sweep become one sweep workdir (no tensorboard events) whose results.csv has every
+    run's numbers; a copy of it given to the whole sweep trains nothing again."""
+    spec = importlib.util.spec_from_file_location(
+        "keep", os.path.join(ROOT, "experiments", "literature_2d", "keep.py")
+    )
+    keep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(keep)
+
+    def sweep_of(*bases):
+        config = make_tiny_config()
+        config.sweep = ml_collections.ConfigDict(dict(
+            seeds=1, configs=bases,
+            set=dict(num_steps=4, eval_every=2, checkpoint_every=4, batch_size=16,
+                     model=dict(g=dict(latent_dim=4, hidden_sizes=(8,)), d=dict(hidden_sizes=(8,))),
+                     eval=dict(num_samples=64, plot_samples=0)),
+        ))
+        return config
+
+    parts = [str(tmp_path / "a"), str(tmp_path / "b")]
+    for part, base in zip(parts, ("gan", "lsgan"), strict=True):
+        train_and_report(sweep_of(base), part, progress=False)
+    whole, kept = sweep_of("gan", "lsgan"), str(tmp_path / "kept")
+    assert sorted(keep.keep(whole, parts, kept)) == ["config=gan,seed=0", "config=lsgan,seed=0"]
+    assert keep.keep(whole, parts, kept) == []  # kept once
+    assert not any("tensorboard" in dirs for _, dirs, _ in os.walk(kept))
+    with open(os.path.join(kept, "results.csv")) as f:
+        rows = {row["run"]: row for row in csv.DictReader(f)}
+    for part, name in zip(parts, ("config=gan,seed=0", "config=lsgan,seed=0"), strict=True):
+        with open(os.path.join(part, "results.csv")) as f:
+            (original,) = csv.DictReader(f)
+        assert rows[name]["final_reverse_kl"] == original["final_reverse_kl"]
+    resumed = str(tmp_path / "resumed")
+    shutil.copytree(kept, resumed)
+    metrics = os.path.join(resumed, "runs", "config=gan,seed=0", "metrics.jsonl")
+    mtime = os.path.getmtime(metrics)
+    assert train_and_report(whole, resumed, progress=False).finished
+    assert os.path.getmtime(metrics) == mtime

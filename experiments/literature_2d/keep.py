@@ -1,0 +1,82 @@
+"""Keeps the literature sweep's finished runs in the repository, so that its table is built from
+files under version control and a later session resumes where this one stopped.
+
+  python experiments/literature_2d/keep.py runs/literature_2d [runs/literature_2d_b ...]
+
+Copies every finished run folder (its metrics.jsonl, config, markers and eval samples; not its
+tensorboard events) of the given sweep workdirs into experiments/literature_2d/sweep/, a sweep
+workdir of the whole sweep (config.py) without checkpoints, then writes that folder's
+results.csv, report.md and plots from the finished runs. The source workdirs may hold any part
+of the sweep (one process per core, each with `--config.sweep.configs` naming its groups): a
+run is the same run, by name and config, in whichever workdir trained it. To train the rest:
+
+  mkdir -p runs/literature_2d && cp -rn experiments/literature_2d/sweep/. runs/literature_2d/
+  python -m gan_jax.main --config=experiments/literature_2d/config.py --workdir=runs/literature_2d
+"""
+
+import importlib.util
+import os
+import shutil
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, ROOT)
+
+from gan_jax.loop import sweep  # noqa: E402
+from gan_jax.loop import workdir as wd  # noqa: E402
+from gan_jax.results import report  # noqa: E402
+
+KEPT = os.path.join(HERE, "sweep")
+LEFT_OUT = ("tensorboard",)  # event files: the same numbers as metrics.jsonl, in a binary form
+
+
+def sweep_config():
+    spec = importlib.util.spec_from_file_location("literature_2d", os.path.join(HERE, "config.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.get_config()
+
+
+def keep(config, sources: list[str], kept: str) -> list[str]:
+    """Copies the finished runs of the sweep `config` from the workdirs `sources` into the
+    sweep workdir `kept` (made for `config` if new) and reports them there (results.csv,
+    report.md, plots); returns the names of the runs newly copied."""
+    runs = sweep.expand(config)
+    wd.prepare(kept, config, "sweep", overwrite=False)
+    copied = []
+    for run in runs:
+        target = sweep.run_dir(kept, run)
+        if sweep.is_finished(kept, run):
+            continue
+        for source in sources:
+            if sweep.is_finished(source, run):
+                if os.path.exists(target):
+                    shutil.rmtree(target)
+                shutil.copytree(
+                    sweep.run_dir(source, run), target, ignore=shutil.ignore_patterns(*LEFT_OUT)
+                )
+                copied.append(run.name)
+                break
+    report.write_sweep_report(config, kept)
+    return copied
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        return 2
+    missing = [source for source in argv if not os.path.isdir(source)]
+    if missing:
+        print(f"keep.py: no sweep workdir at {', '.join(missing)}", file=sys.stderr)
+        return 2
+    config = sweep_config()
+    copied = keep(config, argv, KEPT)
+    finished = len(sweep.finished_runs(config, KEPT))
+    total = len(sweep.expand(config))
+    print(f"kept {len(copied)} new finished run(s); {finished} of {total} in {KEPT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
