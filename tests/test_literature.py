@@ -141,7 +141,7 @@ def test_keep_merges_split_workdirs_and_a_copy_of_what_it_kept_resumes(tmp_path)
             seeds=1, configs=bases,
             set=dict(num_steps=4, eval_every=2, checkpoint_every=4, batch_size=16,
                      model=dict(g=dict(latent_dim=4, hidden_sizes=(8,)), d=dict(hidden_sizes=(8,))),
-                     eval=dict(num_samples=64, plot_samples=0)),
+                     eval=dict(num_samples=64, plot_samples=16)),
         ))
         return config
 
@@ -152,6 +152,9 @@ def test_keep_merges_split_workdirs_and_a_copy_of_what_it_kept_resumes(tmp_path)
     assert sorted(keep.keep(whole, parts, kept)) == ["config=gan,seed=0", "config=lsgan,seed=0"]
     assert keep.keep(whole, parts, kept) == []  # kept once
     assert not any("tensorboard" in dirs for _, dirs, _ in os.walk(kept))
+    for part, name in zip(parts, ("config=gan,seed=0", "config=lsgan,seed=0"), strict=True):
+        saved = sorted(os.listdir(os.path.join(part, "runs", name, "samples")))
+        assert os.listdir(os.path.join(kept, "runs", name, "samples")) == [saved[-1]]
     with open(os.path.join(kept, "results.csv")) as f:
         rows = {row["run"]: row for row in csv.DictReader(f)}
     for part, name in zip(parts, ("config=gan,seed=0", "config=lsgan,seed=0"), strict=True):

@@ -3,8 +3,8 @@ files under version control and a later session resumes where this one stopped.
 
   python experiments/literature_2d/keep.py runs/literature_2d [runs/literature_2d_b ...]
 
-Copies every finished run folder (its metrics.jsonl, config, markers and eval samples; not its
-tensorboard events) of the given sweep workdirs into experiments/literature_2d/sweep/, a sweep
+Copies every finished run folder (its metrics.jsonl, config, markers and last eval samples; not
+its tensorboard events, figures or earlier samples) of the given sweep workdirs into experiments/literature_2d/sweep/, a sweep
 workdir of the whole sweep (config.py) without checkpoints, then writes that folder's
 results.csv, report.md and plots from the finished runs. The source workdirs may hold any part
 of the sweep (one process per core, each with `--config.sweep.configs` naming its groups): a
@@ -28,7 +28,16 @@ from gan_jax.loop import workdir as wd  # noqa: E402
 from gan_jax.results import report  # noqa: E402
 
 KEPT = os.path.join(HERE, "sweep")
-LEFT_OUT = ("tensorboard",)  # event files: the same numbers as metrics.jsonl, in a binary form
+
+
+def left_out(folder: str, names: list[str]) -> list[str]:
+    """What is not kept (the repository holds 180 runs): tensorboard events (the numbers of
+    metrics.jsonl again), figures (the report draws its own), and every saved sample file but
+    the newest (the report's final-samples figure reads that one)."""
+    if os.path.basename(folder) == "samples":
+        saved = sorted(name for name in names if name.startswith("step_"))
+        return [name for name in names if name not in saved[-1:]]
+    return [name for name in names if name == "tensorboard"]
 
 
 def sweep_config():
@@ -54,7 +63,7 @@ def keep(config, sources: list[str], kept: str) -> list[str]:
                 if os.path.exists(target):
                     shutil.rmtree(target)
                 shutil.copytree(
-                    sweep.run_dir(source, run), target, ignore=shutil.ignore_patterns(*LEFT_OUT)
+                    sweep.run_dir(source, run), target, ignore=left_out
                 )
                 copied.append(run.name)
                 break
