@@ -4,11 +4,12 @@ files under version control and a later session resumes where this one stopped.
   python experiments/literature_2d/keep.py runs/literature_2d [runs/literature_2d_b ...]
 
 Copies every finished run folder (its metrics.jsonl, config, markers and last eval samples; not
-its tensorboard events, figures or earlier samples) of the given sweep workdirs into experiments/literature_2d/sweep/, a sweep
-workdir of the whole sweep (config.py) without checkpoints, then writes that folder's
-results.csv, report.md and plots from the finished runs. The source workdirs may hold any part
-of the sweep (one process per core, each with `--config.sweep.configs` naming its groups): a
-run is the same run, by name and config, in whichever workdir trained it. To train the rest:
+its tensorboard events, figures or earlier samples) of the given sweep workdirs into
+experiments/literature_2d/sweep/, a sweep workdir of the whole sweep (config.py) without
+checkpoints, then writes that folder's results.csv, report.md and plots from the finished
+runs. The source workdirs may hold any part of the sweep (one process per core, each with
+`--config.sweep.configs` naming its groups): a run is the same run, by name and config, in
+whichever workdir trained it. To train the rest:
 
   mkdir -p runs/literature_2d && cp -rn experiments/literature_2d/sweep/. runs/literature_2d/
   python -m gan_jax.main --config=experiments/literature_2d/config.py --workdir=runs/literature_2d
