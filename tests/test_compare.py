@@ -12,11 +12,13 @@ import ml_collections
 import pytest
 from conftest import ROOT, make_tiny_config
 
+from configs import literature
 from gan_jax import load_results
 from gan_jax.commands import train_and_report
+from gan_jax.loop import workdir as wd
 from gan_jax.loop.sweep import expand
-from gan_jax.results.compare import CompareError, compare
-from gan_jax.results.load import ResultsError
+from gan_jax.results.compare import CompareError, compare, select, variant_rows
+from gan_jax.results.load import ResultsError, load_input
 from gan_jax.step.config import ConfigError
 
 REPS = 200  # enough to exercise every interval; the README numbers use the default 2,000
@@ -225,3 +227,32 @@ def test_a_variant_of_g_in_the_rows_is_compared_under_its_own_label(tmp_path):
     drs = {e["variant"]: e["summary"][0] for e in tables["final_drs/modes_covered"]}
     assert drs == {variant: pytest.approx(mean + 1) for variant, mean in raw.items()}
     assert "drs: modes covered" in open(tmp_path / "cmp" / "report.md").read()
+
+
+def test_a_csv_of_a_sweep_over_config_files_knows_each_runs_data_set(tmp_path):
+    """A results.csv beside the config.json of a sweep over config files: each run's protocol
+    is its file's (here its data set), not the sweep's base config, so --only and the protocol
+    check see it; files that no longer build are one refusal line."""
+    config = literature.get_config()
+    config.sweep = ml_collections.ConfigDict(
+        dict(seeds=1, configs=("literature:gan-ring", "literature:gan-grid"))
+    )
+    wd.write_json(str(tmp_path / "config.json"), wd.config_to_dict(config))
+    with open(tmp_path / "results.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["run", "variant", "config", "seed", "final_modes_covered"])
+        for data, modes in (("ring", 8), ("grid", 20)):
+            variant = f"config=literature:gan-{data}"
+            writer.writerow([f"{variant},seed=0", variant, f"literature:gan-{data}", 0, modes])
+    item = load_input(str(tmp_path / "results.csv"))
+    assert [run.config["data.name"] for run in item.runs] == ["ring", "grid"]
+    (grid,) = select(variant_rows([item]), ["data.name=grid"])
+    assert grid["final_modes_covered"] == 20
+    with pytest.raises(CompareError, match="evaluated differently.*data.name"):
+        compare([str(tmp_path / "results.csv")], str(tmp_path / "out"))
+
+    config.sweep.configs = ("literature:nope-ring",)
+    wd.write_json(str(tmp_path / "config.json"), wd.config_to_dict(config))
+    with pytest.raises(ResultsError, match="no longer build") as error:
+        load_input(str(tmp_path / "results.csv"))
+    assert "\n" not in str(error.value)

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 import numpy as np
 from absl import app, flags
 
+from gan_jax import cli
 from gan_jax.loop import workdir as wd
 from gan_jax.results import report, stats
 from gan_jax.results.load import RESULTS, Input, ResultsError, load_input, parse_value
@@ -587,6 +588,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 def main(argv: list[str]) -> None:
     command = "python -m gan_jax.compare " + shlex.join(sys.argv[1:])
+    cli.configure_logging()  # jax's backend lines (a sweep over config files rebuilds its runs)
     warnings.showwarning = _one_line_warning  # a skipped folder, too few seeds: one line each
     try:
         if _REPS.value < 100:

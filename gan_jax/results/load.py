@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import ml_collections
 
+from gan_jax.loop import sweep as sweeps
 from gan_jax.loop import workdir as wd
 from gan_jax.loop.writers import read_metrics
 from gan_jax.results import report
@@ -178,6 +179,24 @@ def _single_run(path: str, config: dict) -> list[Run]:
     return [Run(report.run_row(run, path, []), wd.flatten(config), history)]
 
 
+def _configs_by_run(csv_path: str, config: dict | None) -> dict[str, dict]:
+    """The flattened config of each run of the sweep stored in `config` (config.json beside a
+    results.csv), by run name, when the sweep is over config files (`sweep.configs`): a run's
+    data set or protocol is then its file's, which neither the CSV's columns nor the sweep's
+    own fields hold. Expanded from the files in this checkout; {} for other sweeps."""
+    if not config or not (config.get("sweep") or {}).get("configs"):
+        return {}
+    try:
+        runs = sweeps.expand(wd.config_from_dict(config))
+    except Exception as error:  # noqa: BLE001 - any failure to rebuild is the same refusal
+        raise ResultsError(
+            f"{csv_path}: its runs come from config files ({', '.join(config['sweep']['configs'])})"
+            f" that no longer build ({' '.join(str(error).split())}), so what each run was "
+            "evaluated on is unknown; compare its sweep workdir instead"
+        ) from None
+    return {run.name: wd.flatten(wd.config_to_dict(run.config)) for run in runs}
+
+
 def load_input(path: str, label: str | None = None) -> Input:
     """The finished runs at `path` (a sweep or run workdir, or a results.csv file), or a
     `ResultsError` naming what is missing or unfinished."""
@@ -190,10 +209,11 @@ def load_input(path: str, label: str | None = None) -> Input:
         if os.path.exists(beside):
             config = wd.read_json(beside, "put back its original content")
         flat = wd.flatten({k: v for k, v in (config or {}).items() if k != "sweep"})
+        per_run = _configs_by_run(path, config)
         runs = []
         for row in read_csv(path):
-            known = {**flat, **{k: v for k, v in row.items() if "." in k}}
-            runs.append(Run(row, known, []))
+            known = per_run.get(row.get("run")) or flat
+            runs.append(Run(row, {**known, **{k: v for k, v in row.items() if "." in k}}, []))
         if not runs:
             raise ResultsError(f"{path} holds no runs")
         return Input(label, path, "csv", config, runs)
