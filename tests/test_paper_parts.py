@@ -1,11 +1,15 @@
 """Parts of PacGAN's protocol (Lin et al. 2018): maxout D, N(0, 0.02^2) init, a BatchNorm G
 whose statistics are part of the run's state, and the paper configs."""
 
+import os
+import subprocess
+import sys
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import make_tiny_config
+from conftest import ROOT, make_tiny_config
 
 from gan_jax.loop.run import init_group_state, train_and_evaluate
 from gan_jax.loop.sharding import runs_mesh
@@ -178,3 +182,39 @@ def test_the_paper_configs_state_pacgans_protocol(module, pack):
     g = exp.generator.init(jax.random.PRNGKey(0), jnp.zeros((1, 2)))
     assert [k for k in g["params"] if k.startswith("Dense")] == [f"Dense_{i}" for i in range(5)]
     assert "bias" not in g["params"]["Dense_0"] and "bias" in g["params"]["Dense_4"]
+
+
+_GROUP_INIT = """
+import sys
+import jax
+import numpy as np
+from configs import literature
+from gan_jax.loop import sharding
+from gan_jax.loop.run import init_group_state
+from gan_jax.step.train import init_run
+
+configs = []
+for seed in range(6):
+    config = literature.get_config("gan_orthogonal-ring")
+    config.seed = seed
+    configs.append(config)
+stacked = jax.block_until_ready(init_group_state(configs, sharding.runs_mesh(6)))
+for i, config in enumerate(configs):
+    _, alone = init_run(config)
+    jax.tree.map(lambda a, b: np.testing.assert_array_equal(a[i], b), stacked.g_params,
+                 alone.g_params)
+print("ok")
+"""
+
+
+def test_a_group_of_orthogonal_inits_finishes_and_equals_each_runs_own(tmp_path):
+    """Six runs with the notebook's orthogonal init (LAPACK QRs) initialised as one group: a
+    vmapped init hung for ever in XLA:CPU (every thread idle) from 5 runs on; each run's
+    parameters are those it gets alone. In a subprocess, so a hang fails the test, not CI."""
+    script = tmp_path / "group_init.py"
+    script.write_text(_GROUP_INIT)
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=240,
+        env={**os.environ, "PYTHONPATH": ROOT, "XLA_FLAGS": ""},  # one CPU device, as a user's
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]

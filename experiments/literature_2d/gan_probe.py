@@ -17,7 +17,7 @@ import ml_collections
 
 from configs import literature
 
-PROBES = ("gan_minimax-ring", "gan_orthogonal-ring", "gan_notebook-ring", "gan_notebook-grid")
+PROBES = ("gan_minimax-ring", "gan_notebook-ring", "gan_orthogonal-ring", "gan_notebook-grid")
 
 
 def get_config() -> ml_collections.ConfigDict:

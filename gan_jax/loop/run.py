@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
+from jax import lax
 import ml_collections
 import numpy as np
 from absl import logging
@@ -186,7 +187,13 @@ def _group_inputs(configs: list[ml_collections.ConfigDict], mesh):
 
 
 def _init_program(exp, mesh) -> Callable:
-    init = jax.vmap(lambda k, d: init_state(exp, k, d))
+    def init(keys, dynamic):
+        # One run after another (lax.map), not vmapped: XLA:CPU (jaxlib 0.10.2) deadlocks, every
+        # thread idle, running the LAPACK QRs of orthogonal inits of 5+ runs at once
+        # (`model.*.orthogonal_gain`; 1 or 2 runs finish). Each run's state is the same either
+        # way, and an init runs once per group.
+        return lax.map(lambda run: init_state(exp, *run), (keys, dynamic))
+
     # Created in place on the mesh: also right when several processes share it.
     return jax.jit(init, out_shardings=sharding.runs_sharding(mesh))
 
