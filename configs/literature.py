@@ -21,7 +21,8 @@ nearest mode). The methods, each the project's config of it with the protocol's 
 - mode_seeking: configs/mode_seeking.py, weight 1.
 
 GAN_PROBES are the GAN with the published code's choices, one at a time (gan_minimax: G
-minimises -L_D; gan_orthogonal: orthogonal init with gain 1.4; gan_notebook: both), to find why
+minimises -L_D; gan_orthogonal: orthogonal init with gain 1.4; gan_notebook: both;
+gan_notebook_r1: both on a ring of radius 1, sigma 0.01; ring only), to find why
 the published GAN row collapses and ours does not (experiments/literature_2d/gan_probe.py).
 
 Discriminator rejection sampling (Azadi et al. 2019) is evaluated at every eval (metrics under
@@ -56,6 +57,11 @@ GAN_PROBES: dict[str, tuple[str, dict]] = {
     "gan_minimax": ("gan", {"objective": "minimax"}),
     "gan_orthogonal": ("gan", NOTEBOOK_INIT),
     "gan_notebook": ("gan", {"objective": "minimax", **NOTEBOOK_INIT}),
+    # and on the notebook's ring scale (radius 1, sigma 0.01; its centres are 8 equal-weight
+    # ones here, where the notebook's linspace(0, 2 pi, 8) puts two on one point)
+    "gan_notebook_r1": (
+        "gan", {"objective": "minimax", **NOTEBOOK_INIT, "data.radius": 1.0, "data.std": 0.01}
+    ),
 }
 WITHOUT_DRS = ("ali", "veegan", "pacgan2", "pacgan4")  # their D does not score one sample alone
 

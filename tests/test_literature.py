@@ -66,13 +66,14 @@ def test_the_gan_probes_change_one_published_choice_at_a_time():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     runs = expand(module.get_config())
-    assert len(runs) == 4 * 5 and len(group_runs(runs)) == 4
+    assert len(runs) == 5 * 5 and len(group_runs(runs)) == 5
     gan = wd.config_to_dict(literature.get_config("gan-ring"))
     want = {
         "gan_minimax": {"objective": "minimax"},
         "gan_orthogonal": {"model.g.orthogonal_gain": 1.4, "model.d.orthogonal_gain": 1.4},
     }
     want["gan_notebook"] = {**want["gan_minimax"], **want["gan_orthogonal"]}
+    want["gan_notebook_r1"] = {**want["gan_notebook"], "data.radius": 1.0, "data.std": 0.01}
     for probe, changes in want.items():
         config = validate(literature.get_config(f"{probe}-ring"))
         differences = wd.config_differences(gan, wd.config_to_dict(config))

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
-from jax import lax
 import ml_collections
 import numpy as np
 from absl import logging
+from jax import lax
 
 from gan_jax import metrics
 from gan_jax.loop import backend, checkpoint, resources, runs_axis, sharding, writers
