@@ -28,7 +28,7 @@ def cell(values, fmt) -> str:
 
 def rows(results: list[dict]) -> list[str]:
     lines = []
-    for method in literature.METHODS:
+    for method in [*literature.METHODS, *literature.GAN_PROBES]:
         for prefix, label in (("final_", method), ("final_drs/", f"{method} + DRS")):
             cells, seeds = [], []
             for data in literature.DATA:
