@@ -32,9 +32,8 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
-from absl import app, flags
+from absl import app, flags, logging
 
-from gan_jax import cli
 from gan_jax.loop import workdir as wd
 from gan_jax.results import report, stats
 from gan_jax.results.load import RESULTS, Input, ResultsError, load_input, parse_value
@@ -588,7 +587,8 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 def main(argv: list[str]) -> None:
     command = "python -m gan_jax.compare " + shlex.join(sys.argv[1:])
-    cli.configure_logging()  # jax's backend lines (a sweep over config files rebuilds its runs)
+    if not flags.FLAGS["verbosity"].present:  # no INFO lines of jax's backends (a sweep over
+        logging.set_verbosity(logging.WARNING)  # config files rebuilds its runs, with jax)
     warnings.showwarning = _one_line_warning  # a skipped folder, too few seeds: one line each
     try:
         if _REPS.value < 100:
