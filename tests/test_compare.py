@@ -251,6 +251,11 @@ def test_a_csv_of_a_sweep_over_config_files_knows_each_runs_data_set(tmp_path):
     with pytest.raises(CompareError, match="evaluated differently.*data.name"):
         compare([str(tmp_path / "results.csv")], str(tmp_path / "out"))
 
+    with open(tmp_path / "results.csv", "a", newline="") as f:
+        csv.writer(f).writerow(["config=literature:gan-spiral,seed=0", "x", "x", 0, 1])
+    with pytest.raises(ResultsError, match="'config=literature:gan-spiral,seed=0' is not a run"):
+        load_input(str(tmp_path / "results.csv"))
+
     config.sweep.configs = ("literature:nope-ring",)
     wd.write_json(str(tmp_path / "config.json"), wd.config_to_dict(config))
     with pytest.raises(ResultsError, match="no longer build") as error:

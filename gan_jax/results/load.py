@@ -20,6 +20,7 @@ from gan_jax.loop import sweep as sweeps
 from gan_jax.loop import workdir as wd
 from gan_jax.loop.writers import read_metrics
 from gan_jax.results import report
+from gan_jax.step.config import ConfigError
 
 RESULTS = "results.csv"
 
@@ -188,7 +189,7 @@ def _configs_by_run(csv_path: str, config: dict | None) -> dict[str, dict]:
         return {}
     try:
         runs = sweeps.expand(wd.config_from_dict(config))
-    except Exception as error:  # noqa: BLE001 - any failure to rebuild is the same refusal
+    except (ConfigError, ValueError, TypeError, KeyError) as error:  # as sweep._only_grows
         raise ResultsError(
             f"{csv_path}: its runs come from config files ({', '.join(config['sweep']['configs'])})"
             f" that no longer build ({' '.join(str(error).split())}), so what each run was "
@@ -212,6 +213,11 @@ def load_input(path: str, label: str | None = None) -> Input:
         per_run = _configs_by_run(path, config)
         runs = []
         for row in read_csv(path):
+            if per_run and row.get("run") not in per_run:
+                raise ResultsError(
+                    f"{path}: run {row.get('run')!r} is not a run of the sweep in its config.json,"
+                    " so what it was evaluated on is unknown; compare its sweep workdir instead"
+                )
             known = per_run.get(row.get("run")) or flat
             runs.append(Run(row, {**known, **{k: v for k, v in row.items() if "." in k}}, []))
         if not runs:
