@@ -354,7 +354,7 @@ def train(
                 should_stop=should_stop,
             )
         tracker.close()
-    state = jax.tree.map(lambda x: x[0], stacked)
+    (state,) = runs_axis.unstack_runs(stacked, 1)
     if not finished and primary:
         logging.warning("%s", stopped_line(int(state.step), config.num_steps, should_stop.signal))
     step = int(state.diverged_at)

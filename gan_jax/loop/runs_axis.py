@@ -20,10 +20,12 @@ All give each run the same numbers up to float round-off (a batched product may 
 order); states, checkpoints, padding and sharding do not depend on the strategy.
 """
 
+import functools
+
 import jax
 import jax.numpy as jnp
 from jax import lax
-from jax.sharding import Mesh, PartitionSpec
+from jax.sharding import Mesh, PartitionSpec, SingleDeviceSharding
 
 from gan_jax.loop.sharding import RUNS_AXIS, runs_sharding
 
@@ -70,17 +72,27 @@ class _RunLoop:
             def local(x, device=device):  # this device's copy (a run block or a shared value)
                 if not isinstance(x, jax.Array):
                     return x
-                return next(s.data for s in x.addressable_shards if s.device == device)
+                data = next(s.data for s in x.addressable_shards if s.device == device)
+                # One sharding type for every call (no copy): a shard of a jit output on a
+                # 1-device mesh carries that mesh's NamedSharding, a restacked one a
+                # SingleDeviceSharding, and jit compiles the program again for each.
+                return jax.device_put(data, SingleDeviceSharding(device))
 
             local_args = [jax.tree.map(local, a) for a in args]
-            per_run = []
-            for j in range(len(runs)):
-                run_args = [
-                    jax.tree.map(lambda x, j=j: x[j], a) if axis == 0 else a
-                    for a, axis in zip(local_args, self.in_axes, strict=True)
-                ]
-                per_run.append(self.one_run(*run_args))
-            outputs.append(jax.tree.map(lambda *xs: jnp.stack(xs), *per_run))
+            split = [
+                unstack_runs(a, len(runs)) if axis == 0 else None
+                for a, axis in zip(local_args, self.in_axes, strict=True)
+            ]
+            per_run = [
+                self.one_run(
+                    *(
+                        parts[j] if axis == 0 else a
+                        for a, parts, axis in zip(local_args, split, self.in_axes, strict=True)
+                    )
+                )
+                for j in range(len(runs))
+            ]
+            outputs.append(stack_runs(per_run))
         sharding = runs_sharding(self.mesh)
 
         def assemble(*blocks):
@@ -88,6 +100,20 @@ class _RunLoop:
             return jax.make_array_from_single_device_arrays(shape, sharding, list(blocks))
 
         return jax.tree.map(assemble, *outputs)
+
+
+# The runs of a device's block taken apart and put back together as one program each, not one
+# tiny program per leaf shape (eager `x[j]` and `jnp.stack` compile ~50 of those per state).
+@functools.partial(jax.jit, static_argnums=1)
+def unstack_runs(tree, num_runs: int) -> list:
+    """The first `num_runs` runs of a stacked `tree`, each its own tree (one program)."""
+    return [jax.tree.map(lambda x, j=j: x[j], tree) for j in range(num_runs)]
+
+
+@jax.jit
+def stack_runs(trees: list):
+    """Trees of single runs stacked on a new leading runs axis (one program)."""
+    return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
 
 
 def over_runs(fn, strategy: str, mesh: Mesh, in_axes: tuple):
