@@ -346,7 +346,11 @@ def freeze_if_diverged(old: GANState, new: GANState, step_metrics: dict) -> GANS
         jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves((new, step_metrics))])
     )
     keep_new = finite & (old.diverged_at < 0)
-    frozen = jax.tree.map(lambda n, o: jnp.where(keep_new, n, o), new, old)
+    # One branch for the whole state, not a select per leaf: the selects were half of a small
+    # model's train-chunk compile time (2.4 s -> 1.4 s) and a full pass over the state each
+    # step. Under vmap, jax turns a batched predicate back into selects, so the vmapped
+    # program is unchanged.
+    frozen = lax.cond(keep_new, lambda: new, lambda: old)
     diverged_at = jnp.where((old.diverged_at < 0) & ~finite, old.step, old.diverged_at)
     return frozen.replace(step=new.step, diverged_at=diverged_at)
 
