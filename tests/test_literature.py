@@ -4,6 +4,7 @@ group whose seeds train as one vmapped program, equal to the same seeds trained 
 
 import csv
 import importlib.util
+import json
 import os
 import shutil
 
@@ -168,3 +169,35 @@ def test_keep_merges_split_workdirs_and_a_copy_of_what_it_kept_resumes(tmp_path)
     mtime = os.path.getmtime(metrics)
     assert train_and_report(whole, resumed, progress=False).finished
     assert os.path.getmtime(metrics) == mtime
+
+
+def test_table_reads_modes_over_evals_from_each_runs_metrics(tmp_path):
+    """experiments/literature_2d/table.py's over-training table: a run's mean and minimum modes
+    over its evals from step 5,000 on, by hand, and their means over seeds in the row."""
+    spec = importlib.util.spec_from_file_location(
+        "table", os.path.join(ROOT, "experiments", "literature_2d", "table.py")
+    )
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    evals = {  # run -> modes_covered at steps 0, 2,500, 5,000, 10,000, 25,000
+        "config=literature:gan-ring,seed=0": [0, 1, 4, 6, 8],
+        "config=literature:gan-ring,seed=1": [0, 8, 8, 2, 8],
+    }
+    results = []
+    for name, modes in evals.items():
+        os.makedirs(tmp_path / "runs" / name)
+        with open(tmp_path / "runs" / name / "metrics.jsonl", "w") as f:
+            for step, value in zip((0, 2_500, 5_000, 10_000, 25_000), modes, strict=True):
+                f.write(json.dumps({"step": step, "modes_covered": value}) + "\n")
+                f.write(json.dumps({"step": step, "d/loss": 0.5}) + "\n")  # a train row
+        results.append({"run": name, "config": "literature:gan-ring", "mode_hops": 2,
+                        "final_modes_covered": 8, "final_high_quality_pct": 50.0,
+                        "final_reverse_kl": 0.1})
+    assert table.over_evals(str(tmp_path / "runs" / "config=literature:gan-ring,seed=0")) == (6, 4)
+    assert table.over_evals(str(tmp_path / "runs" / "config=literature:gan-ring,seed=1")) == (6, 2)
+    (row,) = table.training_rows(results, str(tmp_path))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[:3] == ["gan", "ring", "2"]
+    assert cells[6].startswith("6.00 [6.00, 6.00]")  # both runs average 6 modes
+    assert cells[7].startswith("3.0 [") and cells[7].endswith("fewest 2")
+    assert cells[8].startswith("2.0 [")

@@ -1,6 +1,12 @@
-"""The README's table: each method's final modes, HQ % and reverse KL on the ring and the grid,
-mean over seeds with its 95% bootstrap interval (`gan_jax.results.stats.mean_ci`, as compare's),
-from the kept sweep's results.csv; DRS rows read the same runs through the sampler.
+"""The README's tables, from the kept sweep (experiments/literature_2d/sweep):
+
+1. each method's final modes, HQ % and reverse KL on the ring and the grid, mean over seeds with
+   its 95% bootstrap interval (`gan_jax.results.stats.mean_ci`, as compare's), from results.csv;
+   DRS rows read the same runs through the sampler;
+2. the GAN against the unrolled GAN over training (the main README's "unrolled GAN on the
+   ring"): besides the final numbers, each run's mean and minimum modes over its evals from
+   step 5,000 on (from its metrics.jsonl) and its mode hops, each a mean over seeds with its
+   interval.
 
   python experiments/literature_2d/table.py [experiments/literature_2d/sweep/results.csv]
 """
@@ -12,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
 from configs import literature  # noqa: E402
+from gan_jax.loop.workdir import read_metrics  # noqa: E402
 from gan_jax.results import stats  # noqa: E402
 from gan_jax.results.load import read_csv  # noqa: E402
 
@@ -42,12 +49,53 @@ def rows(results: list[dict]) -> list[str]:
     return lines
 
 
+OVER_EVALS_FROM = 5_000  # step from which an eval counts: past the first fifth of 25,000
+OVER_TRAINING = ("gan", "unrolled")
+
+
+def over_evals(run_dir: str, start: int = OVER_EVALS_FROM) -> tuple[float, int]:
+    """Mean and minimum of a run's modes covered over its evals at steps >= `start`."""
+    modes = [
+        row["modes_covered"]
+        for row in read_metrics(os.path.join(run_dir, "metrics.jsonl"))
+        if row.get("step", -1) >= start and "modes_covered" in row
+    ]
+    return sum(modes) / len(modes), min(modes)
+
+
+def training_rows(results: list[dict], sweep_dir: str) -> list[str]:
+    """Table 2's rows: per method of `OVER_TRAINING` and data set with finished runs."""
+    lines = []
+    for data in literature.DATA:
+        for method in OVER_TRAINING:
+            runs = [r for r in results if r["config"] == f"literature:{method}-{data}"]
+            if not runs:
+                continue
+            evals = [over_evals(os.path.join(sweep_dir, "runs", r["run"])) for r in runs]
+            cells = [cell([r["final_" + m] for r in runs], f) for m, f in METRICS]
+            fewest = min(low for _, low in evals)
+            cells += [
+                cell([mean for mean, _ in evals], "{:.2f}"),
+                f"{cell([low for _, low in evals], '{:.1f}')}, fewest {fewest:.0f}",
+                cell([r["mode_hops"] for r in runs], "{:.1f}"),
+            ]
+            lines.append(f"| {method} | {data} | {len(runs)} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def main(argv):
     path = argv[0] if argv else os.path.join(HERE, "sweep", "results.csv")
     print("| method | seeds (ring / grid) | ring modes | ring HQ % | ring KL | grid modes | "
           "grid HQ % | grid KL |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    print("\n".join(rows(read_csv(path))))
+    results = read_csv(path)
+    print("\n".join(rows(results)))
+    print()
+    print("| method | data | seeds | modes (final) | HQ % (final) | reverse KL (final) | "
+          f"mean modes over evals from step {OVER_EVALS_FROM:,} | min modes over those evals | "
+          "mode hops |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("\n".join(training_rows(results, os.path.dirname(os.path.abspath(path)))))
 
 
 if __name__ == "__main__":
