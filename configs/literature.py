@@ -24,6 +24,9 @@ GAN_PROBES are the GAN with the published code's choices, one at a time (gan_min
 minimises -L_D; gan_orthogonal: orthogonal init with gain 1.4; gan_notebook: both;
 gan_notebook_r1: both on a ring of radius 1, sigma 0.01; ring only), to find why
 the published GAN row collapses and ours does not (experiments/literature_2d/gan_probe.py).
+VEEGAN_PROBES do the same for VEEGAN, far below its published row here (veegan_dim_mean: the
+reconstruction ||z - F(G(z))||^2 averaged over z's 256 dimensions instead of summed, i.e. weight
+1/256; experiments/literature_2d/veegan_probe.py).
 
 Discriminator rejection sampling (Azadi et al. 2019) is evaluated at every eval (metrics under
 "drs/") on the methods whose D scores one sample alone: not ALI / VEEGAN (D scores pairs) nor
@@ -63,12 +66,19 @@ GAN_PROBES: dict[str, tuple[str, dict]] = {
         "gan", {"objective": "minimax", **NOTEBOOK_INIT, "data.radius": 1.0, "data.std": 0.01}
     ),
 }
-WITHOUT_DRS = ("ali", "veegan", "pacgan2", "pacgan4")  # their D does not score one sample alone
+# VEEGAN with its reconstruction term at the adversarial term's scale: summed over 256 latent
+# dimensions it is ~250 at best (a 2D sample cannot carry 256 numbers), against ~1 for the
+# adversarial term, so it may drown the term that moves G towards the data.
+VEEGAN_PROBES: dict[str, tuple[str, dict]] = {
+    "veegan_dim_mean": ("veegan", {"g_regularizer.weight": 1 / 256}),
+}
+# Their D does not score one sample alone.
+WITHOUT_DRS = ("ali", "veegan", "veegan_dim_mean", "pacgan2", "pacgan4")
 
 
 def get_config(arg: str = "gan-ring") -> ml_collections.ConfigDict:
     method, _, data_name = arg.partition("-")
-    methods = {**METHODS, **GAN_PROBES}
+    methods = {**METHODS, **GAN_PROBES, **VEEGAN_PROBES}
     if method not in methods or data_name not in DATA:
         raise ValueError(
             f"configs/literature.py:{arg}: use <method>-<data>, method one of {list(methods)}, "

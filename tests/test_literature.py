@@ -201,3 +201,18 @@ def test_table_reads_modes_over_evals_from_each_runs_metrics(tmp_path):
     assert cells[6].startswith("6.00 [6.00, 6.00]")  # both runs average 6 modes
     assert cells[7].startswith("3.0 [") and cells[7].endswith("fewest 2")
     assert cells[8].startswith("2.0 [")
+
+
+def test_the_veegan_probe_changes_only_the_reconstruction_weight():
+    spec = importlib.util.spec_from_file_location(
+        "veegan_probe", os.path.join(ROOT, "experiments", "literature_2d", "veegan_probe.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    (group,) = group_runs(expand(module.get_config()))
+    assert len(group) == 5
+    veegan = wd.config_to_dict(literature.get_config("veegan-ring"))
+    probe = wd.config_to_dict(validate(literature.get_config("veegan_dim_mean-ring")))
+    differences = wd.config_differences(veegan, probe)
+    assert [d.split(":")[0] for d in differences] == ["g_regularizer.weight"], differences
+    assert probe["g_regularizer"]["weight"] == pytest.approx(1 / 256)

@@ -35,7 +35,7 @@ def cell(values, fmt) -> str:
 
 def rows(results: list[dict]) -> list[str]:
     lines = []
-    for method in [*literature.METHODS, *literature.GAN_PROBES]:
+    for method in [*literature.METHODS, *literature.GAN_PROBES, *literature.VEEGAN_PROBES]:
         for prefix, label in (("final_", method), ("final_drs/", f"{method} + DRS")):
             cells, seeds = [], []
             for data in literature.DATA:

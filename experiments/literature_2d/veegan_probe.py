@@ -1,0 +1,24 @@
+"""Why VEEGAN lands far below its published row here (issue 23, item 2; literature sweep: 2.3
+modes and 0.1 % HQ on the ring against the published 8.0 and 52.9 %): the same runs with the
+reconstruction term ||z - F(G(z))||^2 averaged over z's 256 dimensions instead of summed (weight
+1/256), so that it no longer outweighs the adversarial term ~250 to 1. 5 seeds, ring.
+
+  python -m gan_jax.main --config=experiments/literature_2d/veegan_probe.py \
+      --workdir=runs/veegan_probe
+
+The reference is the main sweep's veegan-ring (the same runs for seeds 0-4 at weight 1).
+"""
+
+import ml_collections
+
+from configs import literature
+
+PROBES = ("veegan_dim_mean-ring",)
+
+
+def get_config() -> ml_collections.ConfigDict:
+    config = literature.get_config()
+    config.sweep = ml_collections.ConfigDict(
+        dict(seeds=5, configs=tuple(f"literature:{probe}" for probe in PROBES))
+    )
+    return config
