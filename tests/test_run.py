@@ -177,3 +177,32 @@ def test_host_fields_do_not_reach_the_programs_so_runs_differing_in_them_share_t
     other = variant(make_tiny_config(batch_size=16))
     assert program_key(other) != program_key(base)
     assert run.programs(other, mesh) is not run.programs(base, mesh)
+
+
+@pytest.mark.parametrize("num_runs", [1, 3])
+def test_the_loop_runs_axis_compiles_each_program_once_per_device(tmp_path, num_runs):
+    """The "loop" runs axis (the CPU default) calls one single-run program per device: a run of
+    three chunks and three evals compiles its train chunk and its eval once per device the runs
+    are spread over, whatever sharding the first chunk's inputs came with (the init program's
+    output) and the later ones (restacked outputs): jit compiles again for another sharding."""
+    import ml_collections
+
+    from gan_jax.commands import train_and_report
+    from gan_jax.loop import run
+    from gan_jax.loop.sharding import runs_mesh
+    from gan_jax.loop.sweep import expand
+
+    config = make_tiny_config(num_steps=30, checkpoint_every=30, seed=11)
+    run.clear_programs()
+    if num_runs == 1:
+        train_and_evaluate(config, str(tmp_path), progress=False)
+    else:
+        config.sweep = ml_collections.ConfigDict(dict(seeds=num_runs))
+        train_and_report(config, str(tmp_path), progress=False)
+    if num_runs > 1:
+        config = expand(config)[0].config  # a run's own config (the sweep's holds `sweep`)
+    mesh = runs_mesh(num_runs)  # the group's mesh: one device per run here
+    programs = run.programs(config, mesh, "loop")
+    assert list(programs.chunks) == [10]
+    assert programs.chunks[10].one_run._cache_size() == mesh.size
+    assert programs.evaluate.one_run._cache_size() == mesh.size
