@@ -26,7 +26,8 @@ gan_notebook_r1: both on a ring of radius 1, sigma 0.01; ring only), to find why
 the published GAN row collapses and ours does not (experiments/literature_2d/gan_probe.py).
 VEEGAN_PROBES do the same for VEEGAN, far below its published row here (veegan_dim_mean: the
 reconstruction ||z - F(G(z))||^2 averaged over z's 256 dimensions instead of summed, i.e. weight
-1/256; experiments/literature_2d/veegan_probe.py).
+1/256; veegan_stochastic: F a Normal with a learned scale, trained on the likelihood of z;
+veegan_stochastic_fast_d: that with D at 1e-3; experiments/literature_2d/veegan_probe.py).
 
 Discriminator rejection sampling (Azadi et al. 2019) is evaluated at every eval (metrics under
 "drs/") on the methods whose D scores one sample alone: not ALI / VEEGAN (D scores pairs) nor
@@ -69,11 +70,18 @@ GAN_PROBES: dict[str, tuple[str, dict]] = {
 # VEEGAN with its reconstruction term at the adversarial term's scale: summed over 256 latent
 # dimensions it is ~250 at best (a 2D sample cannot carry 256 numbers), against ~1 for the
 # adversarial term, so it may drown the term that moves G towards the data.
+# veegan_stochastic: F a Normal with a learned scale (Alg. 1, line 5, z ~ F(x)), trained on the
+# negative log-likelihood of z; a deterministic F puts real codes on a 2D manifold of R^256 that
+# D tells from the prior's z at once. veegan_stochastic_fast_d: that, with D at G's rate 1e-3, as
+# in the authors' 2D notebook.
+STOCHASTIC_F = {"model.encoder.name": "gaussian_mlp", "g_regularizer.name": "reconstruction_nll"}
 VEEGAN_PROBES: dict[str, tuple[str, dict]] = {
     "veegan_dim_mean": ("veegan", {"g_regularizer.weight": 1 / 256}),
+    "veegan_stochastic": ("veegan", STOCHASTIC_F),
+    "veegan_stochastic_fast_d": ("veegan", {**STOCHASTIC_F, "optim.d.learning_rate": 1e-3}),
 }
 # Their D does not score one sample alone.
-WITHOUT_DRS = ("ali", "veegan", "veegan_dim_mean", "pacgan2", "pacgan4")
+WITHOUT_DRS = ("ali", "veegan", *VEEGAN_PROBES, "pacgan2", "pacgan4")
 
 
 def get_config(arg: str = "gan-ring") -> ml_collections.ConfigDict:

@@ -14,11 +14,12 @@ from conftest import make_tiny_config
 
 import gan_jax
 from gan_jax.parts.models.mlp import apply_generator
+from gan_jax.parts.regularizers import RegularizerInputs
 from gan_jax.step.config import ConfigError, validate
 from gan_jax.step.train import d_inputs, init_run, make_train_step
 
 
-def _config(pairing, **overrides):
+def _config(pairing, validate_it=True, **overrides):
     config = make_tiny_config(**{"batch_size": 8, "model.g.latent_dim": 3})
     config.pairing = pairing
     config.model.encoder = ml_collections.ConfigDict(
@@ -33,7 +34,7 @@ def _config(pairing, **overrides):
         for part in parents:
             node = node[part]
         node[leaf] = value
-    return validate(config)
+    return validate(config) if validate_it else config
 
 
 def _g_side_grads(exp, state, with_regularizer):
@@ -44,16 +45,14 @@ def _g_side_grads(exp, state, with_regularizer):
 
     def loss(g_params):
         fake = apply_generator(exp.generator, g_params, z, train=True)[0]
-        batch = d_inputs(exp, g_params, real, z, fake)
+        batch = d_inputs(exp, g_params, real, z, fake, jax.random.PRNGKey(3))
         discriminate = functools.partial(exp.discriminator.apply, state.d_params)
         value, _ = exp.pairing.g_loss(
             exp.objective, discriminate, batch.real, batch.fake, (), state.hparams["loss"]
         )
         if with_regularizer:
-            from gan_jax.parts.regularizers import RegularizerInputs
-
             encode = lambda x: exp.generator.apply(g_params, x, method="encode")  # noqa: E731
-            inputs = RegularizerInputs(z, fake, real, batch.real, batch.fake, None, encode)
+            inputs = RegularizerInputs(z, fake, real, batch.real, batch.fake, None, encode, None)
             value = value + state.hparams["g_regularizer_weight"] * exp.g_regularizer(
                 inputs, None
             )[0]
@@ -73,7 +72,7 @@ def test_d_judges_pairs_and_the_right_losses_reach_the_encoder():
     assert set(ali.g_params["params"]) == {"generator", "encoder"}
     x = jnp.ones((8, 2))
     encode = lambda v: ali_exp.generator.apply(ali.g_params, v, method="encode")  # noqa: E731
-    batch = d_inputs(ali_exp, ali.g_params, x, jnp.zeros((8, 3)), x)
+    batch = d_inputs(ali_exp, ali.g_params, x, jnp.zeros((8, 3)), x, jax.random.PRNGKey(0))
     assert batch.real.shape == batch.fake.shape == (8, 5)
     np.testing.assert_array_equal(batch.real[:, 2:], encode(x))
     np.testing.assert_array_equal(batch.fake[:, 2:], 0.0)
@@ -87,6 +86,73 @@ def test_d_judges_pairs_and_the_right_losses_reach_the_encoder():
     assert _norm(adversarial["encoder"]) == 0.0 and _norm(adversarial["generator"]) > 0
     total = _g_side_grads(veegan_exp, veegan, with_regularizer=True)
     assert _norm(total["encoder"]) > 0
+
+
+def _stochastic_veegan(**overrides):
+    config = _config("veegan", validate_it=False, **overrides)
+    config.model.encoder.name = "gaussian_mlp"
+    config.g_regularizer.name = "reconstruction_nll"
+    return validate(config)
+
+
+def test_a_gaussian_encoder_is_the_normal_its_loc_and_scale_say():
+    """GaussianMLPEncoder against numpy: its code is loc, a draw is loc + scale * noise, and
+    log_prob is the diagonal Normal's log density summed over the latent dimensions."""
+    from gan_jax.parts.models.encoder import GaussianMLPEncoder
+
+    module = GaussianMLPEncoder(latent_dim=3, hidden_sizes=(8,))
+    x = jax.random.normal(jax.random.PRNGKey(0), (5, 2))
+    params = module.init(jax.random.PRNGKey(1), x)
+    loc, scale = (np.asarray(a, np.float64) for a in module.apply(params, x, method="loc_and_scale"))
+    assert loc.shape == scale.shape == (5, 3) and np.all(scale > 1e-3)
+    np.testing.assert_array_equal(module.apply(params, x), loc.astype(np.float32))
+    noise = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    np.testing.assert_allclose(
+        module.apply(params, x, noise, method="sample"), loc + scale * noise, rtol=1e-5
+    )
+    z = np.random.default_rng(1).normal(size=(5, 3))
+    want = np.sum(-0.5 * ((z - loc) / scale) ** 2 - np.log(scale) - 0.5 * np.log(2 * np.pi), -1)
+    np.testing.assert_allclose(
+        module.apply(params, x, z.astype(np.float32), method="log_prob"), want, rtol=1e-5
+    )
+
+
+def test_a_stochastic_reconstructor_feeds_d_draws_and_trains_on_its_likelihood():
+    """VEEGAN with F a Normal (Srivastava et al. 2017, Alg. 1, line 5): D's real pairs carry
+    draws z ~ F(x) (another key, another draw; their mean over many keys is F's loc), the
+    regulariser is -mean log F(z | G(z)) (numpy), and a train step moves F's scale."""
+    from gan_jax.parts.models.encoder import code_log_prob_fn, encode_fn
+
+    exp, state = init_run(_stochastic_veegan())
+    x = exp.dataset.sample(jax.random.PRNGKey(0), 8)
+    z = jax.random.normal(jax.random.PRNGKey(1), (8, 3))
+    codes = jax.vmap(
+        lambda key: d_inputs(exp, state.g_params, x, z, x, key).real[:, 2:]
+    )(jax.random.split(jax.random.PRNGKey(2), 4000))
+    assert not np.allclose(codes[0], codes[1])
+    loc = encode_fn(exp.generator, state.g_params)(x)
+    np.testing.assert_allclose(codes.mean(0), loc, atol=0.05)
+    # a deterministic encoder's codes are its code, whatever the key (ALI, VEEGAN with l2)
+    ali_exp, ali = init_run(_config("ali"))
+    first, second = (d_inputs(ali_exp, ali.g_params, x, z, x, jax.random.PRNGKey(k)).real
+                     for k in (0, 1))
+    np.testing.assert_array_equal(first, second)
+
+    fake = apply_generator(exp.generator, state.g_params, z, train=True)[0]
+    log_prob = code_log_prob_fn(exp.generator, state.g_params)
+    inputs = RegularizerInputs(z, fake, x, None, None, None, None, log_prob)
+    value, _ = exp.g_regularizer(inputs, None)
+    loc, scale = (np.asarray(a, np.float64) for a in exp.generator.apply(
+        state.g_params, fake, method=lambda m, v: m.encoder.loc_and_scale(v)))
+    want = -np.mean(np.sum(
+        -0.5 * ((np.asarray(z) - loc) / scale) ** 2 - np.log(scale) - 0.5 * np.log(2 * np.pi), -1
+    ))
+    np.testing.assert_allclose(value, want, rtol=1e-5)
+
+    new, metrics = jax.jit(make_train_step(exp))(state, jax.random.PRNGKey(0))
+    assert np.isfinite(metrics["g/regularizer"]) and int(new.diverged_at) == -1
+    moved = jax.tree.map(lambda a, b: float(jnp.max(jnp.abs(a - b))), new.g_params, state.g_params)
+    assert max(jax.tree.leaves(moved["params"]["encoder"])) > 0
 
 
 def test_veegans_reconstructor_moves_only_with_the_reconstruction_even_when_unrolled():
@@ -152,6 +218,13 @@ def test_a_veegan_sweep_vmaps_checkpoints_and_resumes_bit_identically(tmp_path):
         ("ali", {"model.encoder.latent_dim": 3}, "model.encoder.latent_dim is not a field"),
         ("ali", {"consensus.enabled": True}, "consensus.enabled=True is invalid"),
         ("gan", {}, "pairing='gan' is invalid: choose one of ['ali', 'none', 'veegan']"),
+        (
+            "veegan",
+            {"g_regularizer.name": "reconstruction_nll"},
+            "g_regularizer.name='reconstruction_nll' is invalid: needs a helper network with a "
+            "density",
+        ),
+        ("veegan", {"model.encoder.min_scale": 0.1}, "model.encoder.min_scale is not a field"),
     ],
 )
 def test_bad_encoder_fields_get_one_line(pairing, overrides, message):

@@ -203,16 +203,27 @@ def test_table_reads_modes_over_evals_from_each_runs_metrics(tmp_path):
     assert cells[8].startswith("2.0 [")
 
 
-def test_the_veegan_probe_changes_only_the_reconstruction_weight():
+def test_the_veegan_probes_change_only_what_they_name():
     spec = importlib.util.spec_from_file_location(
         "veegan_probe", os.path.join(ROOT, "experiments", "literature_2d", "veegan_probe.py")
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    (group,) = group_runs(expand(module.get_config()))
-    assert len(group) == 5
+    groups = group_runs(expand(module.get_config()))
+    # the two stochastic probes differ in a dynamic field (D's rate): one compiled group
+    assert [len(group) for group in groups] == [5, 10]
     veegan = wd.config_to_dict(literature.get_config("veegan-ring"))
-    probe = wd.config_to_dict(validate(literature.get_config("veegan_dim_mean-ring")))
-    differences = wd.config_differences(veegan, probe)
-    assert [d.split(":")[0] for d in differences] == ["g_regularizer.weight"], differences
+
+    def changed(probe):
+        probe = wd.config_to_dict(validate(literature.get_config(f"{probe}-ring")))
+        return sorted(d.split(":")[0] for d in wd.config_differences(veegan, probe)), probe
+
+    fields, probe = changed("veegan_dim_mean")
+    assert fields == ["g_regularizer.weight"]
     assert probe["g_regularizer"]["weight"] == pytest.approx(1 / 256)
+    fields, probe = changed("veegan_stochastic")
+    assert fields == ["g_regularizer.name", "model.encoder.name"]
+    assert probe["model"]["encoder"]["name"] == "gaussian_mlp"
+    fields, probe = changed("veegan_stochastic_fast_d")
+    assert fields == ["g_regularizer.name", "model.encoder.name", "optim.d.learning_rate"]
+    assert probe["optim"]["d"]["learning_rate"] == pytest.approx(1e-3)

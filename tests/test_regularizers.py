@@ -20,7 +20,7 @@ from gan_jax.step.train import init_run, make_train_chunk
 
 def _inputs(**given):
     fields = dict(z=None, fake=None, real=None, d_real=None, d_fake=None, d_features=None,
-                  encode=None)
+                  encode=None, code_log_prob=None)
     return regularizers.RegularizerInputs(**{**fields, **given})
 
 

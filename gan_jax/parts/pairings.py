@@ -22,7 +22,8 @@ class Pairing(NamedTuple):
 
     Attributes:
       input_shape: `(data shape, latent_dim) -> D's per-sample input shape`.
-      real: `(encode, x) -> D's input for the real batch x`; `encode(x)` is G's helper.
+      real: `(encode, x) -> D's input for the real batch x`; `encode(x)` is G's helper's code
+        of x, a draw from it for a stochastic helper (`encoder.sample_code_fn`).
       fake: `(encode, z, x_fake) -> D's input for G's batch x_fake = G(z)`.
       g_loss: `(objective, discriminate, d_real, d_fake, obj_state, loss_hparams) -> (loss,
         aux)`, G's side's adversarial loss; `discriminate(input) -> D's outputs`.

@@ -27,6 +27,7 @@ class RegularizerInputs(NamedTuple):
     d_fake: jax.Array  # D's input built from the fake batch
     d_features: Callable  # D's input -> the opponent D's last hidden features (m, h)
     encode: Callable  # x -> G's helper network's code of x (ALI's E, VEEGAN's F), (n, latent_dim)
+    code_log_prob: Callable  # (x, z) -> log F(z | x) per sample, (n,): a stochastic helper's
 
 
 def no_regularizer(inputs: RegularizerInputs, key):
@@ -153,15 +154,28 @@ def latent_reconstruction(inputs: RegularizerInputs, key):
     return value, {"g/regularizer": value}
 
 
+def latent_reconstruction_nll(inputs: RegularizerInputs, key):
+    """VEEGAN's reconstruction of z for a stochastic reconstructor F_theta(z|x) (Srivastava et
+    al. 2017, Sec. 3: the cross-entropy -E_z log F_theta(z | G(z)), of which ||z - F(G(z))||^2
+    is the fixed-scale special case): the negative log-likelihood of z under F(G(z)), summed
+    over the latent dimensions, averaged over the batch. Trains G and F's loc and scale."""
+    del key
+    value = -jnp.mean(inputs.code_log_prob(inputs.fake, inputs.z))
+    return value, {"g/regularizer": value}
+
+
 REGULARIZERS = {
     "none": no_regularizer,
     "mode_seeking": mode_seeking,
     "gdpp": gdpp,
     "reconstruction": latent_reconstruction,
+    "reconstruction_nll": latent_reconstruction_nll,
 }
 # What each regulariser reads beyond G's samples: config validation checks the run has it.
 NEEDS_D_FEATURES = frozenset({"gdpp"})
-NEEDS_ENCODER = frozenset({"reconstruction"})
+NEEDS_ENCODER = frozenset({"reconstruction", "reconstruction_nll"})
+# ... and a helper with a density (`encoder.STOCHASTIC_ENCODERS`).
+NEEDS_STOCHASTIC_ENCODER = frozenset({"reconstruction_nll"})
 # The D names (`config.model.d.name`) whose `apply(..., features=True)` returns D's last hidden
 # features.
 D_WITH_FEATURES = frozenset({"mlp", "dcgan"})

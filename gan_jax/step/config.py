@@ -292,6 +292,14 @@ def _check_g_side(config, objective) -> None:
             ("pairing", pairing_name) if pairing.needs_encoder else ("g_regularizer.name", name)
         )
         _fail(field, value, "needs G's helper network: set model.encoder.name='mlp'")
+    stochastic = enc.name in encoder.STOCHASTIC_ENCODERS
+    if name in regularizers.NEEDS_STOCHASTIC_ENCODER and not stochastic:
+        _fail(
+            "g_regularizer.name",
+            name,
+            f"needs a helper network with a density (model.encoder.name one of "
+            f"{sorted(encoder.STOCHASTIC_ENCODERS)}); model.encoder.name={enc.name!r} has none",
+        )
     if has_encoder and not (pairing.needs_encoder or name in regularizers.NEEDS_ENCODER):
         _fail(
             "model.encoder.name",
@@ -315,12 +323,13 @@ def _check_g_side(config, objective) -> None:
             f"{config.objective!r} does not allow; choose one of "
             f"{sorted(pairings.LABEL_SYMMETRIC_OBJECTIVES)}",
         )
-    if pairing_name == "veegan" and name != "reconstruction":
+    if pairing_name == "veegan" and name not in ("reconstruction", "reconstruction_nll"):
         _fail(
             "g_regularizer.name",
             name,
             "VEEGAN's reconstructor learns only from the reconstruction of z: set "
-            "g_regularizer.name='reconstruction' (weight 1 in Srivastava et al. 2017, Alg. 1)",
+            "g_regularizer.name='reconstruction' (weight 1 in Srivastava et al. 2017, Alg. 1), "
+            "or 'reconstruction_nll' with model.encoder.name='gaussian_mlp'",
         )
     if config.consensus.enabled:
         _fail(

@@ -20,7 +20,7 @@ from jax.flatten_util import ravel_pytree
 
 from gan_jax import metrics as metrics_lib
 from gan_jax.parts import optim
-from gan_jax.parts.models.encoder import encode_fn
+from gan_jax.parts.models.encoder import code_log_prob_fn, encode_fn, sample_code_fn
 from gan_jax.parts.models.mlp import apply_generator
 from gan_jax.parts.regularizers import RegularizerInputs
 from gan_jax.step import game, samplers
@@ -139,9 +139,10 @@ class Batch(NamedTuple):
     fake: jax.Array
 
 
-def d_inputs(exp: Experiment, g_params, real, z, fake) -> Batch:
-    """D's inputs from a real batch and G's batch fake = G(z), as the pairing builds them."""
-    encode = encode_fn(exp.generator, g_params)
+def d_inputs(exp: Experiment, g_params, real, z, fake, code_key) -> Batch:
+    """D's inputs from a real batch and G's batch fake = G(z), as the pairing builds them; a
+    stochastic encoder draws the real batch's codes from `code_key`."""
+    encode = sample_code_fn(exp.generator, g_params, code_key)
     return Batch(exp.pairing.real(encode, real), exp.pairing.fake(encode, z, fake))
 
 
@@ -152,7 +153,8 @@ def make_draw_batch(exp: Experiment):
     def draw(g_params, real_key, z_key):
         z = jax.random.normal(z_key, (exp.batch_size, exp.generator.latent_dim))
         fake = apply_generator(exp.generator, g_params, z, train=True)[0]
-        return d_inputs(exp, g_params, exp.dataset.sample(real_key, exp.batch_size), z, fake)
+        real = exp.dataset.sample(real_key, exp.batch_size)
+        return d_inputs(exp, g_params, real, z, fake, jax.random.fold_in(z_key, 1))
 
     return draw
 
@@ -290,7 +292,8 @@ def make_train_step(exp: Experiment):
 
         def g_objective(g_params):
             fake, g_stats = apply_generator(exp.generator, g_params, z, train=True)
-            batch = d_inputs(exp, g_params, real, z, fake)  # what D judges (`exp.pairing`)
+            # what D judges (`exp.pairing`)
+            batch = d_inputs(exp, g_params, real, z, fake, jax.random.fold_in(key, 2))
             d_after, d_metrics = d_phase(
                 d_before, lax.stop_gradient(batch), lax.stop_gradient(g_params), d_key, hparams,
                 d_extra,
@@ -314,6 +317,7 @@ def make_train_step(exp: Experiment):
                     d_fake=batch.fake,
                     d_features=functools.partial(discriminate, features=True),
                     encode=encode_fn(exp.generator, g_params),
+                    code_log_prob=code_log_prob_fn(exp.generator, g_params),
                 ),
                 jax.random.fold_in(key, 1),
             )

@@ -1,6 +1,10 @@
 """G's helper networks: an encoder E(x) -> z (ALI / BiGAN's encoder, VEEGAN's reconstructor),
 found by name (`config.model.encoder.name`), and the one module that holds G with its helper.
 
+Every encoder is a distribution over codes given x: `__call__(x)` is its mean (the code),
+`sample(x, noise)` a draw from standard normal `noise` of the code's shape, and a stochastic one
+has `log_prob(x, z)`. A deterministic encoder is a point mass: its draw is its code.
+
 G's side of the game owns a tree of networks with one optimizer state (DESIGN.md, "More than two
 networks"): `GeneratorWithEncoder` is that tree as one Flax module, so G's parameters, optimizer
 state, EMA, checkpoints and vmapped sweeps carry the helper with no change to the step.
@@ -13,6 +17,7 @@ from collections.abc import Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+from jax.scipy.stats import norm
 
 from gan_jax.parts.models.mlp import MLP
 
@@ -34,6 +39,49 @@ class MLPEncoder(nn.Module):
             tuple(self.hidden_sizes), self.latent_dim, self.activation, self.init_std,
             orthogonal_gain=self.orthogonal_gain,
         )(flat)
+
+    def sample(self, x: jax.Array, noise: jax.Array) -> jax.Array:
+        """A point mass: the draw is the code, whatever the noise."""
+        del noise
+        return self(x)
+
+
+class GaussianMLPEncoder(nn.Module):
+    """x (flattened) -> N(loc(x), diag scale(x)^2) over z in R^latent_dim, one MLP with
+    `activation` whose last, linear layer gives loc and the softplus pre-activation of scale
+    (plus `min_scale`). VEEGAN's stochastic reconstructor F_theta(z|x) (Srivastava et al. 2017,
+    Sec. 3 and Alg. 1, line 5, z ~ F_theta(x)): the codes of real data it feeds D are draws, so
+    in the latent dimensions a 2D sample cannot recover, a learned scale near 1 makes them look
+    like the prior's, which a deterministic F's 2D manifold of codes never does."""
+
+    latent_dim: int
+    hidden_sizes: Sequence[int] = (128, 128)
+    activation: str = "tanh"
+    init_std: float | None = None
+    orthogonal_gain: float | None = None
+    min_scale: float = 1e-3
+
+    @nn.compact
+    def loc_and_scale(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
+        flat = x.reshape(x.shape[0], -1)
+        out = MLP(
+            tuple(self.hidden_sizes), 2 * self.latent_dim, self.activation, self.init_std,
+            orthogonal_gain=self.orthogonal_gain,
+        )(flat)
+        loc, scale_logit = jnp.split(out, 2, axis=-1)
+        return loc, jax.nn.softplus(scale_logit) + self.min_scale
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return self.loc_and_scale(x)[0]
+
+    def sample(self, x: jax.Array, noise: jax.Array) -> jax.Array:
+        loc, scale = self.loc_and_scale(x)
+        return loc + scale * noise
+
+    def log_prob(self, x: jax.Array, z: jax.Array) -> jax.Array:
+        """log F(z | x), summed over the latent dimensions: (n,)."""
+        loc, scale = self.loc_and_scale(x)
+        return jnp.sum(norm.logpdf(z, loc, scale), axis=-1)
 
 
 class GeneratorWithEncoder(nn.Module):
@@ -59,8 +107,16 @@ class GeneratorWithEncoder(nn.Module):
     def encode(self, x: jax.Array) -> jax.Array:
         return self.encoder(x)
 
+    def sample_code(self, x: jax.Array, noise: jax.Array) -> jax.Array:
+        return self.encoder.sample(x, noise)
 
-ENCODERS = {"none": None, "mlp": MLPEncoder}
+    def code_log_prob(self, x: jax.Array, z: jax.Array) -> jax.Array:
+        return self.encoder.log_prob(x, z)
+
+
+ENCODERS = {"none": None, "mlp": MLPEncoder, "gaussian_mlp": GaussianMLPEncoder}
+# The encoders with a density, log_prob(x, z) (for the "reconstruction_nll" regulariser).
+STOCHASTIC_ENCODERS = frozenset({"gaussian_mlp"})
 
 
 def with_encoder(generator: nn.Module, cfg, data_shape: tuple[int, ...]) -> nn.Module:
@@ -78,5 +134,21 @@ def with_encoder(generator: nn.Module, cfg, data_shape: tuple[int, ...]) -> nn.M
 
 
 def encode_fn(generator: nn.Module, g_params):
-    """x -> E(x) with G's side's parameters `g_params`; calling it on a bare G is an error."""
+    """x -> E(x), the code's mean, with G's side's parameters `g_params`; calling it on a bare G
+    is an error."""
     return lambda x: generator.apply(g_params, x, method="encode")
+
+
+def sample_code_fn(generator: nn.Module, g_params, key: jax.Array):
+    """x -> a draw z ~ E(z | x), its noise from `key` (a deterministic E's code itself)."""
+
+    def sample_code(x):
+        noise = jax.random.normal(key, (x.shape[0], generator.latent_dim))
+        return generator.apply(g_params, x, noise, method="sample_code")
+
+    return sample_code
+
+
+def code_log_prob_fn(generator: nn.Module, g_params):
+    """(x, z) -> log E(z | x) per sample, (n,); for a stochastic encoder only."""
+    return lambda x, z: generator.apply(g_params, x, z, method="code_log_prob")
