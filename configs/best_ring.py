@@ -5,7 +5,8 @@ PacGAN2 whose G is read through an EMA of its weights.
   python -m gan_jax.main --config=configs/best_ring.py --workdir=runs/best_ring
 
 Changes from configs/paper/pacgan_ring.py:2 (PacGAN2): G 3 x 128 BatchNorm-ReLU layers, D 2 x
-128 maxout layers (5 pieces); Adam lr 1e-3 for both players (b1 0.8); an EMA of G's weights
+128 maxout layers (5 pieces); Adam lr 3e-4 for both players (b1 0.8; the argument after `:` sets
+another, e.g. `configs/best_ring.py:5e-4`); an EMA of G's weights
 with decay 0.999 (Yazici et al. 2019), evaluated beside the raw G (its metrics under "ema/";
 `gan_jax.restore(workdir).sample(n, seed, ema=True)`); 25,000 steps with an eval every 1,000.
 Everything else (data, init, loss, simultaneous updates) is PacGAN's.
