@@ -225,6 +225,8 @@ def test_a_veegan_sweep_vmaps_checkpoints_and_resumes_bit_identically(tmp_path):
             "density",
         ),
         ("veegan", {"model.encoder.min_scale": 0.1}, "model.encoder.min_scale is not a field"),
+        ("veegan", {"model.encoder.name": "gaussian_mlp", "model.encoder.min_scale": 0.0},
+         "model.encoder.min_scale=0.0 is invalid: must be a finite number > 0"),
     ],
 )
 def test_bad_encoder_fields_get_one_line(pairing, overrides, message):

@@ -106,6 +106,8 @@ def _check_module(config, field: str, registry: Mapping[str, type], derived=()) 
             _fail(f"{field}.{key}", value, "must be None (flax's default) or a finite number > 0")
         if key == "orthogonal_gain" and value is not None and cfg.get("init_std") is not None:
             _fail(f"{field}.{key}", value, f"is one init and {field}.init_std another: set one")
+        if key == "min_scale" and not (_number(value) and value > 0):
+            _fail(f"{field}.{key}", value, "must be a finite number > 0 (the smallest scale)")
         if key == "batch_norm_momentum" and not (_number(value) and 0 <= value < 1):
             _fail(f"{field}.{key}", value, "must be in [0, 1)")
         if key in ("hidden_sizes",) and not (
