@@ -176,15 +176,14 @@ def test_veegans_reconstructor_moves_only_with_the_reconstruction_even_when_unro
 
 
 def test_a_veegan_sweep_vmaps_checkpoints_and_resumes_bit_identically(tmp_path):
-    """Two seeds on one vmapped axis, with G's BatchNorm and EMA: interrupted after
-    one chunk and resumed, every run ends with exactly the uninterrupted run's state; the
-    restored run samples G alone."""
+    """Two seeds on one vmapped axis, with G's BatchNorm and EMA and the stochastic F (whose
+    draws of real codes come from the step's key, so they too must resume exactly; a
+    deterministic F is the same code path with draw = code): interrupted after one chunk and
+    resumed, every run ends with exactly the uninterrupted run's state; the restored run
+    samples G alone."""
     from gan_jax.loop.sweep import run_sweep
 
-    config = _config(
-        "veegan",
-        **{"ema.enabled": True, "eval.num_samples": 64},
-    )
+    config = _stochastic_veegan(**{"ema.enabled": True, "eval.num_samples": 64})
     config.model.g.normalization = "batch"
     config.sweep = ml_collections.ConfigDict(dict(seeds=2, grid={}, runs_axis="vmap"))
     validate(config)
