@@ -79,11 +79,50 @@ def _kernel(features):
     return jnp.asarray(phi @ phi.T)
 
 
+def test_gdpp_through_the_gram_matrix_equals_the_whole_kernels_loss_and_gradient():
+    """With fewer features than samples (h = 4 < n = 12) L = phi phi^T has rank 4, and
+    `gdpp_loss` eigendecomposes the 4 x 4 Gram matrix instead of L. Against L eigendecomposed
+    whole: the same eigenvalues (L's other 8 exactly 0), the same eigenvectors up to sign, and,
+    with the signs made to agree, the same loss and gradient in the fake features."""
+    rng = np.random.default_rng(4)
+    fake = jnp.asarray(rng.normal(size=(12, 4)), jnp.float32)
+    real = jnp.asarray(rng.normal(size=(12, 4)), jnp.float32)
+    rows = regularizers._normalised_rows
+    flips = []
+    for x in (fake, real):
+        whole = regularizers._kernel_spectrum(rows(x))
+        gram = regularizers._gram_spectrum(rows(x))
+        np.testing.assert_allclose(gram[0], whole[0], atol=1e-5)
+        assert np.all(gram[0][:8] == 0) and np.all(gram[1][:, :8] == 0)
+        dots = np.sum(np.asarray(gram[1]) * np.asarray(whole[1]), axis=0)
+        np.testing.assert_allclose(np.abs(dots[8:]), 1, atol=1e-4)
+        flips.append(np.sign(dots))  # 0 on the null space, whose Gram vectors are 0 anyway
+
+    def loss(spectrum, fake_flips, real_flips):
+        def of_fake(f):
+            (fv, fV), (rv, rV) = spectrum(rows(f)), spectrum(rows(real))
+            return regularizers.gdpp_loss_of_spectra((fv, fV * fake_flips), (rv, rV * real_flips))[0]
+
+        return of_fake
+
+    whole_loss = loss(regularizers._kernel_spectrum, 1.0, 1.0)
+    gram_loss = loss(regularizers._gram_spectrum, *flips)
+    np.testing.assert_allclose(gram_loss(fake), whole_loss(fake), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        jax.grad(gram_loss)(fake), jax.grad(whole_loss)(fake), rtol=1e-3, atol=1e-4
+    )
+    np.testing.assert_array_equal(
+        regularizers.gdpp_loss(fake, real)[0],
+        loss(regularizers._gram_spectrum, 1.0, 1.0)(fake),
+    )
+
+
 def test_gdpp_gradient_is_finite_on_repeated_eigenvalues():
     """Orthonormal features make the kernel exactly the identity (every eigenvalue 1), and a
     collapsed batch (8 samples, 2 distinct, 2-dimensional features) a rank-2 kernel with six
     eigenvalues ~0: jax's own eigh derivative divides by the eigenvalue gaps (Inf / NaN on the
-    first); `safe_eigh` damps them, so GDPP's gradient stays finite on both."""
+    first); `safe_eigh` damps them, so GDPP's gradient stays finite on both, and on a rank-1
+    batch whose Gram form divides by the square roots of eigenvalues ~0 (floored)."""
     rng = np.random.default_rng(2)
     real = jnp.asarray(rng.normal(size=(4, 6)), jnp.float32)
     orthonormal = jnp.eye(4, 6)
@@ -92,6 +131,10 @@ def test_gdpp_gradient_is_finite_on_repeated_eigenvalues():
     assert np.all(np.isfinite(jax.jit(jax.grad(loss))(orthonormal, real)))
     grad = jax.jit(jax.grad(loss))(collapsed, real[:, :2].repeat(2, axis=0))
     assert np.all(np.isfinite(grad)) and np.any(grad != 0)
+    # rank 1 with 3 features (the Gram form): two of its three eigenvalues are 0
+    rank_one = jnp.asarray(rng.normal(size=(8, 1)) * np.ones((1, 3)), jnp.float32)
+    grad = jax.jit(jax.grad(loss))(rank_one, real[:, :3].repeat(2, axis=0))
+    assert np.all(np.isfinite(grad))
 
     def eigenvector_loss(eigh):
         return lambda a: jnp.sum(eigh(a)[1] * jnp.arange(16.0).reshape(4, 4))
