@@ -8,6 +8,13 @@ batch 512, Adam with G lr 1e-3 and D lr 1e-4; F shares G's optimizer).
 
   python -m gan_jax.main --config=configs/veegan.py --workdir=runs/veegan
   python -m gan_jax.main --config=configs/veegan.py --config.data.name=grid --workdir=runs/veegan25
+
+F may also be stochastic, a Normal with a learned scale whose draws z ~ F(x) feed D (Alg. 1,
+line 5), trained on -log F(z | G(z)) (Sec. 3's cross-entropy, of which the l2 cost is the
+fixed-scale case):
+
+  python -m gan_jax.main --config=configs/veegan.py --config.model.encoder.name=gaussian_mlp \
+      --config.g_regularizer.name=reconstruction_nll --workdir=runs/veegan_stochastic
 """
 
 from configs import ali
