@@ -1,8 +1,8 @@
 """Recipe search on the ring, step 5: the grid's best change, a batch of 512 samples (256 packs
 of two, the issue's largest), on the ring recipe (configs/best_ring.py, batch 200: HQ 91.1 % on
-the confirmation seeds against the 95 % target). Seeds 0-4 finished (EMA HQ 93.2 %, KL 0.021);
-grown to seeds 0-9 at the end of session 6 (the finished runs are kept; rerunning the command
-resumes the rest).
+the confirmation seeds against the 95 % target). Seeds 0-4 (EMA HQ 93.2 %, KL 0.021) and,
+in session 12 as a second process (`--config.seed=5 --config.sweep.seeds=5`), seeds 5-9 (EMA HQ
+86.6 %, KL 0.120): 89.9 % and 0.071 on seeds 0-9, not better than batch 200 (README, step 5).
 
   python -m gan_jax.main --config=experiments/paper_tables/search/probe_ring_batch.py \
       --workdir=runs/search/probe_ring_batch
