@@ -110,3 +110,13 @@ def get_config(arg: str = "gan-ring") -> ml_collections.ConfigDict:
     if method not in WITHOUT_DRS:
         config.eval.samplers = ("drs",)
     return config
+
+
+def probe_sweep(probes: tuple[str, ...], seeds: int = 5) -> ml_collections.ConfigDict:
+    """A sweep over the given `<method>-<data>` arguments, `seeds` seeds each (the probes of
+    experiments/literature_2d)."""
+    config = get_config()
+    config.sweep = ml_collections.ConfigDict(
+        dict(seeds=seeds, configs=tuple(f"literature:{probe}" for probe in probes))
+    )
+    return config

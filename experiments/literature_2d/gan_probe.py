@@ -29,8 +29,4 @@ PROBES = (
 
 
 def get_config() -> ml_collections.ConfigDict:
-    config = literature.get_config()
-    config.sweep = ml_collections.ConfigDict(
-        dict(seeds=5, configs=tuple(f"literature:{probe}" for probe in PROBES))
-    )
-    return config
+    return literature.probe_sweep(PROBES)

@@ -208,6 +208,7 @@ REGULARIZERS = {
 }
 # What each regulariser reads beyond G's samples: config validation checks the run has it.
 NEEDS_D_FEATURES = frozenset({"gdpp"})
+# (VEEGAN takes exactly these: reconstructions of z through G's helper.)
 NEEDS_ENCODER = frozenset({"reconstruction", "reconstruction_nll"})
 # ... and a helper with a density (`encoder.STOCHASTIC_ENCODERS`).
 NEEDS_STOCHASTIC_ENCODER = frozenset({"reconstruction_nll"})

@@ -325,7 +325,7 @@ def _check_g_side(config, objective) -> None:
             f"{config.objective!r} does not allow; choose one of "
             f"{sorted(pairings.LABEL_SYMMETRIC_OBJECTIVES)}",
         )
-    if pairing_name == "veegan" and name not in ("reconstruction", "reconstruction_nll"):
+    if pairing_name == "veegan" and name not in regularizers.NEEDS_ENCODER:
         _fail(
             "g_regularizer.name",
             name,
