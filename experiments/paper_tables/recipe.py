@@ -4,10 +4,10 @@
   python experiments/paper_tables/recipe.py runs/confirm/ring ring
 
 Reads every run's metrics.jsonl as it stands (an unfinished sweep too) and prints, per variant
-and for the raw G and its EMA: final modes, the seeds with every mode, HQ %, reverse KL (mean ±
-standard error; the mean's 95 % stratified bootstrap CI, `gan_jax.results.stats.mean_ci`), the
-seeds that kept every mode at every eval over the last fifth of training, wall time per run,
-and whether each target is met.
+and for the raw G, its EMA and each sampler over the raw G and D (e.g. DRS): final modes, the
+seeds with every mode, HQ %, reverse KL (mean ± standard error; the mean's 95 % stratified
+bootstrap CI, `gan_jax.results.stats.mean_ci`), the seeds that kept every mode at every eval
+over the last fifth of training, wall time per run, and whether each target is met.
 """
 
 import os
@@ -53,7 +53,17 @@ def rows_of(variant: str, seeds: list, data: str) -> list[str]:
     num_modes = len(seeds[0][-1]["mode_histogram"])
     last_step = min(rows[-1]["step"] for rows in seeds)
     lines = []
-    for prefix, which in (("", "raw G"), ("ema/", "EMA G")):
+    # The raw G, its EMA, and each sampler evaluated over the raw G and D (e.g. "drs/"), which
+    # the targets allow when reported as such.
+    samplers = sorted(
+        key.partition("/")[0]
+        for key in seeds[0][-1]
+        if key.endswith("/modes_covered") and not key.startswith("ema/")
+    )
+    prefixes = [("", "raw G"), ("ema/", "EMA G")] + [
+        (f"{s}/", f"raw G, {s} sampler") for s in samplers
+    ]
+    for prefix, which in prefixes:
         if f"{prefix}modes_covered" not in seeds[0][-1]:
             continue
         finals = [next(r for r in rows if r["step"] == last_step) for rows in seeds]
