@@ -64,7 +64,8 @@ GAN_PROBES: dict[str, tuple[str, dict]] = {
     # and on the notebook's ring scale (radius 1, sigma 0.01; its centres are 8 equal-weight
     # ones here, where the notebook's linspace(0, 2 pi, 8) puts two on one point)
     "gan_notebook_r1": (
-        "gan", {"objective": "minimax", **NOTEBOOK_INIT, "data.radius": 1.0, "data.std": 0.01}
+        "gan",
+        {"objective": "minimax", **NOTEBOOK_INIT, "data.radius": 1.0, "data.std": 0.01},
     ),
 }
 # VEEGAN with its reconstruction term at the adversarial term's scale: summed over 256 latent

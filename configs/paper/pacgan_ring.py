@@ -25,12 +25,20 @@ def _adam() -> ml_collections.ConfigDict:
     return default.optimizer("adam", learning_rate=1e-4, b1=0.8, b2=0.999, eps=1e-8, eps_root=0.0)
 
 
-def get_config(pack: str = "1", data_name: str = "ring") -> ml_collections.ConfigDict:
-    pack = int(pack)
-    config = default.get_config()
+def use_pacgan_data(config: ml_collections.ConfigDict, data_name: str = "ring") -> None:
+    """PacGAN's data set in `config`: the ring (radius 1, std 0.01) or the grid (spacing 2,
+    std 0.05, the project's default), 100,000 points drawn once from PRNGKey(0)."""
     config.data.name = data_name
     config.data.num_points = 100_000
     config.data.points_seed = 0
+    if data_name == "ring":
+        config.data.radius, config.data.std = 1.0, 0.01
+
+
+def get_config(pack: str = "1", data_name: str = "ring") -> ml_collections.ConfigDict:
+    pack = int(pack)
+    config = default.get_config()
+    use_pacgan_data(config, data_name)
     config.num_steps = 400_000
     config.batch_size = 100 * pack
     config.eval_every = 10_000
@@ -62,6 +70,4 @@ def get_config(pack: str = "1", data_name: str = "ring") -> ml_collections.Confi
     )
     config.optim.g = _adam()
     config.optim.d = _adam()
-    if data_name == "ring":
-        config.data.radius, config.data.std = 1.0, 0.01
     return config

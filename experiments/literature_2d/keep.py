@@ -63,9 +63,7 @@ def keep(config, sources: list[str], kept: str) -> list[str]:
             if sweep.is_finished(source, run):
                 if os.path.exists(target):
                     shutil.rmtree(target)
-                shutil.copytree(
-                    sweep.run_dir(source, run), target, ignore=left_out
-                )
+                shutil.copytree(sweep.run_dir(source, run), target, ignore=left_out)
                 copied.append(run.name)
                 break
     report.write_sweep_report(config, kept)

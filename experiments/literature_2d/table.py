@@ -85,15 +85,19 @@ def training_rows(results: list[dict], sweep_dir: str) -> list[str]:
 
 def main(argv):
     path = argv[0] if argv else os.path.join(HERE, "sweep", "results.csv")
-    print("| method | seeds (ring / grid) | ring modes | ring HQ % | ring KL | grid modes | "
-          "grid HQ % | grid KL |")
+    print(
+        "| method | seeds (ring / grid) | ring modes | ring HQ % | ring KL | grid modes | "
+        "grid HQ % | grid KL |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     results = read_csv(path)
     print("\n".join(rows(results)))
     print()
-    print("| method | data | seeds | modes (final) | HQ % (final) | reverse KL (final) | "
-          f"mean modes over evals from step {OVER_EVALS_FROM:,} | min modes over those evals | "
-          "mode hops |")
+    print(
+        "| method | data | seeds | modes (final) | HQ % (final) | reverse KL (final) | "
+        f"mean modes over evals from step {OVER_EVALS_FROM:,} | min modes over those evals | "
+        "mode hops |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     print("\n".join(training_rows(results, os.path.dirname(os.path.abspath(path)))))
 

@@ -18,13 +18,12 @@ G at every eval ("drs/", a sampler: reported as such).
 import ml_collections
 
 from configs import literature
+from configs.paper import pacgan_ring
 
 
 def get_config():
     config = literature.get_config("gan-ring")
-    config.data.radius, config.data.std = 1.0, 0.01
-    config.data.num_points = 100_000
-    config.data.points_seed = 0
+    pacgan_ring.use_pacgan_data(config)
     config.ema.enabled = True
     config.ema.decay = 0.999
     config.sweep = ml_collections.ConfigDict(dict(seeds=10))
