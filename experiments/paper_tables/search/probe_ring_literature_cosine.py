@@ -7,6 +7,11 @@ climbing ~1 point per 5,000 steps; its raw G jumped between evals at G lr 1e-3 (
 85 / 56 / 88 / 48 % at steps 22-25k), and seed 7's EMA G fell to 2 modes at the last eval. A
 decaying rate should calm the late jumps and let G settle on the modes. Seeds 0-9.
 
+The rule, fixed at step 13,000 of 25,000 before any final number was read: this replaces the
+shipped ring recipe (configs/best_ring.py, PacGAN2 at 3e-4, whose EMA G met three of the four
+targets on seeds 0-9: modes, KL, steady; HQ 90.9 %) if its EMA G on seeds 0-9 meets more
+targets, or as many with a higher HQ; it is then confirmed on seeds 100-109.
+
   python -m gan_jax.main --config=experiments/paper_tables/search/probe_ring_literature_cosine.py \
       --workdir=runs/search/probe_ring_literature_cosine
   python experiments/paper_tables/recipe.py runs/search/probe_ring_literature_cosine ring
