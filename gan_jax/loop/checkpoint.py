@@ -26,6 +26,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 import warnings
 
 import jax
@@ -72,6 +73,25 @@ def _drop_closed_loop_errors(previous):
     return hook
 
 
+class _DropFailedReadTasks(py_logging.Filter):
+    """Drops asyncio's "Task exception was never retrieved" reports of a damaged checkpoint's
+    failed reads. A read still running on orbax's event loop when the restore gives up is
+    collected later, after `_quiet` has ended, and asyncio then prints its traceback; the
+    caller has already reported the damage in one line."""
+
+    def filter(self, record: py_logging.LogRecord) -> bool:
+        if not str(record.msg).startswith("Task exception was never retrieved"):
+            return True
+        error = record.exc_info[1] if record.exc_info else None
+        frames = traceback.extract_tb(error.__traceback__) if error is not None else []
+        return not any("orbax" in frame.filename for frame in frames) and (
+            "orbax" not in record.getMessage()
+        )
+
+
+_FAILED_READ_FILTER = _DropFailedReadTasks()
+
+
 @contextlib.contextmanager
 def _quiet():
     """Keeps orbax's own reports of a failure off the console, which the caller reports in one
@@ -87,6 +107,8 @@ def _quiet():
     try:
         yield
     except BaseException:
+        if _FAILED_READ_FILTER not in asyncio_logger.filters:
+            asyncio_logger.addFilter(_FAILED_READ_FILTER)
         # Collect the failed read's tasks now, while their tracebacks are silenced (a full
         # collection costs ~0.2 s, so only after a failure).
         with warnings.catch_warnings():  # "coroutine ... was never awaited", same cause
