@@ -135,8 +135,14 @@ def _metadata_lost(path):
         lambda path: (_overwrite_four_bytes(path), _metadata_lost(path)),
     ],
     ids=[
-        "manifest", "metadata", "truncated", "four_bytes", "another_step", "other_values",
-        "other_values_without_digest", "four_bytes_without_digest",
+        "manifest",
+        "metadata",
+        "truncated",
+        "four_bytes",
+        "another_step",
+        "other_values",
+        "other_values_without_digest",
+        "four_bytes_without_digest",
     ],
 )
 def test_restore_uses_the_newest_verified_checkpoint_and_writes_nothing(
@@ -148,8 +154,11 @@ def test_restore_uses_the_newest_verified_checkpoint_and_writes_nothing(
     restored = gan_jax.restore(workdir)
     assert restored.step == 10
     assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == before
-    (line,) = [r.message for r in caplog.records if r.levelno >= logging.WARNING
-               and "checkpoint" in r.message]
+    (line,) = [
+        r.message
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and "checkpoint" in r.message
+    ]
     assert "checkpoints/20 is " in line and "using step 10 instead" in line
     assert "\n" not in line and "unverified" not in line
 
@@ -180,8 +189,9 @@ def test_a_wrong_or_damaged_digests_json_never_makes_intact_checkpoints_look_dam
     restored = gan_jax.restore(workdir)
     assert restored.step == 20
     _assert_states_equal(restored.state, reference[2])
-    assert not [r for r in caplog.records if r.levelno >= logging.WARNING
-                and "checkpoint" in r.message]
+    assert not [
+        r for r in caplog.records if r.levelno >= logging.WARNING and "checkpoint" in r.message
+    ]
 
 
 def _as_made_before_digests_moved_inside(workdir, index=True):
@@ -313,8 +323,10 @@ def test_sigkill_then_resume_gives_the_uninterrupted_run(point, reference, tmp_p
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=300)
     assert result.returncode == -signal.SIGKILL, result.stderr.decode()[-2000:]
 
-    with pytest.warns(UserWarning, match="dropped unreadable line") if point == "metrics_line" else (
-        contextlib.nullcontext()
+    with (
+        pytest.warns(UserWarning, match="dropped unreadable line")
+        if point == "metrics_line"
+        else (contextlib.nullcontext())
     ):
         outcome = train(config, workdir, progress=False)
     _assert_states_equal(outcome.state, finished)
@@ -387,7 +399,10 @@ def test_a_bookkeeping_file_of_any_json_type_is_one_line_naming_it_whose_advice_
     path = os.path.join(workdir, name)
     with open(path, "w") as f:
         f.write(content)
-    for action in (lambda: train(config, workdir, progress=False), lambda: gan_jax.restore(workdir)):
+    for action in (
+        lambda: train(config, workdir, progress=False),
+        lambda: gan_jax.restore(workdir),
+    ):
         with pytest.raises(WorkdirError, match=rf"^{re.escape(path)} is damaged \(") as e:
             action()
         assert "\n" not in str(e.value)
@@ -407,8 +422,9 @@ def test_lowering_num_steps_on_a_finished_run_says_what_it_does(reference, tmp_p
     before = open(os.path.join(workdir, "config.json")).read()
     shorter = make_tiny_config(num_steps=10)
     with pytest.raises(
-        WorkdirError, match=r"already trained to step 20, and num_steps=10 \(was 20\) cannot "
-        r"shorten it: keep num_steps >= 20 .*--overwrite to discard it and train 10 steps$"
+        WorkdirError,
+        match=r"already trained to step 20, and num_steps=10 \(was 20\) cannot "
+        r"shorten it: keep num_steps >= 20 .*--overwrite to discard it and train 10 steps$",
     ):
         train(shorter, workdir, progress=False)
     assert open(os.path.join(workdir, "config.json")).read() == before
@@ -456,7 +472,7 @@ def test_disk_full_or_read_only_is_one_line_and_the_run_resumes(
 
 
 FULL = (
-    "RESOURCE_EXHAUSTED: Error writing local file \"{path}/_sharding\": Failed to write 7773 "
+    'RESOURCE_EXHAUSTED: Error writing local file "{path}/_sharding": Failed to write 7773 '
     "bytes to file 8: No space left on device [os_error_code='28']"
 )
 
@@ -516,8 +532,6 @@ TINY_FLAGS = [
     "--config.eval_every=10",
     "--config.checkpoint_every=10",
 ]
-
-
 
 
 def test_a_second_process_on_a_held_workdir_exits_at_once_naming_the_holder(tmp_path):
@@ -611,10 +625,16 @@ CONFIG_FILES = {
     "config, line",
     [
         ("none.py", r"--config=.*none.py: get_config\(\) returned None; it must return the config"),
-        ("plain.py:bad", r"--config=.*plain.py:bad: .*plain.py's get_config\(\) takes no "
-         r"argument; drop ':bad'$"),
-        ("options.py:bad", r"--config=.*options.py:bad: get_config\('bad'\) failed \(ValueError: "
-         r"no option 'bad'\)$"),
+        (
+            "plain.py:bad",
+            r"--config=.*plain.py:bad: .*plain.py's get_config\(\) takes no "
+            r"argument; drop ':bad'$",
+        ),
+        (
+            "options.py:bad",
+            r"--config=.*options.py:bad: get_config\('bad'\) failed \(ValueError: "
+            r"no option 'bad'\)$",
+        ),
     ],
 )
 def test_a_config_file_that_gives_no_config_is_one_honest_line(config, line, tmp_path):
@@ -652,10 +672,14 @@ def finished_sweep(tmp_path_factory):
 def test_a_sweep_that_shrinks_or_changes_is_refused_and_nothing_changes(finished_sweep, tmp_path):
     workdir = _copy((None, finished_sweep), tmp_path, "sweep")
     before = open(os.path.join(workdir, "results.csv")).read()
-    with pytest.raises(WorkdirError, match=r"a sweep with a different config \(sweep.seeds: 2 -> 1\)"):
+    with pytest.raises(
+        WorkdirError, match=r"a sweep with a different config \(sweep.seeds: 2 -> 1\)"
+    ):
         train_and_report(_sweep(seeds=1), workdir, progress=False)
     with pytest.raises(WorkdirError, match=r"sweep.grid.optim.d.learning_rate"):
-        train_and_report(_sweep(seeds=2, optim=dict(d=dict(learning_rate=(1e-3,)))), workdir, progress=False)
+        train_and_report(
+            _sweep(seeds=2, optim=dict(d=dict(learning_rate=(1e-3,)))), workdir, progress=False
+        )
     assert open(os.path.join(workdir, "results.csv")).read() == before
     assert json.load(open(os.path.join(workdir, "config.json")))["sweep"]["seeds"] == 2
 
@@ -806,8 +830,11 @@ def test_a_compare_marks_supported_only_what_its_seeds_support(tmp_path):
     """The README's ring example (10 seeds): k = 10 against k = 0 is supported, k = 1 is not."""
     path = os.path.join(ROOT, "experiments", "mode_collapse", "results.csv")
     tables = compare(
-        [path], str(tmp_path / "cmp"), only=["data.name=ring"],
-        baseline="data.name=ring,unroll.steps=0", reps=200,
+        [path],
+        str(tmp_path / "cmp"),
+        only=["data.name=ring"],
+        baseline="data.name=ring,unroll.steps=0",
+        reps=200,
     )
     supported = {e["variant"]: e["supported"] for e in tables["final_modes_covered"]}
     assert supported["data.name=ring,unroll.steps=10"]
@@ -817,9 +844,7 @@ def test_a_compare_marks_supported_only_what_its_seeds_support(tmp_path):
 # --- resource guards and file permissions ----------------------------------------------------
 
 
-def test_an_export_too_large_for_memory_or_disk_is_refused_before_sampling(
-    tmp_path, monkeypatch
-):
+def test_an_export_too_large_for_memory_or_disk_is_refused_before_sampling(tmp_path, monkeypatch):
     from gan_jax.results import export
 
     class NothingSampled:
@@ -832,7 +857,8 @@ def test_an_export_too_large_for_memory_or_disk_is_refused_before_sampling(
     monkeypatch.setattr(gan_jax, "restore", lambda workdir: NothingSampled())
     out = str(tmp_path / "samples.npz")
     with pytest.raises(
-        ValueError, match=r"^--num_samples=1000000000000 needs about 6.1 PB of memory "
+        ValueError,
+        match=r"^--num_samples=1000000000000 needs about 6.1 PB of memory "
         r"\(1000000000000 samples of 32x32x3 uint8, held twice while joined\), but .* are "
         r"available; export fewer samples$",
     ):
@@ -840,8 +866,11 @@ def test_an_export_too_large_for_memory_or_disk_is_refused_before_sampling(
     monkeypatch.setattr(
         export.shutil, "disk_usage", lambda path: types.SimpleNamespace(free=1_000_000)
     )
-    with pytest.raises(ValueError, match=r"1000 samples need about 3.1 MB, but its file system "
-                       r"has 1.0 MB free; export fewer samples or write elsewhere$"):
+    with pytest.raises(
+        ValueError,
+        match=r"1000 samples need about 3.1 MB, but its file system "
+        r"has 1.0 MB free; export fewer samples or write elsewhere$",
+    ):
         export.export_samples("run", 1000, out)
     assert os.listdir(tmp_path) == []
 
@@ -850,8 +879,9 @@ def test_a_model_too_large_for_memory_is_refused_before_anything_is_written(tmp_
     config = make_tiny_config(**{"model.g.hidden_sizes": (200_000, 200_000)})
     workdir = str(tmp_path / "run")
     with pytest.raises(
-        ConfigError, match=r"^training needs at least 960.1 GB of memory per device \(1 run\(s\) "
-        r"over \d+ device\(s\), .* held twice during a step\), but cpu has .* available; shrink"
+        ConfigError,
+        match=r"^training needs at least 960.1 GB of memory per device \(1 run\(s\) "
+        r"over \d+ device\(s\), .* held twice during a step\), but cpu has .* available; shrink",
     ):
         train(config, workdir, progress=False)
     sweep = make_tiny_config(**{"model.g.hidden_sizes": (60_000, 60_000)})
@@ -865,7 +895,8 @@ def _modes(root: str) -> dict:
     return {
         os.path.relpath(os.path.join(folder, name), root): os.stat(
             os.path.join(folder, name)
-        ).st_mode & 0o777
+        ).st_mode
+        & 0o777
         for folder, _, files in os.walk(root)
         for name in files
     }
@@ -877,8 +908,9 @@ def test_files_are_written_with_the_process_umask(reference, finished_sweep, tmp
     umask = os.umask(0o022)
     os.umask(umask)
     run = _modes(reference[1])  # trained under the process's own umask
-    assert {run[name] for name in ("config.json", "gan_jax.json", "group.json", "metrics.jsonl")} \
-        == {0o666 & ~umask}
+    assert {
+        run[name] for name in ("config.json", "gan_jax.json", "group.json", "metrics.jsonl")
+    } == {0o666 & ~umask}
     os.umask(0o027)
     try:
         compare([finished_sweep], str(tmp_path / "cmp"), reps=200)
@@ -927,3 +959,38 @@ def test_a_damaged_classifier_cache_entry_is_retrained(tmp_path):
         second = classifier.load_or_train(*args)
     assert not second.loaded and second.path == first.path
     assert classifier.load_or_train(*args).loaded
+
+
+def test_a_failed_orbax_read_collected_late_prints_no_traceback_and_other_task_errors_still_do():
+    """asyncio reports a failed task ("Task exception was never retrieved", with its traceback)
+    when the task is garbage-collected, which for a damaged checkpoint's orbax read can be after
+    `_quiet` ended; once a read has failed, those reports are dropped, and every other report
+    still reaches the log."""
+    from gan_jax.loop import checkpoint as ckpt
+
+    asyncio_logger = logging.getLogger("asyncio")
+    try:
+        with contextlib.suppress(RuntimeError), ckpt._quiet():
+            raise RuntimeError("a damaged read")  # as a failed restore does
+        assert ckpt._FAILED_READ_FILTER in asyncio_logger.filters
+
+        namespace: dict = {}
+        source = "def async_deserialize():\n    raise ValueError('OUT_OF_RANGE')\n"
+        path = "/site-packages/orbax/checkpoint/serialization.py"
+        exec(compile(source, path, "exec"), namespace)
+
+        def ours():
+            raise ValueError("a bug of ours")
+
+        def report(function, message="Task exception was never retrieved"):
+            try:
+                function()
+            except ValueError as error:
+                exc_info = (type(error), error, error.__traceback__)
+            return logging.LogRecord("asyncio", logging.ERROR, __file__, 0, message, None, exc_info)
+
+        assert not asyncio_logger.filter(report(namespace["async_deserialize"]))
+        assert asyncio_logger.filter(report(ours))
+        assert asyncio_logger.filter(report(namespace["async_deserialize"], "another report"))
+    finally:
+        asyncio_logger.removeFilter(ckpt._FAILED_READ_FILTER)
