@@ -10,8 +10,8 @@ recipe's misses are HQ (76.8 %) and uneven mass over the modes (KL 0.28), not mi
 The rule, fixed before any number of this probe was read: it goes on to seeds 5-9, and then to
 the confirmation seeds 100-109 as a replacement of configs/best_grid.py, if on seeds 0-4 its EMA
 G meets more targets than the recipe's seeds 0-4 (one of four, the modes: 25.0 modes, HQ
-76.5 %, KL 0.156, all modes late in 3 of 5), or as many with at least as many modes, a higher HQ and a
-lower KL.
+76.5 %, KL 0.156, all modes late in 3 of 5), or as many with at least as many modes, a higher
+HQ and a lower KL.
 
   python -m gan_jax.main --config=experiments/paper_tables/search/probe_grid_mode_seeking.py \
       --workdir=runs/search/probe_grid_mode_seeking
