@@ -130,7 +130,8 @@ def test_a_new_methods_seeds_train_as_one_vmapped_program(method):
 def test_keep_merges_split_workdirs_and_a_copy_of_what_it_kept_resumes(tmp_path):
     """experiments/literature_2d/keep.py: the finished runs of two workdirs that each trained part
     of one sweep become one sweep workdir (no tensorboard events) whose results.csv has every
-    run's numbers; a copy of it given to the whole sweep trains nothing again."""
+    run's numbers, also a run whose folder is gone but whose row was kept; a copy of it given to
+    the whole sweep trains nothing again."""
     spec = importlib.util.spec_from_file_location(
         "keep", os.path.join(ROOT, "experiments", "literature_2d", "keep.py")
     )
@@ -163,6 +164,19 @@ def test_keep_merges_split_workdirs_and_a_copy_of_what_it_kept_resumes(tmp_path)
         with open(os.path.join(part, "results.csv")) as f:
             (original,) = csv.DictReader(f)
         assert rows[name]["final_reverse_kl"] == original["final_reverse_kl"]
+    # A run whose folder was lost but whose row was kept stays in results.csv, as it was,
+    # when keep runs again without it; the report says its tables leave it out.
+    shutil.rmtree(os.path.join(kept, "runs", "config=lsgan,seed=0"))
+    assert keep.keep(whole, parts[:1], kept) == []
+    with open(os.path.join(kept, "results.csv")) as f:
+        assert {row["run"]: row for row in csv.DictReader(f)} == rows
+    with open(os.path.join(kept, "report.md")) as f:
+        assert "1 more finished runs are in results.csv as rows only" in f.read()
+    assert keep.keep(whole, parts, kept) == ["config=lsgan,seed=0"]  # its folder is back
+    with open(os.path.join(kept, "results.csv")) as f:
+        assert {row["run"]: row for row in csv.DictReader(f)} == rows
+    with open(os.path.join(kept, "report.md")) as f:
+        assert "rows only" not in f.read()
     resumed = str(tmp_path / "resumed")
     shutil.copytree(kept, resumed)
     metrics = os.path.join(resumed, "runs", "config=gan,seed=0", "metrics.jsonl")
@@ -196,6 +210,9 @@ def test_table_reads_modes_over_evals_from_each_runs_metrics(tmp_path):
     assert table.over_evals(str(tmp_path / "runs" / "config=literature:gan-ring,seed=0")) == (6, 4)
     assert table.over_evals(str(tmp_path / "runs" / "config=literature:gan-ring,seed=1")) == (6, 2)
     (row,) = table.training_rows(results, str(tmp_path))
+    # A group with a run kept as a results.csv row only (no folder) gets no row, not a crash.
+    lost = dict(results[0], run="config=literature:gan-ring,seed=2")
+    assert table.training_rows([*results, lost], str(tmp_path)) == []
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[:3] == ["gan", "ring", "2"]
     assert cells[6].startswith("6.00 [6.00, 6.00]")  # both runs average 6 modes

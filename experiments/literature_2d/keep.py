@@ -9,13 +9,18 @@ experiments/literature_2d/sweep/, a sweep workdir of the whole sweep (config.py)
 checkpoints, then writes that folder's results.csv, report.md and plots from the finished
 runs. The source workdirs may hold any part of the sweep (one process per core, each with
 `--config.sweep.configs` naming its groups): a run is the same run, by name and config, in
-whichever workdir trained it. To train the rest:
+whichever workdir trained it. A run whose row is in results.csv but whose folder is gone (the
+folders were out of the repository until session 14: a `runs/` pattern in .gitignore matched
+sweep/runs; now only the top-level runs/ is ignored) keeps its row; report.md says how many
+such rows its tables leave out. To train the rest:
 
   mkdir -p runs/literature_2d && cp -rn experiments/literature_2d/sweep/. runs/literature_2d/
   python -m gan_jax.main --config=experiments/literature_2d/config.py --workdir=runs/literature_2d
 """
 
+import csv
 import importlib.util
+import io
 import os
 import shutil
 import sys
@@ -48,12 +53,53 @@ def sweep_config():
     return module.get_config()
 
 
+def rows_without_folders(kept: str, runs) -> list[dict]:
+    """The rows of `kept`'s results.csv whose run has no finished folder there: runs whose
+    numbers are kept but whose folders are not (before session 14 a `runs/` pattern in
+    .gitignore kept every run folder of sweep/ out of the repository)."""
+    path = os.path.join(kept, "results.csv")
+    if not os.path.exists(path):
+        return []
+    with_folder = {run.name for run in runs if sweep.is_finished(kept, run)}
+    with open(path, newline="") as f:
+        return [row for row in csv.DictReader(f) if row["run"] not in with_folder]
+
+
+def merge_rows(kept: str, runs, rows_only: list[dict]) -> None:
+    """Adds `rows_only` to the results.csv that the report just wrote from the run folders, in
+    the sweep's run order, and says in report.md that its tables and plots leave them out."""
+    path = os.path.join(kept, "results.csv")
+    rows = []
+    if os.path.exists(path):
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+    order = {run.name: i for i, run in enumerate(runs)}
+    rows = sorted(rows + rows_only, key=lambda row: order.get(row["run"], len(order)))
+    fields = list(dict.fromkeys(field for row in rows for field in row))
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=fields, restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    wd.write_text(path, text.getvalue())
+    report_path = os.path.join(kept, "report.md")
+    with open(report_path) as f:
+        text = f.read()
+    wd.write_text(
+        report_path,
+        text + f"\n{len(rows_only)} more finished runs are in results.csv as rows only (their "
+        "folders were not kept), so the tables and plots above leave them out; "
+        "`python -m gan_jax.compare` on results.csv reads all of them.\n",
+    )
+
+
 def keep(config, sources: list[str], kept: str) -> list[str]:
     """Copies the finished runs of the sweep `config` from the workdirs `sources` into the
     sweep workdir `kept` (made for `config` if new) and reports them there (results.csv,
-    report.md, plots); returns the names of the runs newly copied."""
+    report.md, plots); returns the names of the runs newly copied. Rows of results.csv whose
+    run has no folder in `kept` (and none in `sources`) stay in results.csv."""
     runs = sweep.expand(config)
     wd.prepare(kept, config, "sweep", overwrite=False)
+    kept_rows = {row["run"]: row for row in rows_without_folders(kept, runs)}
     copied = []
     for run in runs:
         target = sweep.run_dir(kept, run)
@@ -66,7 +112,9 @@ def keep(config, sources: list[str], kept: str) -> list[str]:
                 shutil.copytree(sweep.run_dir(source, run), target, ignore=left_out)
                 copied.append(run.name)
                 break
-    report.write_sweep_report(config, kept)
+    rows_only = [row for name, row in kept_rows.items() if name not in copied]
+    if report.write_sweep_report(config, kept) and rows_only:
+        merge_rows(kept, runs, rows_only)
     return copied
 
 
@@ -83,6 +131,9 @@ def main(argv: list[str]) -> int:
     finished = len(sweep.finished_runs(config, KEPT))
     total = len(sweep.expand(config))
     print(f"kept {len(copied)} new finished run(s); {finished} of {total} in {KEPT}")
+    rows_only = rows_without_folders(KEPT, sweep.expand(config))
+    if rows_only:
+        print(f"{len(rows_only)} more run(s) in results.csv as rows only (no folder kept)")
     return 0
 
 

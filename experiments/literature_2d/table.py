@@ -71,7 +71,16 @@ def training_rows(results: list[dict], sweep_dir: str) -> list[str]:
             runs = [r for r in results if r["config"] == f"literature:{method}-{data}"]
             if not runs:
                 continue
-            evals = [over_evals(os.path.join(sweep_dir, "runs", r["run"])) for r in runs]
+            folders = [os.path.join(sweep_dir, "runs", r["run"]) for r in runs]
+            missing = [f for f in folders if not os.path.exists(os.path.join(f, "metrics.jsonl"))]
+            if missing:  # kept as results.csv rows only (keep.py): no evals to read
+                print(
+                    f"table.py: {method}-{data}: {len(missing)} of {len(runs)} runs have no "
+                    "metrics.jsonl under runs/; its over-training row is left out",
+                    file=sys.stderr,
+                )
+                continue
+            evals = [over_evals(folder) for folder in folders]
             cells = [cell([r["final_" + m] for r in runs], f) for m, f in METRICS]
             fewest = min(low for _, low in evals)
             cells += [
