@@ -244,3 +244,28 @@ def test_the_veegan_probes_change_only_what_they_name():
     fields, probe = changed("veegan_stochastic_fast_d")
     assert fields == ["g_regularizer.name", "model.encoder.name", "optim.d.learning_rate"]
     assert probe["optim"]["d"]["learning_rate"] == pytest.approx(1e-3)
+
+
+def test_spread_measures_each_samples_distance_to_its_nearest_mode_in_sigmas(tmp_path, capsys):
+    """experiments/literature_2d/spread.py on a hand-made run folder: samples placed 1, 5 and 20
+    sigma from ring modes read back as those distances, and the shares within 3 / 6 / 10 sigma."""
+    spec = importlib.util.spec_from_file_location(
+        "spread", os.path.join(ROOT, "experiments", "literature_2d", "spread.py")
+    )
+    spread = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(spread)
+    from gan_jax.parts import data
+
+    ring = data.make_dataset("ring")
+    run = tmp_path / "run"
+    (run / "samples").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"data": {"name": "ring", "std": None}}))
+    centers = np.asarray(ring.centers)
+    outward = centers / np.linalg.norm(centers, axis=1, keepdims=True)  # away from the others
+    samples = np.concatenate([centers[k] + s * ring.std * outward[k:k + 1]
+                              for k, s in ((0, 1.0), (3, 5.0), (5, 20.0))])
+    np.save(run / "samples" / "step_00000010.npy", samples.astype(np.float32))
+    np.save(run / "samples" / "step_00000002.npy", centers.astype(np.float32))  # an older eval
+    np.testing.assert_allclose(spread.distances(str(run)), [1.0, 5.0, 20.0], rtol=1e-4)
+    assert spread.main([str(run)]) == 0
+    assert "33.3 % | 66.7 % | 66.7 %" in capsys.readouterr().out
