@@ -18,7 +18,7 @@ from gan_jax.commands import train_and_report
 from gan_jax.loop import workdir as wd
 from gan_jax.loop.sweep import expand
 from gan_jax.results.compare import CompareError, compare, select, variant_rows
-from gan_jax.results.load import ResultsError, load_input
+from gan_jax.results.load import ResultsError, load_input, read_csv
 from gan_jax.step.config import ConfigError
 
 REPS = 200  # enough to exercise every interval; the README numbers use the default 2,000
@@ -215,10 +215,7 @@ def test_a_variant_of_g_in_the_rows_is_compared_under_its_own_label(tmp_path):
         row["final_drs/modes_covered"] = str(float(row["final_modes_covered"]) + 1)
     path = tmp_path / "with_drs" / "results.csv"
     path.parent.mkdir()
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    wd.write_csv(str(path), rows)
     tables = compare(
         [str(path)], str(tmp_path / "cmp"), only=["data.name=ring"],
         baseline="data.name=ring,unroll.steps=0", reps=REPS,
@@ -261,3 +258,22 @@ def test_a_csv_of_a_sweep_over_config_files_knows_each_runs_data_set(tmp_path):
     with pytest.raises(ResultsError, match="no longer build") as error:
         load_input(str(tmp_path / "results.csv"))
     assert "\n" not in str(error.value)
+
+
+def test_write_csv_takes_every_column_in_first_seen_order_and_leaves_missing_cells_empty(tmp_path):
+    """Rows of mixed variants (one with a DRS column, one without) make one results.csv that
+    read_csv reads back cell for cell (an empty cell as None), and a rewrite leaves no temporary file behind."""
+    path = str(tmp_path / "results.csv")
+    rows = [
+        {"variant": "a", "seed": 0, "final_modes_covered": 8},
+        {"variant": "b", "seed": 1, "final_drs/modes_covered": 7.5, "final_modes_covered": 6},
+    ]
+    wd.write_csv(path, rows)
+    wd.write_csv(path, rows)
+    with open(path) as f:
+        assert f.readline().strip() == "variant,seed,final_modes_covered,final_drs/modes_covered"
+    assert [dict(r) for r in read_csv(path)] == [
+        {"variant": "a", "seed": 0, "final_modes_covered": 8, "final_drs/modes_covered": None},
+        {"variant": "b", "seed": 1, "final_modes_covered": 6, "final_drs/modes_covered": 7.5},
+    ]
+    assert os.listdir(tmp_path) == ["results.csv"]

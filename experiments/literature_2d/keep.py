@@ -20,7 +20,6 @@ such rows its tables leave out. To train the rest:
 
 import csv
 import importlib.util
-import io
 import os
 import shutil
 import sys
@@ -75,12 +74,7 @@ def merge_rows(kept: str, runs, rows_only: list[dict]) -> None:
             rows = list(csv.DictReader(f))
     order = {run.name: i for i, run in enumerate(runs)}
     rows = sorted(rows + rows_only, key=lambda row: order.get(row["run"], len(order)))
-    fields = list(dict.fromkeys(field for row in rows for field in row))
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=fields, restval="")
-    writer.writeheader()
-    writer.writerows(rows)
-    wd.write_text(path, text.getvalue())
+    wd.write_csv(path, rows)
     report_path = os.path.join(kept, "report.md")
     with open(report_path) as f:
         text = f.read()

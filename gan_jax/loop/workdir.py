@@ -26,9 +26,11 @@ Workdirs made before the marker existed are recognised by their config.json and 
 """
 
 import contextlib
+import csv
 import errno
 import fcntl
 import hashlib
+import io
 import json
 import os
 import re
@@ -242,6 +244,17 @@ def write_text(path: str, text: str) -> None:
     """Replaces `path` with `text` atomically: readers see the old file or the new, never half."""
     with _temp_file(path, "w", prefix=f".{os.path.basename(path)}.") as f:
         f.write(text)
+
+
+def write_csv(path: str, rows: list[dict]) -> None:
+    """Replaces `path` atomically with `rows` as a CSV: the header is every key in first-seen
+    order, and a row without a key gets an empty cell (results.csv of mixed variants)."""
+    fields = list(dict.fromkeys(key for row in rows for key in row))
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=fields, restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(path, text.getvalue())
 
 
 def write_json(path: str, value) -> None:

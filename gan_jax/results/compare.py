@@ -285,7 +285,8 @@ def compare(
             plots = _plot_curves(rows, metrics, plots_dir, min(reps, 1_000), seed)
             plots += _plot_finals(tables, plots_dir)
             plots += _plot_profile(tables, plots_dir, reps, seed)
-        _write_csv(os.path.join(folder, RESULTS), rows)
+        public = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+        wd.write_csv(os.path.join(folder, RESULTS), public)
         text = _report(
             workdir, inputs, rows, shared, tables, dropped, baseline, only, plots, command
         )
@@ -351,19 +352,6 @@ def _check_workdir(workdir: str, args: Sequence[str]) -> None:
             raise CompareError(
                 f"--workdir={workdir} holds other files; choose an empty or new folder"
             )
-
-
-def _write_csv(path: str, rows: list[dict]) -> None:
-    import csv
-    import io
-
-    public = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
-    fields = list(dict.fromkeys(k for r in public for k in r))
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=fields, restval="")
-    writer.writeheader()
-    writer.writerows(public)
-    wd.write_text(path, text.getvalue())
 
 
 # --- report.md -------------------------------------------------------------------------------

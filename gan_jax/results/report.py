@@ -5,8 +5,6 @@ standard error of the mean (std / sqrt(n), as PacGAN reports), and for modes "8/
 seeds".
 """
 
-import csv
-import io
 import json
 import math
 import os
@@ -278,11 +276,7 @@ def write_sweep_report(config, workdir: str) -> bool:
 def write_results(workdir: str, runs, swept: list[str]) -> None:
     """Writes results.csv, report.md and plots/ for the finished `runs` of a sweep."""
     rows = [run_row(run, wd.run_dir(workdir, run.name), swept) for run in runs]
-    table_text = io.StringIO()
-    writer = csv.DictWriter(table_text, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    wd.write_text(os.path.join(workdir, "results.csv"), table_text.getvalue())
+    wd.write_csv(os.path.join(workdir, "results.csv"), rows)
 
     num_modes = {}
     for run in runs:
