@@ -107,6 +107,25 @@ def test_precision_recall_counts_equal_brute_force(shift, k):
     assert 0 < precise_count < 120 or shift == 0.0
 
 
+@pytest.mark.parametrize("k, chunk_size", [(1, 8), (3, 16), (5, 64)])
+def test_knn_radii_equal_a_sort_even_with_duplicate_rows(k, chunk_size):
+    """The k-th nearest other row, by numpy's full sort of float64 distances with the row itself
+    left out; rows 0 and 1, repeated 2 and 4 times, have 1 and 3 neighbours at distance 0, each
+    counted once (37 rows: the last chunk is padded)."""
+    rng = np.random.default_rng(5)
+    feats = rng.normal(size=(33, 6))
+    feats = np.concatenate([feats, feats[:1], feats[1:2].repeat(3, axis=0)])
+    dist = np.sum((feats[:, None] - feats[None]) ** 2, axis=-1)
+    np.fill_diagonal(dist, np.inf)
+    want = np.sort(dist, axis=1)[:, k - 1]
+    got = jax.jit(image_metrics.knn_radii_squared, static_argnums=(1, 2))(
+        feats.astype(np.float32), k, chunk_size
+    )
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    zero = got < 1e-4  # the matmul form leaves float32 round-off where the distance is 0
+    assert zero[0] == (k <= 1) and zero[1] == (k <= 3)  # 1 and 3 copies
+
+
 def _density_coverage_brute_force(real, fake, k):
     """Naeem et al. 2020, Eqs. 3-4, literally: float64 differences, no matmul trick."""
     real_dist = np.linalg.norm(real[:, None] - real[None], axis=-1)

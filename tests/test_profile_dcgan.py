@@ -57,7 +57,7 @@ def test_step_ops_are_attributed_to_their_part(op_name, part):
         ("jit(evaluate)/jit(_normal)/erf_inv", "latents z"),
         ("jit(evaluate)/DCGANGenerator/Upsample_0/dot_general", "G samples"),
         ("jit(evaluate)/while/body/Classifier/Conv_0/dot_general", "classifier features"),
-        ("jit(evaluate)/knn_radii/while/body/top_k", profile_dcgan.EVAL_PARTS[4]),
+        ("jit(evaluate)/knn_radii/while/body/argmin", profile_dcgan.EVAL_PARTS[4]),
         ("jit(evaluate)/ball_counts/while/body/dot_general", profile_dcgan.EVAL_PARTS[5]),
         ("jit(evaluate)/fd/svd", "FD"),
         ("jit(evaluate)/kid/while/body/dot_general", "KID"),
