@@ -246,6 +246,23 @@ def test_the_veegan_probes_change_only_what_they_name():
     assert probe["optim"]["d"]["learning_rate"] == pytest.approx(1e-3)
 
 
+def test_the_wgan_gp_probe_changes_only_gs_rate():
+    """wgan_gp_probe.py: the main sweep's WGAN-GP on the ring, 5 seeds, G at 1e-3 (D at 1e-4)."""
+    spec = importlib.util.spec_from_file_location(
+        "wgan_gp_probe", os.path.join(ROOT, "experiments", "literature_2d", "wgan_gp_probe.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    runs = expand(module.get_config())
+    assert [run.config.seed for run in runs] == [0, 1, 2, 3, 4] and len(group_runs(runs)) == 1
+    wgan_gp = wd.config_to_dict(literature.get_config("wgan_gp-ring"))
+    probe = wd.config_to_dict(validate(literature.get_config("wgan_gp_g_fast-ring")))
+    differences = wd.config_differences(wgan_gp, probe)
+    assert [d.split(":")[0] for d in differences] == ["optim.g.learning_rate"], differences
+    assert (probe["optim"]["g"]["learning_rate"], probe["optim"]["d"]["learning_rate"]) == (
+        pytest.approx(1e-3), pytest.approx(1e-4))
+
+
 def test_spread_measures_each_samples_distance_to_its_nearest_mode_in_sigmas(tmp_path, capsys):
     """experiments/literature_2d/spread.py on a hand-made run folder: samples placed 1, 5 and 20
     sigma from ring modes read back as those distances, and the shares within 3 / 6 / 10 sigma."""
