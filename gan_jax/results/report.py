@@ -26,6 +26,7 @@ from gan_jax.metrics import (  # noqa: E402
     plots,  # noqa: E402
 )
 from gan_jax.parts import data  # noqa: E402
+from gan_jax.results import stats  # noqa: E402
 
 # From the metric declarations (gan_jax/metrics/declared.py): the main table's mode metrics,
 # then every other declared metric (images, Dirac-GAN; each evaluator's own table), final values.
@@ -148,8 +149,6 @@ def protocol(flat_config: dict) -> dict:
 def aggregate(rows: list[dict], num_modes: dict[str, int]) -> list[dict]:
     """One dict per variant: means, stds and standard errors over its seeds, and for the final
     `METRICS` the mean's 95% stratified bootstrap CI (`<metric>_ci`, `gan_jax.results.stats`)."""
-    from gan_jax.results import stats  # scipy.stats takes a second to import: only reports need it
-
     variants: dict[str, list[dict]] = {}
     for row in rows:
         variants.setdefault(row["variant"], []).append(row)

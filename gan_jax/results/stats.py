@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
-import scipy.stats
 
 CONFIDENCE = 0.95
 REPS = 2_000  # bootstrap resamples; Agarwal et al. use 2,000 for profiles, 50,000 for final CIs
@@ -116,6 +115,9 @@ def _mean(scores: np.ndarray) -> np.ndarray:
 
 def _iqm(scores: np.ndarray) -> np.ndarray:
     """rliable's `aggregate_iqm` (scipy's 25% trimmed mean of every score) per resample."""
+    import scipy.stats  # here: importing scipy.stats takes 1-2 s, which a sweep's report
+    # (means and their intervals only) would pay in every `gan_jax.main` process
+
     return scipy.stats.trim_mean(scores.reshape(len(scores), -1), 0.25, axis=1)
 
 
@@ -180,6 +182,8 @@ def mann_whitney_p(x: Sequence[float], y: Sequence[float]) -> float:
     x, y = _column(x)[:, 0], _column(y)[:, 0]
     if np.all(np.concatenate([x, y]) == x[0]):
         return 1.0  # no ranks to compare; scipy's normal approximation would divide by zero
+    import scipy.stats  # here, not at the top: see `_iqm`
+
     return float(scipy.stats.mannwhitneyu(x, y, alternative="two-sided").pvalue)
 
 
