@@ -27,12 +27,18 @@ from gan_jax.step.train import init_run, make_train_chunk
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _sweep_config():
+def _script(name: str):
+    """experiments/literature_2d/<name>.py, loaded as a module (the folder is not a package)."""
     spec = importlib.util.spec_from_file_location(
-        "literature_2d", os.path.join(ROOT, "experiments", "literature_2d", "config.py")
+        name, os.path.join(ROOT, "experiments", "literature_2d", f"{name}.py")
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def _sweep_config():
+    module = _script("config")
     return module.get_config()
 
 
@@ -61,11 +67,7 @@ def test_the_sweep_is_every_method_on_both_mixtures_on_one_protocol():
 
 def test_the_gan_probes_change_one_published_choice_at_a_time():
     """gan_probe.py: the minimax loss, the notebook's orthogonal init, both; nothing else."""
-    spec = importlib.util.spec_from_file_location(
-        "gan_probe", os.path.join(ROOT, "experiments", "literature_2d", "gan_probe.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _script("gan_probe")
     runs = expand(module.get_config())
     assert len(runs) == 5 * 5 and len(group_runs(runs)) == 5
     gan = wd.config_to_dict(literature.get_config("gan-ring"))
@@ -132,11 +134,7 @@ def test_keep_merges_split_workdirs_and_a_copy_of_what_it_kept_resumes(tmp_path)
     of one sweep become one sweep workdir (no tensorboard events) whose results.csv has every
     run's numbers, also a run whose folder is gone but whose row was kept; a copy of it given to
     the whole sweep trains nothing again."""
-    spec = importlib.util.spec_from_file_location(
-        "keep", os.path.join(ROOT, "experiments", "literature_2d", "keep.py")
-    )
-    keep = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(keep)
+    keep = _script("keep")
 
     def sweep_of(*bases):
         config = make_tiny_config()
@@ -188,11 +186,7 @@ def test_keep_merges_split_workdirs_and_a_copy_of_what_it_kept_resumes(tmp_path)
 def test_table_reads_modes_over_evals_from_each_runs_metrics(tmp_path):
     """experiments/literature_2d/table.py's over-training table: a run's mean and minimum modes
     over its evals from step 5,000 on, by hand, and their means over seeds in the row."""
-    spec = importlib.util.spec_from_file_location(
-        "table", os.path.join(ROOT, "experiments", "literature_2d", "table.py")
-    )
-    table = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(table)
+    table = _script("table")
     evals = {  # run -> modes_covered at steps 0, 2,500, 5,000, 10,000, 25,000
         "config=literature:gan-ring,seed=0": [0, 1, 4, 6, 8],
         "config=literature:gan-ring,seed=1": [0, 8, 8, 2, 8],
@@ -221,11 +215,7 @@ def test_table_reads_modes_over_evals_from_each_runs_metrics(tmp_path):
 
 
 def test_the_veegan_probes_change_only_what_they_name():
-    spec = importlib.util.spec_from_file_location(
-        "veegan_probe", os.path.join(ROOT, "experiments", "literature_2d", "veegan_probe.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _script("veegan_probe")
     groups = group_runs(expand(module.get_config()))
     # the two stochastic probes differ in a dynamic field (D's rate): one compiled group
     assert [len(group) for group in groups] == [5, 10]
@@ -248,11 +238,7 @@ def test_the_veegan_probes_change_only_what_they_name():
 
 def test_the_wgan_gp_probe_changes_only_gs_rate():
     """wgan_gp_probe.py: the main sweep's WGAN-GP on the ring, 5 seeds, G at 1e-3 (D at 1e-4)."""
-    spec = importlib.util.spec_from_file_location(
-        "wgan_gp_probe", os.path.join(ROOT, "experiments", "literature_2d", "wgan_gp_probe.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _script("wgan_gp_probe")
     runs = expand(module.get_config())
     assert [run.config.seed for run in runs] == [0, 1, 2, 3, 4] and len(group_runs(runs)) == 1
     wgan_gp = wd.config_to_dict(literature.get_config("wgan_gp-ring"))
@@ -266,11 +252,7 @@ def test_the_wgan_gp_probe_changes_only_gs_rate():
 def test_spread_measures_each_samples_distance_to_its_nearest_mode_in_sigmas(tmp_path, capsys):
     """experiments/literature_2d/spread.py on a hand-made run folder: samples placed 1, 5 and 20
     sigma from ring modes read back as those distances, and the shares within 3 / 6 / 10 sigma."""
-    spec = importlib.util.spec_from_file_location(
-        "spread", os.path.join(ROOT, "experiments", "literature_2d", "spread.py")
-    )
-    spread = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(spread)
+    spread = _script("spread")
     from gan_jax.parts import data
 
     ring = data.make_dataset("ring")
