@@ -218,7 +218,8 @@ def test_paper_and_best_recipe_configs_validate_and_their_searches_expand():
 
     for config in (
         best_ring.get_config(),
-        best_ring.get_config("1e-4"),
+        best_ring.pacgan2_recipe(),
+        best_ring.pacgan2_recipe("1e-4"),
         best_grid.get_config(),
         pacgan_ring.get_config("4"),
         pacgan_grid.get_config("4"),
@@ -238,4 +239,27 @@ def test_paper_and_best_recipe_configs_validate_and_their_searches_expand():
         spec.loader.exec_module(module)
         seeds[name] = sorted({run.config.seed for run in expand(module.get_config())})
     assert seeds["confirm_ring.py"] == seeds["confirm_grid.py"] == list(range(100, 110))
+    assert seeds["confirm_ring_literature.py"] == list(range(100, 110))
     assert seeds["ring.py"] == seeds["grid.py"] == list(range(10))
+
+
+def test_the_shipped_ring_recipe_is_the_confirmed_search_step():
+    """configs/best_ring.py is ring step 11 of experiments/paper_tables' search, the setting
+    confirmed on seeds 100-109, field for field (but the seeds)."""
+    import importlib.util
+    import os
+
+    from configs import best_ring
+    from gan_jax.loop import workdir as wd
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        "experiments", "paper_tables", "search", "confirm_ring_literature.py")
+    spec = importlib.util.spec_from_file_location("confirm_ring_literature", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    confirmed = module.get_config()
+    del confirmed.sweep
+    confirmed.seed = 0
+    shipped = validate(best_ring.get_config())
+    assert wd.config_differences(wd.config_to_dict(confirmed), wd.config_to_dict(shipped)) == []
+    assert shipped.objective == "minimax" and shipped.ema.enabled and shipped.batch_size == 512

@@ -14,7 +14,7 @@ from configs import best_ring
 
 
 def get_config():
-    config = best_ring.get_config()
+    config = best_ring.pacgan2_recipe()
     config.batch_size = 512
     config.sweep = ml_collections.ConfigDict(
         dict(seeds=5, grid=dict(ema=dict(decay=(0.9995, 0.9998))))
