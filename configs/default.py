@@ -98,7 +98,9 @@ def get_config() -> ml_collections.ConfigDict:
     # 6726825d.pth), for FID and KID as papers report them (image runs; None: none logged).
     # samplers: samplers over the trained G and D (gan_jax/step/samplers.py: "drs", "mh"),
     # evaluated beside the raw G at every eval (metrics under "<sampler>/"); each takes
-    # sampler_candidates G draws per sample (DRS's pool per sample, MH's proposals per chain).
+    # sampler_candidates G draws per sample (DRS's pool per sample, MH's proposals per chain);
+    # drs_gamma_quantile: DRS's gamma as this quantile of F^ over its pool (Azadi et al. 2019's
+    # code: 0.95; lower accepts more and corrects G less).
     config.eval = ml_collections.ConfigDict(
         dict(
             num_samples=2_500,
@@ -106,6 +108,7 @@ def get_config() -> ml_collections.ConfigDict:
             inception_weights=ml_collections.config_dict.placeholder(str),
             samplers=(),
             sampler_candidates=20,
+            drs_gamma_quantile=0.95,
         )
     )
     return config

@@ -230,16 +230,22 @@ def test_paper_and_best_recipe_configs_validate_and_their_searches_expand():
         assert recipe.num_steps <= 25_000 and recipe.batch_size <= 512
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     folder = os.path.join(root, "experiments", "paper_tables", "search")
-    seeds = {}
+    seeds, modules = {}, {}
     for name in sorted(os.listdir(folder)):
         if not name.endswith(".py"):
             continue
         spec = importlib.util.spec_from_file_location("search", os.path.join(folder, name))
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
+        modules[name] = module
         seeds[name] = sorted({run.config.seed for run in expand(module.get_config())})
     assert seeds["confirm_ring.py"] == seeds["confirm_grid.py"] == list(range(100, 110))
     assert seeds["confirm_ring_literature.py"] == list(range(100, 110))
+    for arg, first in (("0.3", 0), ("0.3,confirm", 100)):
+        config = modules["probe_ring_drs_quantile.py"].get_config(arg)
+        validate(config)
+        assert config.eval.drs_gamma_quantile == 0.3
+        assert sorted(run.config.seed for run in expand(config)) == list(range(first, first + 10))
     assert seeds["ring.py"] == seeds["grid.py"] == list(range(10))
 
 

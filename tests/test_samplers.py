@@ -46,13 +46,14 @@ TOY = samplers.SamplerModel(
 # max_x p_data / p_G: the log ratio -2 (x - 1)^2 + log 2 + x^2 / 2 peaks at x = 4/3.
 LOG_M = -2 * (1 / 3) ** 2 + math.log(2) + (4 / 3) ** 2 / 2
 N, CANDIDATES = 2_000, 20
+OPTIONS = samplers.SamplerOptions(candidates=CANDIDATES)
 
 
 @pytest.fixture(scope="module")
 def drawn():
     """Each sampler's samples and diagnostics on the toy, jitted, one key."""
     return {
-        name: jax.jit(lambda key, s=sampler: s(TOY, key, N, CANDIDATES))(jax.random.PRNGKey(0))
+        name: jax.jit(lambda key, s=sampler: s(TOY, key, N, OPTIONS))(jax.random.PRNGKey(0))
         for name, sampler in samplers.SAMPLERS.items()
     }
 
@@ -84,6 +85,31 @@ def test_samplers_match_the_data_far_better_than_g(drawn):
     assert stats.kstest(np.asarray(drawn["mh"][0])[:, 0], stats.norm(MU, SD).cdf).pvalue > 1e-3
 
 
+@pytest.mark.parametrize("quantile", [0.3, 0.95])
+def test_drs_acceptance_rate_at_a_gamma_quantile_matches_numpy(quantile):
+    # Accepted with probability sigmoid(F^ - gamma), gamma the quantile of F^ over the pool:
+    # the expected rate, recomputed here in float64 from D's logits of the same pool.
+    options = samplers.SamplerOptions(candidates=CANDIDATES, drs_gamma_quantile=quantile)
+    key = jax.random.PRNGKey(2)
+    _, diagnostics = jax.jit(lambda k: samplers.drs(TOY, k, N, options))(key)
+    z, _ = samplers._draw_pool(TOY, jax.random.split(key)[0], N, CANDIDATES)
+    logits = np.asarray(_log_ratio(z), np.float64)
+    shifted = logits - logits.max()
+    f_hat = shifted - np.log(-np.expm1(shifted - samplers.DRS_EPSILON))
+    expected = np.mean(1 / (1 + np.exp(-(f_hat - np.quantile(f_hat, quantile)))))
+    # 40,000 Bernoulli draws: the rate's standard error is below 0.0025.
+    assert abs(float(diagnostics["acceptance_rate"]) - expected) < 0.01, expected
+    assert float(diagnostics["fill_share"]) == 0.0
+
+
+def test_a_lower_drs_gamma_quantile_accepts_more_and_corrects_less(drawn):
+    mild = samplers.SamplerOptions(candidates=CANDIDATES, drs_gamma_quantile=0.3)
+    samples, diagnostics = jax.jit(lambda k: samplers.drs(TOY, k, N, mild))(jax.random.PRNGKey(0))
+    assert float(diagnostics["acceptance_rate"]) > float(drawn["drs"][1]["acceptance_rate"])
+    # Less sharpening towards the ratio's peak at 4/3: the spread stays closer to the data's.
+    assert np.std(np.asarray(samples)) > np.std(np.asarray(drawn["drs"][0]))
+
+
 def test_mh_acceptance_rate_matches_its_closed_form(drawn):
     # At stationarity (x ~ p_data, x' ~ p_G) a step accepts with E[min(1, w(x') / w(x))],
     # w = p_data / p_G; integrated on a grid.
@@ -109,7 +135,7 @@ def test_samplers_have_fixed_shapes_and_are_deterministic_in_their_key(name):
         generate=lambda z: z.reshape(-1, 2, 2, 1),
         draw_real=lambda key, m: MU + SD * jax.random.normal(key, (m, 2, 2, 1)),
     )
-    sampler = jax.jit(lambda key: samplers.SAMPLERS[name](image_toy, key, 7, 3))
+    sampler = jax.jit(lambda key: samplers.SAMPLERS[name](image_toy, key, 7, samplers.SamplerOptions(3)))
     first, diagnostics = sampler(jax.random.PRNGKey(3))
     again, _ = sampler(jax.random.PRNGKey(3))
     other, _ = sampler(jax.random.PRNGKey(4))
@@ -129,7 +155,7 @@ def test_mh_restarts_chains_that_accept_nothing():
         logit=lambda x: jnp.where(x[:, 0] > 50, 100.0, -100.0),
         draw_real=lambda key, m: jnp.full((m, 1), 100.0),
     )
-    samples, diagnostics = samplers.mh(hostile, jax.random.PRNGKey(5), 64, 4)
+    samples, diagnostics = samplers.mh(hostile, jax.random.PRNGKey(5), 64, samplers.SamplerOptions(4))
     assert float(diagnostics["restart_share"]) == 1.0
     assert float(diagnostics["acceptance_rate"]) == 0.0
     assert np.all(np.abs(np.asarray(samples)) < 10)  # G's samples, not the real ones
@@ -194,6 +220,8 @@ def test_restore_samples_through_a_sampler(restored):
         ({"eval.samplers": ("mh", "mh")}, "names a sampler twice"),
         ({"eval.samplers": (1,)}, "must be a tuple of names"),
         ({"eval.sampler_candidates": 0}, "must be an integer >= 1"),
+        ({"eval.drs_gamma_quantile": 1.0}, r"drs_gamma_quantile=1.0 is invalid: must be a number"),
+        ({"eval.drs_gamma_quantile": 0.0}, "must be a number in"),
         ({"eval.samplers": ("drs",), "model.d.pack": 2}, "unset model.d.pack"),
         ({"eval.samplers": ("mh",), "model.d.minibatch_stddev": True}, "each sample alone"),
         ({"eval.samplers": ("drs",), "objective": "began"}, "'began' has an energy D"),

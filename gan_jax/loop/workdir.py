@@ -91,6 +91,7 @@ ADDED_FIELDS = {
     "eval.inception_weights": None,
     "eval.samplers": (),
     "eval.sampler_candidates": 20,
+    "eval.drs_gamma_quantile": 0.95,
     **{
         f"optim.{player}.{field}": value
         for player in ("g", "d")

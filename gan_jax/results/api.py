@@ -43,7 +43,8 @@ class TrainedGAN:
         """`n` generated samples as a numpy array, z drawn from `jax.random.PRNGKey(seed)`, from
         G in inference mode; with `ema`, from the exponential moving average of G's weights;
         with `sampler` (a name in `gan_jax.step.samplers.SAMPLERS`, e.g. "drs" or "mh"), from
-        that sampler over the raw G and D, with the run's `eval.sampler_candidates`."""
+        that sampler over the raw G and D, with the run's `eval.sampler_candidates` (and, for
+        DRS, `eval.drs_gamma_quantile`)."""
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
             raise ValueError(f"sample(n={n!r}): n must be an integer >= 1")
         if sampler is not None:
@@ -72,7 +73,7 @@ class TrainedGAN:
 
             def draw(state, key, n):
                 model = samplers.model_of(exp, state.g_params, state.d_params)
-                return sampler(model, key, n, exp.sampler_candidates)[0]
+                return sampler(model, key, n, exp.sampler_options)[0]
 
             self._samplers[name] = jax.jit(draw, static_argnums=2)
         return np.asarray(self._samplers[name](self.state, jax.random.PRNGKey(seed), n))

@@ -132,7 +132,13 @@ LOWER_IS_BETTER = frozenset(
 # how many samples the plots show, which samplers are evaluated beside it (their metrics are
 # their own, under "<sampler>/").
 PROTOCOL_IGNORED = frozenset(
-    {"data.tfds_dir", "eval.plot_samples", "eval.samplers", "eval.sampler_candidates"}
+    {
+        "data.tfds_dir",
+        "eval.plot_samples",
+        "eval.samplers",
+        "eval.sampler_candidates",
+        "eval.drs_gamma_quantile",
+    }
 )
 
 

@@ -369,7 +369,8 @@ def sampler_unfit_reason(config) -> str | None:
 
 
 def _check_samplers(config) -> None:
-    """eval.samplers (names in `samplers.SAMPLERS`, no repeats) and eval.sampler_candidates."""
+    """eval.samplers (names in `samplers.SAMPLERS`, no repeats), eval.sampler_candidates and
+    eval.drs_gamma_quantile."""
     names = _get(config, "eval.samplers")
     if not isinstance(names, tuple | list) or not all(isinstance(n, str) for n in names):
         _fail("eval.samplers", names, f"must be a tuple of names from {sorted(samplers.SAMPLERS)}")
@@ -380,6 +381,9 @@ def _check_samplers(config) -> None:
     if len(set(names)) < len(names):
         _fail("eval.samplers", names, "names a sampler twice")
     _int(config, "eval.sampler_candidates", 1)
+    quantile = _get(config, "eval.drs_gamma_quantile")
+    if isinstance(quantile, bool) or not isinstance(quantile, int | float) or not 0 < quantile < 1:
+        _fail("eval.drs_gamma_quantile", quantile, "must be a number in (0, 1)")
     reason = sampler_unfit_reason(config) if names else None
     if reason is not None:
         _fail("eval.samplers", names, f"samplers need a logit D per sample: {reason}")

@@ -17,6 +17,7 @@ import optax
 from gan_jax.parts import data, models, objectives, optim, pairings, penalties, regularizers
 from gan_jax.parts.models import encoder
 from gan_jax.parts.objectives import Objective
+from gan_jax.step import samplers as samplers_lib
 
 
 class Unroll(NamedTuple):
@@ -48,9 +49,9 @@ class Experiment(NamedTuple):
     inception_weights: str | None = None  # pytorch-fid's weights file: FID / KID at every eval
     extrapolation: str = "none"  # "extragradient": step with the field at a look-ahead point
     # Samplers over the trained G and D evaluated at every eval (gan_jax/step/samplers.py), and
-    # the G draws each takes per returned sample.
+    # their settings (the G draws each takes per returned sample, DRS's gamma quantile).
     samplers: tuple[str, ...] = ()
-    sampler_candidates: int = 20
+    sampler_options: samplers_lib.SamplerOptions = samplers_lib.SamplerOptions()
     # G's regulariser (regularizers.py; `g_regularizer.name`), weighted by the dynamic
     # `g_regularizer.weight`: regularizer(inputs, key) -> (scalar, aux).
     g_regularizer: Callable = regularizers.no_regularizer
@@ -90,7 +91,10 @@ def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
         inception_weights=config.eval.get("inception_weights"),
         extrapolation=config.extrapolation,
         samplers=tuple(config.eval.samplers),
-        sampler_candidates=config.eval.sampler_candidates,
+        sampler_options=samplers_lib.SamplerOptions(
+            candidates=config.eval.sampler_candidates,
+            drs_gamma_quantile=config.eval.drs_gamma_quantile,
+        ),
         g_regularizer=regularizers.REGULARIZERS[config.get("g_regularizer", NO_REGULARIZER).name],
         pairing=pairings.PAIRINGS[config.get("pairing", "none")],
     )

@@ -14,9 +14,10 @@ D"; with the cross-entropy objectives the logit is already the quantity the samp
 Numbers here are therefore those of uncalibrated DRS / MH-GAN (Turner et al. report calibration
 helping MH-GAN).
 
-Every sampler is `sampler(model, key, n, candidates) -> (samples, diagnostics)`: pure and
-jittable with fixed shapes, `candidates` G draws per returned sample (MH: 2 `candidates` + 1,
-its restart chains being computed for every chain), `samples` of shape
+Every sampler is `sampler(model, key, n, options) -> (samples, diagnostics)`: pure and
+jittable with fixed shapes, `options` a `SamplerOptions` (`options.candidates` G draws per
+returned sample; MH: 2 `candidates` + 1, its restart chains being computed for every chain),
+`samples` of shape
 (n, *data shape) and `diagnostics` a dict of scalars ("acceptance_rate", ...). A new sampler is
 one such function and one `SAMPLERS` entry.
 """
@@ -57,6 +58,16 @@ def model_of(exp, g_params, d_params, dataset=None) -> SamplerModel:
 # Azadi et al. 2019's practical scheme sets gamma per batch of candidates to a percentile of
 # F^(x) = F(x) + gamma, so that share of candidates has F(x) <= 0; public DRS code uses the 95th.
 DRS_GAMMA_QUANTILE = 0.95
+
+
+class SamplerOptions(NamedTuple):
+    """A run's sampler settings (config `eval.sampler_candidates`, `eval.drs_gamma_quantile`)."""
+
+    candidates: int = 20  # G draws per returned sample
+    # DRS's gamma: this quantile of F^ over the pool. Lower accepts more: a milder correction
+    # of G, closer to G's mode balance when D's logit is not the exact log density ratio.
+    drs_gamma_quantile: float = DRS_GAMMA_QUANTILE
+
 DRS_EPSILON = 1e-6  # Eq. 8's epsilon: keeps log(1 - exp(.)) finite at the max logit
 
 
@@ -88,12 +99,12 @@ def first_accepted(accepted, n: int):
     return jnp.argsort(~accepted, stable=True)[:n]
 
 
-def drs(model: SamplerModel, key, n: int, candidates: int):
+def drs(model: SamplerModel, key, n: int, options: SamplerOptions):
     """Discriminator rejection sampling (Azadi et al. 2019, Alg. 1 and Eq. 8) with fixed shapes.
 
-    Draws a pool of n * `candidates` samples from G; D~*_M is the pool's max logit (the paper's
-    burn-in estimate and running max, with the pool as burn-in); gamma is the
-    `DRS_GAMMA_QUANTILE` quantile of F^(x) = F(x) + gamma over the pool; each
+    Draws a pool of n * `options.candidates` samples from G; D~*_M is the pool's max logit (the
+    paper's burn-in estimate and running max, with the pool as burn-in); gamma is the
+    `options.drs_gamma_quantile` quantile of F^(x) = F(x) + gamma over the pool; each
     candidate is accepted when a uniform draw is below sigmoid(F(x)). Returns the first n
     accepted in draw order. When fewer than n are accepted the rest is filled with the first
     rejected candidates in draw order, i.e. plain G samples, so a short pool degrades towards G
@@ -104,9 +115,9 @@ def drs(model: SamplerModel, key, n: int, candidates: int):
       filled / n}.
     """
     pool_key, accept_key = jax.random.split(key)
-    z, logits = _draw_pool(model, pool_key, n, candidates)
+    z, logits = _draw_pool(model, pool_key, n, options.candidates)
     unshifted = drs_acceptance_logit(logits, jnp.max(logits), 0.0)
-    gamma = jnp.quantile(unshifted, DRS_GAMMA_QUANTILE)
+    gamma = jnp.quantile(unshifted, options.drs_gamma_quantile)
     accepted = jax.random.uniform(accept_key, logits.shape) < jax.nn.sigmoid(unshifted - gamma)
     num_accepted = jnp.sum(accepted)
     samples = model.generate(z[first_accepted(accepted, n)])
@@ -145,10 +156,10 @@ def _independence_chain(model: SamplerModel, key, start, start_logit, steps: int
     return final, accepts
 
 
-def mh(model: SamplerModel, key, n: int, candidates: int):
+def mh(model: SamplerModel, key, n: int, options: SamplerOptions):
     """Metropolis-Hastings GAN (Turner et al. 2019, Alg. 1): n independence MH chains of
-    K = `candidates` proposals from G each, every chain started at a real sample (so it starts
-    in the stationary distribution when D is exact: no burn-in). A chain that accepts none of
+    K = `options.candidates` proposals from G each, every chain started at a real sample (so it
+    starts in the stationary distribution when D is exact: no burn-in). A chain that accepts none of
     its K proposals would return its real sample; as in Alg. 1 it is restarted from a G sample
     and run for K fresh proposals (computed for all chains, kept for those: fixed shapes).
 
@@ -156,6 +167,7 @@ def mh(model: SamplerModel, key, n: int, candidates: int):
       samples (n, *data shape) and {"acceptance_rate": accepted proposals / (n K) over the
       first chains, "restart_share": the share of chains restarted}.
     """
+    candidates = options.candidates
     real_key, restart_key, chain_key = jax.random.split(key, 3)
     # The first chains and every chain's restart run as one batch of 2n chains.
     starts = jnp.concatenate(

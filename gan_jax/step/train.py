@@ -437,7 +437,7 @@ def make_evaluate(exp: Experiment):
         model = samplers.model_of(exp, state.g_params, state.d_params)
         for name, sampler in chosen.items():
             drawn, diagnostics = sampler(
-                model, jax.random.fold_in(eval_key, 1), exp.eval_samples, exp.sampler_candidates
+                model, jax.random.fold_in(eval_key, 1), exp.eval_samples, exp.sampler_options
             )
             drawn_metrics = {**metric_fn(drawn), **diagnostics}
             metrics.update({f"{name}/{k}": v for k, v in drawn_metrics.items()})
