@@ -210,6 +210,12 @@ def init_group_state(configs: list[ml_collections.ConfigDict], mesh) -> GANState
     return init(*inputs)
 
 
+def group_state_shapes(configs: list[ml_collections.ConfigDict], mesh) -> GANState:
+    """What `init_group_state` would return, as `jax.ShapeDtypeStruct`s with their sharding:
+    a restore target that compiles and allocates nothing."""
+    return jax.eval_shape(programs(configs[0], mesh).init, *_group_inputs(configs, mesh))
+
+
 def train_group(
     runs: list[RunSpec],
     checkpoint_dir: str,

@@ -7,7 +7,7 @@ import numpy as np
 
 from gan_jax.loop import checkpoint
 from gan_jax.loop import workdir as wd
-from gan_jax.loop.run import init_group_state, programs
+from gan_jax.loop.run import group_state_shapes, programs
 from gan_jax.loop.sharding import runs_mesh
 from gan_jax.loop.workdir import load_config
 from gan_jax.step import samplers
@@ -113,7 +113,7 @@ def restore(workdir: str) -> TrainedGAN:
         )
     mesh = runs_mesh(1)
     experiment = programs(config, mesh).exp
-    target = init_group_state([config] * pointer["num_padded"], mesh)
+    target = group_state_shapes([config] * pointer["num_padded"], mesh)
     manager = checkpoint.make_manager(directory, create=False)
     try:
         stacked = checkpoint.restore_latest(manager, target)
@@ -121,5 +121,8 @@ def restore(workdir: str) -> TrainedGAN:
         manager.close()
     if stacked is None:
         raise FileNotFoundError(f"{workdir} holds no checkpoint yet")
-    state = jax.tree.map(lambda x: x[pointer["index"]], stacked)
+    # The run's slice on the host, then back to the device: `x[index]` on a jax array would
+    # compile one gather per leaf shape (~1 s per restore on CPU).
+    index = pointer["index"]
+    state = jax.tree.map(lambda x: jax.device_put(np.asarray(x)[index]), stacked)
     return TrainedGAN(config, experiment, state)
