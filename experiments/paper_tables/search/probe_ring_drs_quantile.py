@@ -1,6 +1,7 @@
-"""Ring step 13 (issue 23, item 3), part 2: ring step 11 (configs/best_ring.py) with DRS at the
-gamma quantile after `:` (`eval.drs_gamma_quantile`), on seeds 0-9; with `,confirm` after it,
-on the confirmation seeds 100-109.
+"""Ring step 13 (issue 23, item 3), part 2: ring step 11 (probe_ring_literature_cosine.py:
+3e-4,minimax, shipped as configs/best_ring.py) with DRS at the gamma quantile after `:`
+(`eval.drs_gamma_quantile`), on seeds 0-9; with `,confirm` after it, on the confirmation seeds
+100-109.
 
 experiments/paper_tables/choose_drs_quantile.py chose 0.3 on step 11's final checkpoints of
 seeds 0-9 (HQ 96.5 %, KL 0.034 over 30 draws; 0.4 reached KL 0.050, 0.5 0.064). Training is
@@ -24,19 +25,28 @@ The rules, fixed before either sweep ran:
   python experiments/paper_tables/recipe.py runs/search/probe_ring_drs_quantile_0.3 ring
 """
 
+import importlib.util
+import os
+
 import ml_collections
 
-from configs import best_ring
+
+def _step_11() -> ml_collections.ConfigDict:
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "probe_ring_literature_cosine.py")
+    spec = importlib.util.spec_from_file_location("probe_ring_literature_cosine", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.get_config("3e-4,minimax")
 
 
 def get_config(arg: str = "0.3") -> ml_collections.ConfigDict:
     quantile, _, which = arg.partition(",")
-    config = best_ring.get_config()
+    config = _step_11()
     assert "drs" in config.eval.samplers
     config.eval.drs_gamma_quantile = float(quantile)
     if which == "confirm":
         config.seed = 100
     elif which:
         raise ValueError(f"{arg!r}: after the quantile, only ',confirm' is understood")
-    config.sweep = ml_collections.ConfigDict(dict(seeds=10))
     return config
