@@ -25,8 +25,8 @@ The rules, fixed before either sweep ran:
   python experiments/paper_tables/recipe.py runs/search/probe_ring_drs_quantile_0.3 ring
 """
 
-import importlib.util
 import os
+import runpy
 
 import ml_collections
 
@@ -34,10 +34,7 @@ import ml_collections
 def _step_11() -> ml_collections.ConfigDict:
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         "probe_ring_literature_cosine.py")
-    spec = importlib.util.spec_from_file_location("probe_ring_literature_cosine", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config("3e-4,minimax")
+    return runpy.run_path(path)["get_config"]("3e-4,minimax")
 
 
 def get_config(arg: str = "0.3") -> ml_collections.ConfigDict:
