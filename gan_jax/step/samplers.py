@@ -17,9 +17,9 @@ helping MH-GAN).
 Every sampler is `sampler(model, key, n, options) -> (samples, diagnostics)`: pure and
 jittable with fixed shapes, `options` a `SamplerOptions` (`options.candidates` G draws per
 returned sample; MH: 2 `candidates` + 1, its restart chains being computed for every chain),
-`samples` of shape
-(n, *data shape) and `diagnostics` a dict of scalars ("acceptance_rate", ...). A new sampler is
-one such function and one `SAMPLERS` entry.
+`samples` of shape (n, *data shape) and `diagnostics` a dict of scalars ("acceptance_rate",
+...). A new sampler is one such function and one `SAMPLERS` entry; a setting it needs is one
+`SamplerOptions` field and one config field under `eval.`.
 """
 
 from collections.abc import Callable
@@ -58,6 +58,7 @@ def model_of(exp, g_params, d_params, dataset=None) -> SamplerModel:
 # Azadi et al. 2019's practical scheme sets gamma per batch of candidates to a percentile of
 # F^(x) = F(x) + gamma, so that share of candidates has F(x) <= 0; public DRS code uses the 95th.
 DRS_GAMMA_QUANTILE = 0.95
+DRS_EPSILON = 1e-6  # Eq. 8's epsilon: keeps log(1 - exp(.)) finite at the max logit
 
 
 class SamplerOptions(NamedTuple):
@@ -67,8 +68,6 @@ class SamplerOptions(NamedTuple):
     # DRS's gamma: this quantile of F^ over the pool. Lower accepts more: a milder correction
     # of G, closer to G's mode balance when D's logit is not the exact log density ratio.
     drs_gamma_quantile: float = DRS_GAMMA_QUANTILE
-
-DRS_EPSILON = 1e-6  # Eq. 8's epsilon: keeps log(1 - exp(.)) finite at the max logit
 
 
 def drs_acceptance_logit(logits, max_logit, gamma):
