@@ -22,6 +22,7 @@ from gan_jax.metrics import declared
 from gan_jax.results import report
 from gan_jax.step import samplers
 from gan_jax.step.config import ConfigError, validate
+from gan_jax.step.experiment import make_experiment
 from gan_jax.step.train import make_evaluate
 
 # The toy: G draws N(0, 1), the data is N(1, 0.5^2), D's logit is the exact log ratio.
@@ -85,6 +86,11 @@ def test_samplers_match_the_data_far_better_than_g(drawn):
     assert stats.kstest(np.asarray(drawn["mh"][0])[:, 0], stats.norm(MU, SD).cdf).pvalue > 1e-3
 
 
+def test_the_config_sets_the_samplers_options():
+    config = make_tiny_config(**{"eval.sampler_candidates": 7, "eval.drs_gamma_quantile": 0.3})
+    assert make_experiment(validate(config)).sampler_options == samplers.SamplerOptions(7, 0.3)
+
+
 @pytest.mark.parametrize("quantile", [0.3, 0.95])
 def test_drs_acceptance_rate_at_a_gamma_quantile_matches_numpy(quantile):
     # Accepted with probability sigmoid(F^ - gamma), gamma the quantile of F^ over the pool:
@@ -106,7 +112,7 @@ def test_a_lower_drs_gamma_quantile_accepts_more_and_corrects_less(drawn):
     mild = samplers.SamplerOptions(candidates=CANDIDATES, drs_gamma_quantile=0.3)
     samples, diagnostics = jax.jit(lambda k: samplers.drs(TOY, k, N, mild))(jax.random.PRNGKey(0))
     assert float(diagnostics["acceptance_rate"]) > float(drawn["drs"][1]["acceptance_rate"])
-    # Less sharpening towards the ratio's peak at 4/3: the spread stays closer to the data's.
+    # Less sharpening towards the ratio's peak at 4/3: a wider spread than at the 0.95 quantile.
     assert np.std(np.asarray(samples)) > np.std(np.asarray(drawn["drs"][0]))
 
 
@@ -135,7 +141,9 @@ def test_samplers_have_fixed_shapes_and_are_deterministic_in_their_key(name):
         generate=lambda z: z.reshape(-1, 2, 2, 1),
         draw_real=lambda key, m: MU + SD * jax.random.normal(key, (m, 2, 2, 1)),
     )
-    sampler = jax.jit(lambda key: samplers.SAMPLERS[name](image_toy, key, 7, samplers.SamplerOptions(3)))
+    sampler = jax.jit(
+        lambda key: samplers.SAMPLERS[name](image_toy, key, 7, samplers.SamplerOptions(3))
+    )
     first, diagnostics = sampler(jax.random.PRNGKey(3))
     again, _ = sampler(jax.random.PRNGKey(3))
     other, _ = sampler(jax.random.PRNGKey(4))
@@ -155,7 +163,9 @@ def test_mh_restarts_chains_that_accept_nothing():
         logit=lambda x: jnp.where(x[:, 0] > 50, 100.0, -100.0),
         draw_real=lambda key, m: jnp.full((m, 1), 100.0),
     )
-    samples, diagnostics = samplers.mh(hostile, jax.random.PRNGKey(5), 64, samplers.SamplerOptions(4))
+    samples, diagnostics = samplers.mh(
+        hostile, jax.random.PRNGKey(5), 64, samplers.SamplerOptions(4)
+    )
     assert float(diagnostics["restart_share"]) == 1.0
     assert float(diagnostics["acceptance_rate"]) == 0.0
     assert np.all(np.abs(np.asarray(samples)) < 10)  # G's samples, not the real ones

@@ -2,15 +2,16 @@
 on the search seeds 0-9.
 
 Why: step 11 (configs/best_ring.py) meets three targets and misses HQ (91.1 %). Its EMA G's
-samples are not spread between the modes: half lie within 0.004 of a centre (sigma is 0.01),
-and the 9 % outside 3 sigma form heavy tails around each mode (3 % at 3-4 sigma, 2.5 % at 4-6,
-3 % beyond). DRS at Azadi et al.'s 95th-percentile gamma removes those (HQ 99.7 %) but shifts
-the mode balance (KL 1.3-1.4): D's logit, not a calibrated log density ratio, favours some
-modes, and the 95th percentile accepts ~1 candidate in 20. A lower quantile accepts more and
-corrects less, trading HQ for KL. Before this script was written, a diagnostic read DRS at the
+samples are not spread between the modes: half lie within 0.37 sigma of a centre, and the 9 %
+outside 3 sigma form heavy tails around each mode (ring_tails.py, search/raw/ring_tails.md).
+DRS at Azadi et al.'s 95th-percentile gamma removes those (HQ 99.7 %) but shifts the mode
+balance (KL 1.3-1.4): D's logit, not a calibrated log density ratio, favours some modes, and
+the 95th percentile accepts ~1 candidate in 20. A lower quantile accepts more and corrects
+less, trading HQ for KL. Before this script was written, a diagnostic read DRS at the
 quantiles 0.5 / 0.8 / 0.95 on the confirmation runs' final checkpoints (runs/confirm/
-ring_literature; HQ 96.9 / 98.2 / 99.3 %, KL 0.070 / 0.306 / 1.196), a look at seeds 100-109
-that the confirmation below must weigh; the choice here reads seeds 0-9 only.
+ring_literature; HQ 96.9 / 98.2 / 99.3 %, KL 0.070 / 0.306 / 1.196 with 16 candidates per
+sample; ring_tails.py repeats it with the run's 20), a look at seeds 100-109 that the
+confirmation must weigh; the choice here reads seeds 0-9 only.
 
 The rule, fixed before this script ran: on the final checkpoints of step 11's search sweep
 (runs/search/probe_ring_literature_cosine_d3e-4_minimax, seeds 0-9), DRS over the raw G and D

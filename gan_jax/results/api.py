@@ -8,7 +8,7 @@ import numpy as np
 from gan_jax.loop import checkpoint
 from gan_jax.loop import workdir as wd
 from gan_jax.loop.run import group_state_shapes, programs
-from gan_jax.loop.sharding import runs_mesh
+from gan_jax.loop.sharding import runs_mesh, to_host
 from gan_jax.loop.workdir import load_config
 from gan_jax.step import samplers
 from gan_jax.step.config import sampler_unfit_reason
@@ -122,7 +122,8 @@ def restore(workdir: str) -> TrainedGAN:
     if stacked is None:
         raise FileNotFoundError(f"{workdir} holds no checkpoint yet")
     # The run's slice on the host, then back to the device: `x[index]` on a jax array would
-    # compile one gather per leaf shape (~1 s per restore on CPU).
+    # compile one gather per leaf shape (~1 s per restore on CPU). `to_host` gathers the runs
+    # of every process first when several share the mesh.
     index = pointer["index"]
-    state = jax.tree.map(lambda x: jax.device_put(np.asarray(x)[index]), stacked)
+    state = jax.tree.map(lambda x: jax.device_put(x[index]), to_host(stacked))
     return TrainedGAN(config, experiment, state)

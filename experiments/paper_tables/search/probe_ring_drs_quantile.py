@@ -32,8 +32,9 @@ import ml_collections
 
 
 def _step_11() -> ml_collections.ConfigDict:
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        "probe_ring_literature_cosine.py")
+    path = os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "probe_ring_literature_cosine.py"
+    )
     return runpy.run_path(path)["get_config"]("3e-4,minimax")
 
 
