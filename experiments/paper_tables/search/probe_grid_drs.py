@@ -4,12 +4,12 @@ each sample, evaluated at every eval at the gamma quantile after `:` (0.3, ring 
 choice). Seeds 0-4.
 
 Why: the recipe's EMA G leaves ~11 % of its samples 10-20 sigma from every mode, between them
-(runs of step 9, EMA G, 20,000 samples), and on the ring DRS at quantile 0.3 moved exactly
-such samples back (step 11's checkpoints, seeds 0-9: the raw G's HQ 91.4 -> 96.5 %, KL
+(runs of step 9, EMA G, 20,000 samples), and on the ring DRS at quantile 0.3 removed exactly
+such samples (step 11's checkpoints, seeds 0-9: the raw G's HQ 91.4 -> 96.5 %, KL
 0.002 -> 0.034). The packed D cannot score one sample, so the samplers are unfit for the
-recipe as it is. Unpacked, D is
-PacGAN's plain GAN, which on PacGAN's protocol learned the grid's quality fastest of the three
-(HQ 29 % at 10,000 steps against 5.6 % for PacGAN2), at a risk to the modes.
+recipe as it is. Unpacked, D is PacGAN's plain GAN, which on PacGAN's protocol learned the
+grid's quality fastest of the three (HQ 29 % at 10,000 steps against 5.6 % for PacGAN2), at a
+risk to the modes.
 
 The rule, fixed before the run: it goes on (to seeds 5-9, then 100-109) only if its DRS row or
 its EMA row meets more targets than the recipe's seeds 0-4 (one: the modes), or as many with at
