@@ -46,6 +46,16 @@ def small_with_ema(config, g_learning_rate: float, d_learning_rate: float):
     return config
 
 
+def decay_rates(config, schedule: str = "cosine", final: float = 0.1):
+    """Both players' learning rates on `schedule` from their start to `final` of it over the
+    run's steps (`optim.*.schedule`)."""
+    for player in ("g", "d"):
+        config.optim[player].update(
+            schedule=schedule, schedule_steps=config.num_steps, schedule_final=final
+        )
+    return config
+
+
 def pacgan2_recipe(learning_rate: str = "3e-4") -> ml_collections.ConfigDict:
     """The first ring recipe: PacGAN2 with G 3 x 128 BatchNorm-ReLU layers, D 2 x 128 maxout
     layers, Adam at `learning_rate` for both players (b1 0.8), EMA of G, batch 200."""
@@ -58,10 +68,7 @@ def get_config() -> ml_collections.ConfigDict:
     pacgan_ring.use_pacgan_data(config)
     config.objective = "minimax"
     config.optim.d.learning_rate = 3e-4
-    for player in ("g", "d"):
-        config.optim[player].update(
-            schedule="cosine", schedule_steps=config.num_steps, schedule_final=0.1
-        )
+    decay_rates(config)
     config.ema.enabled = True
     config.ema.decay = 0.999
     config.eval.drs_gamma_quantile = 0.3  # DRS's, evaluated as configs/literature.py sets

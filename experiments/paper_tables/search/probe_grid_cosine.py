@@ -18,14 +18,10 @@ least as many modes, a higher HQ and a lower KL.
 
 import ml_collections
 
-from configs import best_grid
+from configs import best_grid, best_ring
 
 
 def get_config() -> ml_collections.ConfigDict:
-    config = best_grid.get_config("512")
-    for player in ("g", "d"):
-        config.optim[player].update(
-            schedule="cosine", schedule_steps=config.num_steps, schedule_final=0.1
-        )
+    config = best_ring.decay_rates(best_grid.get_config("512"))
     config.sweep = ml_collections.ConfigDict(dict(seeds=5))
     return config
