@@ -32,8 +32,9 @@ WGAN_GP_PROBES: wgan_gp_g_fast, WGAN-GP with G at the protocol's 1e-3
 (experiments/literature_2d/wgan_gp_probe.py).
 
 Discriminator rejection sampling (Azadi et al. 2019) is evaluated at every eval (metrics under
-"drs/") on the methods whose D scores one sample alone: not ALI / VEEGAN (D scores pairs) nor
-PacGAN (D scores packs). A sampler changes no training number.
+"drs/") on the methods whose D scores samples: not ALI / VEEGAN (D scores (x, z) pairs). PacGAN's
+D is read per sample by packing each with fixed G samples (`gan_jax.step.samplers.packed_logit`).
+A sampler changes no training number.
 """
 
 import importlib
@@ -89,7 +90,7 @@ WGAN_GP_PROBES: dict[str, tuple[str, dict]] = {
     "wgan_gp_g_fast": ("wgan_gp", {"optim.g.learning_rate": 1e-3}),
 }
 # Their D does not score one sample alone.
-WITHOUT_DRS = ("ali", "veegan", *VEEGAN_PROBES, "pacgan2", "pacgan4")
+WITHOUT_DRS = ("ali", "veegan", *VEEGAN_PROBES)
 
 
 def get_config(arg: str = "gan-ring") -> ml_collections.ConfigDict:

@@ -232,7 +232,7 @@ def test_restore_samples_through_a_sampler(restored):
         ({"eval.sampler_candidates": 0}, "must be an integer >= 1"),
         ({"eval.drs_gamma_quantile": 1.0}, r"drs_gamma_quantile=1.0 is invalid: must be a number"),
         ({"eval.drs_gamma_quantile": 0.0}, "must be a number in"),
-        ({"eval.samplers": ("drs",), "model.d.pack": 2}, "unset model.d.pack"),
+        ({"eval.samplers": ("drs",), "model.d.minibatch_kernels": 2}, "minibatch features mix"),
         ({"eval.samplers": ("mh",), "model.d.minibatch_stddev": True}, "each sample alone"),
         ({"eval.samplers": ("drs",), "objective": "began"}, "'began' has an energy D"),
         (
@@ -248,3 +248,94 @@ def test_sampler_config_errors_are_one_line(overrides, message):
     with pytest.raises(ConfigError, match=message) as error:
         validate(config)
     assert "\n" not in str(error.value)
+
+
+def _linear_packed_d(pack: int, dim: int = 2):
+    """A PacGAN D with no hidden layer: D~(x_1..x_m) = sum_i w_i . x_i + b, additive in its
+    slots, as the optimal packed D's logit is (Lin et al. 2018, Sec. 4)."""
+    from gan_jax.parts.models.mlp import MLPDiscriminator
+
+    d = MLPDiscriminator(hidden_sizes=(), pack=pack)
+    params = d.init(jax.random.PRNGKey(3), jnp.zeros((pack, dim)))
+    kernel = np.asarray(params["params"]["Dense_0"]["kernel"], np.float64)[:, 0]
+    bias = float(params["params"]["Dense_0"]["bias"][0])
+    return d, params, kernel.reshape(pack, dim), bias
+
+
+@pytest.mark.parametrize("pack", [2, 3])
+def test_packed_logit_of_an_additive_d_is_its_mean_slot_weight_plus_the_partners(pack):
+    d, params, weights, bias = _linear_packed_d(pack)
+    x = jax.random.normal(jax.random.PRNGKey(0), (11, 2))
+    partners = jax.random.normal(jax.random.PRNGKey(1), (4, pack - 1, 2))
+    got = samplers.packed_logit(lambda v: d.apply(params, v), x, partners)
+    # By hand: in slot s, x meets weights[s] and the partners fill the other slots in order;
+    # averaged over slots and partner packs.
+    x64, p64 = np.asarray(x, np.float64), np.asarray(partners, np.float64)
+    want = np.zeros(x.shape[0])
+    for partner_pack in p64:
+        for slot in range(pack):
+            others = [w for i, w in enumerate(weights) if i != slot]
+            want += (
+                x64 @ weights[slot]
+                + sum(w @ p for w, p in zip(others, partner_pack, strict=True))
+                + bias
+            )
+    want /= len(p64) * pack
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=1e-5)
+    # The sample's part is the mean slot weight: differences between samples carry no partner.
+    np.testing.assert_allclose(
+        np.asarray(got - got[0]), (x64 - x64[0]) @ weights.mean(axis=0), rtol=1e-5, atol=1e-5
+    )
+
+
+def test_packed_logit_with_one_partner_is_the_mean_of_both_orders():
+    from gan_jax.parts.models.mlp import MLPDiscriminator
+
+    d = MLPDiscriminator(hidden_sizes=(8,), pack=2)
+    params = d.init(jax.random.PRNGKey(4), jnp.zeros((2, 2)))
+    x = jax.random.normal(jax.random.PRNGKey(5), (6, 2))
+    y = jax.random.normal(jax.random.PRNGKey(6), (2,))
+    got = samplers.packed_logit(lambda v: d.apply(params, v), x, y[None, None])
+    for i in range(6):  # a second computation: D on the two packs, one sample at a time
+        first = d.apply(params, jnp.stack([x[i], y]))[0]
+        second = d.apply(params, jnp.stack([y, x[i]]))[0]
+        np.testing.assert_allclose(float(got[i]), (first + second) / 2, rtol=1e-5, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def packed_run(tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("packed_samplers"))
+    config = make_tiny_config(
+        num_steps=10,
+        **{
+            "model.d.pack": 2,
+            "eval.samplers": ("drs", "mh"),
+            "eval.sampler_candidates": 3,
+            "eval.num_samples": 64,
+        },
+    )
+    train_and_evaluate(config, workdir, progress=False)
+    return workdir
+
+
+def test_a_packed_d_run_is_read_through_the_samplers(packed_run):
+    final = read_metrics(f"{packed_run}/metrics.jsonl")[-1]
+    for name in ("drs", "mh"):
+        assert 0 <= final[f"{name}/high_quality_pct"] <= 100, name
+        assert 0 < final[f"{name}/acceptance_rate"] <= 1, name
+    gan = gan_jax.restore(packed_run)
+    exp = gan.experiment
+    # The model's logit is packed_logit over G partners drawn with the key it was given.
+    key = jax.random.PRNGKey(9)
+    model = samplers.model_of(exp, gan.state.g_params, gan.state.d_params, partners_key=key)
+    drawn = model.generate(model.draw_latent(key, samplers.PACK_PARTNERS))
+    x = model.generate(model.draw_latent(jax.random.PRNGKey(2), 5))
+    want = samplers.packed_logit(
+        lambda v: exp.discriminator.apply(gan.state.d_params, v),
+        x,
+        drawn.reshape(samplers.PACK_PARTNERS, 1, 2),
+    )
+    np.testing.assert_allclose(np.asarray(model.logit(x)), np.asarray(want), rtol=1e-6)
+    samples = gan.sample(16, seed=1, sampler="drs")
+    assert samples.shape == (16, 2)
+    np.testing.assert_array_equal(samples, gan.sample(16, seed=1, sampler="drs"))

@@ -72,7 +72,9 @@ class TrainedGAN:
             exp, sampler = self.experiment, samplers.SAMPLERS[name]
 
             def draw(state, key, n):
-                model = samplers.model_of(exp, state.g_params, state.d_params)
+                model = samplers.model_of(
+                    exp, state.g_params, state.d_params, partners_key=jax.random.fold_in(key, 1)
+                )
                 return sampler(model, key, n, exp.sampler_options)[0]
 
             self._samplers[name] = jax.jit(draw, static_argnums=2)

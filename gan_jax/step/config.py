@@ -357,10 +357,11 @@ def sampler_unfit_reason(config) -> str | None:
     objective = objectives.get_objective(config.objective)
     if objective.d_output != "logit":
         return f"objective {config.objective!r} has an energy D, not a logit one"
-    if _d_mixes_samples(config.model.d):
+    d_cfg = config.model.d
+    if d_cfg.get("minibatch_kernels", 0) > 0 or d_cfg.get("minibatch_stddev", False):
         return (
-            "they need D's logit of each sample alone; unset model.d.pack / minibatch_kernels / "
-            "minibatch_stddev"
+            "they need D's logit of each sample alone, and minibatch features mix the batch; "
+            "unset model.d.minibatch_kernels / minibatch_stddev (a packed D is read per sample)"
         )
     pairing = config.get("pairing", "none")
     if pairing != "none":

@@ -14,6 +14,13 @@ D"; with the cross-entropy objectives the logit is already the quantity the samp
 Numbers here are therefore those of uncalibrated DRS / MH-GAN (Turner et al. report calibration
 helping MH-GAN).
 
+A PacGAN D (`model.d.pack = m`, Lin et al. 2018) judges m samples at once; at its optimum,
+D(x_1..x_m) = prod p_data(x_i) / (prod p_data(x_i) + prod p_G(x_i)) (Lin et al., Sec. 4), so its
+logit is additive, sum_i log p_data(x_i) / p_G(x_i). `model_of` reads such a D per sample by
+packing each sample with fixed G samples as partners, in every slot, and averaging: the log
+ratio of the sample plus one constant shared by every sample, which DRS's max shift and MH's
+logit differences cancel (`packed_logit`).
+
 Every sampler is `sampler(model, key, n, options) -> (samples, diagnostics)`: pure and
 jittable with fixed shapes, `options` a `SamplerOptions` (`options.candidates` G draws per
 returned sample; MH: 2 `candidates` + 1, its restart chains being computed for every chain),
@@ -41,17 +48,75 @@ class SamplerModel(NamedTuple):
     draw_real: Callable  # (key, m) -> real samples (m, *data shape)
 
 
-def model_of(exp, g_params, d_params, dataset=None) -> SamplerModel:
+# Partner packs for a packed D: more lower the estimate's noise, each costing one D call per
+# slot over the whole batch.
+PACK_PARTNERS = 8
+
+
+def packed_logit(apply_d, x, partners):
+    """A packed D's logit of each sample alone: the mean over partner packs and slots of D's
+    logit of the sample packed with the partners.
+
+    Args:
+      apply_d: D's logit function over packed batches, (n * m, *data shape) -> (n,), a pack being
+        m consecutive samples.
+      x: the samples, (n, *data shape).
+      partners: (P, m - 1, *data shape), P partner packs of m - 1 samples each.
+
+    Returns:
+      (n,): (1 / (P m)) sum_p sum_slot D~(x with partners[p] around it, x in that slot). For an
+      additive D~(x_1..x_m) = sum_i a_i(x_i) + b this is mean_i a_i(x) plus a constant shared by
+      every sample.
+    """
+    pack = partners.shape[1] + 1
+
+    def one_pack(partner_pack):
+        total = jnp.zeros(x.shape[0], jnp.float32)
+        for slot in range(pack):  # m is small and static: one D call per slot
+            around = [jnp.broadcast_to(p, x.shape) for p in partner_pack]
+            slots = around[:slot] + [x] + around[slot:]
+            total = total + apply_d(jnp.stack(slots, axis=1).reshape(-1, *x.shape[1:]))
+        return total / pack
+
+    # lax.map, not vmap: memory holds one partner pack's batch, not P of them.
+    return jnp.mean(lax.map(one_pack, partners), axis=0)
+
+
+def model_of(exp, g_params, d_params, dataset=None, partners_key=None) -> SamplerModel:
     """The `SamplerModel` of an `Experiment`'s G and D at `g_params` / `d_params` (the raw G:
     D was trained against it, not against an EMA of it); real samples from `dataset` (None:
     `exp.dataset`, which a jitted MH then holds as a constant: cheap for the 2D mixtures, large
-    for an image set)."""
+    for an image set).
+
+    A packed D (pack m > 1) is read per sample by `packed_logit` with `PACK_PARTNERS` packs of
+    m - 1 partners drawn from G with `partners_key` (None: `jax.random.PRNGKey(0)`), the same
+    partners for every sample. They are G samples because the candidates are: a pack of G
+    samples is what D saw as fake in training. With pack 1, `partners_key` is unused.
+    """
     dataset = exp.dataset if dataset is None else dataset
+
+    def generate(z):
+        return apply_generator(exp.generator, g_params, z, train=False)[0]
+
+    def draw_latent(key, m):
+        return jax.random.normal(key, (m, exp.generator.latent_dim))
+
+    def apply_d(x):
+        return exp.discriminator.apply(d_params, x)
+
+    pack = getattr(exp.discriminator, "pack", 1)
+    if pack == 1:
+        logit = apply_d
+    else:
+        key = jax.random.PRNGKey(0) if partners_key is None else partners_key
+        drawn = generate(draw_latent(key, PACK_PARTNERS * (pack - 1)))
+        partners = drawn.reshape(PACK_PARTNERS, pack - 1, *drawn.shape[1:])
+
+        def logit(x):
+            return packed_logit(apply_d, x, partners)
+
     return SamplerModel(
-        draw_latent=lambda key, m: jax.random.normal(key, (m, exp.generator.latent_dim)),
-        generate=lambda z: apply_generator(exp.generator, g_params, z, train=False)[0],
-        logit=lambda x: exp.discriminator.apply(d_params, x),
-        draw_real=dataset.sample,
+        draw_latent=draw_latent, generate=generate, logit=logit, draw_real=dataset.sample
     )
 
 

@@ -434,7 +434,9 @@ def make_evaluate(exp: Experiment):
         if state.g_ema is not None:  # the EMA G on the same z, its metrics under "ema/"
             ema_samples = generate(ema_params(state), eval_key, exp.eval_samples)
             metrics.update({f"ema/{k}": v for k, v in metric_fn(ema_samples).items()})
-        model = samplers.model_of(exp, state.g_params, state.d_params)
+        model = samplers.model_of(
+            exp, state.g_params, state.d_params, partners_key=jax.random.fold_in(eval_key, 2)
+        )
         for name, sampler in chosen.items():
             drawn, diagnostics = sampler(
                 model, jax.random.fold_in(eval_key, 1), exp.eval_samples, exp.sampler_options
