@@ -25,7 +25,7 @@ import ml_collections
 from configs import best_grid
 
 
-def get_config(quantile: str = "0.95") -> ml_collections.ConfigDict:
+def get_config(quantile: str = "0.98") -> ml_collections.ConfigDict:
     config = best_grid.get_config("512")
     config.eval.samplers = ("drs",)
     config.eval.drs_gamma_quantile = float(quantile)
