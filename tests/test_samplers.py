@@ -302,20 +302,28 @@ def test_packed_logit_with_one_partner_is_the_mean_of_both_orders():
         np.testing.assert_allclose(float(got[i]), (first + second) / 2, rtol=1e-5, atol=1e-6)
 
 
+PACKED = {"model.d.pack": 2, "eval.sampler_candidates": 3, "eval.num_samples": 64}
+
+
 @pytest.fixture(scope="module")
 def packed_run(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp("packed_samplers"))
-    config = make_tiny_config(
-        num_steps=10,
-        **{
-            "model.d.pack": 2,
-            "eval.samplers": ("drs", "mh"),
-            "eval.sampler_candidates": 3,
-            "eval.num_samples": 64,
-        },
-    )
+    config = make_tiny_config(num_steps=10, **{**PACKED, "eval.samplers": ("drs", "mh")})
     train_and_evaluate(config, workdir, progress=False)
     return workdir
+
+
+def test_samplers_over_a_packed_d_change_no_training_number(packed_run, tmp_path):
+    config = make_tiny_config(num_steps=10, **{**PACKED, "eval.samplers": ()})
+    train_and_evaluate(config, str(tmp_path), progress=False)
+    plain = read_metrics(f"{tmp_path}/metrics.jsonl")
+    sampled = read_metrics(f"{packed_run}/metrics.jsonl")
+    assert len(plain) == len(sampled) >= 2
+    for row, with_samplers in zip(plain, sampled, strict=True):
+        for key, value in row.items():
+            if key in ("wall_time", "steps_per_sec") or key.endswith("_time_s"):
+                continue
+            assert with_samplers[key] == value, key
 
 
 def test_a_packed_d_run_is_read_through_the_samplers(packed_run):
