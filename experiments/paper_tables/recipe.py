@@ -2,6 +2,8 @@
 
   python experiments/paper_tables/recipe.py runs/search/ring_lr ring
   python experiments/paper_tables/recipe.py runs/confirm/ring ring
+  python experiments/paper_tables/recipe.py runs/search/a runs/search/a_b grid  # one sweep, two
+      # workdirs (one process per core): their runs are pooled by variant
 
 Reads every run's metrics.jsonl as it stands (an unfinished sweep too) and prints, per variant
 and for the raw G, its EMA and each sampler over the raw G and D (e.g. DRS): final modes, the
@@ -113,17 +115,23 @@ def rows_of(variant: str, seeds: list, data: str) -> list[str]:
     return lines
 
 
-def main(sweep: str, data: str) -> None:
+def main(sweeps: list[str], data: str) -> None:
     print(
         "| variant | G | step | seeds | modes (mean ± s.e. [95 % CI]) | all modes | HQ % | "
         "reverse KL | all modes at every eval of the last fifth | wall min / run (vmapped) | "
         "targets met (modes / HQ / KL / steady) |"
     )
     print("| --- " * 11 + "|")
-    for variant, seeds in sorted(load(sweep).items()):
+    pooled: dict = {}
+    for sweep in sweeps:
+        for variant, seeds in load(sweep).items():
+            pooled.setdefault(variant, []).extend(seeds)
+    for variant, seeds in sorted(pooled.items()):
         for line in rows_of(variant, seeds, data):
             print(line)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    if len(sys.argv) < 3 or sys.argv[-1] not in TARGETS:
+        sys.exit(f"usage: recipe.py WORKDIR [WORKDIR ...] {'|'.join(TARGETS)}")
+    main(sys.argv[1:-1], sys.argv[-1])
