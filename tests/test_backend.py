@@ -31,8 +31,10 @@ def test_describe_names_backend_devices_and_version():
         "device_count": jax.device_count(),
         "device_kind": jax.devices()[0].device_kind,
         "jax": jax.__version__,
+        "cpu_threads": len(os.sched_getaffinity(0)),
     }
     assert backend.line(info).startswith(f"jax {jax.__version__} on {info['backend']}: ")
+    assert backend.line(info).endswith(f", {info['cpu_threads']} CPU threads")
 
 
 def test_gpu_warning_names_the_install_command(fake_nvidia_smi):
