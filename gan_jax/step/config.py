@@ -341,14 +341,16 @@ def _check_g_side(config, objective) -> None:
         )
 
 
+def _d_has_minibatch_features(d_cfg) -> bool:
+    """Whether D's last layer sees features of its whole batch (minibatch discrimination,
+    minibatch stddev)."""
+    return d_cfg.get("minibatch_kernels", 0) > 0 or d_cfg.get("minibatch_stddev", False)
+
+
 def _d_mixes_samples(d_cfg) -> bool:
-    """Whether D's output for one sample depends on other samples of its batch (PacGAN packing,
-    minibatch discrimination, minibatch stddev)."""
-    return (
-        d_cfg.get("pack", 1) > 1
-        or d_cfg.get("minibatch_kernels", 0) > 0
-        or d_cfg.get("minibatch_stddev", False)
-    )
+    """Whether D's output for one sample depends on other samples of its batch (PacGAN packing
+    or minibatch features)."""
+    return d_cfg.get("pack", 1) > 1 or _d_has_minibatch_features(d_cfg)
 
 
 def sampler_unfit_reason(config) -> str | None:
@@ -357,8 +359,7 @@ def sampler_unfit_reason(config) -> str | None:
     objective = objectives.get_objective(config.objective)
     if objective.d_output != "logit":
         return f"objective {config.objective!r} has an energy D, not a logit one"
-    d_cfg = config.model.d
-    if d_cfg.get("minibatch_kernels", 0) > 0 or d_cfg.get("minibatch_stddev", False):
+    if _d_has_minibatch_features(config.model.d):
         return (
             "they need D's logit of each sample alone, and minibatch features mix the batch; "
             "unset model.d.minibatch_kernels / minibatch_stddev (a packed D is read per sample)"
