@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Grid step 15 on one GPU (probe_grid_full_nets.py): PacGAN's nets, packing 2 and 4, seeds 0-9
+# and the confirmation seeds 100-109, as four sweeps at once (one group each: the GPU is far from
+# full with one, and four processes compile in parallel). Then the metrics come back as one
+# archive. Stopped by `timeout` (SIGTERM), a sweep checkpoints and the same command resumes it.
+#
+#   bash experiments/paper_tables/search/gpu_full_nets.sh [SECONDS]   # default 330
+#   STEPS=200 bash experiments/paper_tables/search/gpu_full_nets.sh   # a short check, any device
+#
+# Results: $OUT (else gpu_out/)/full_nets_metrics.tgz (each sweep's log, results and metrics).
+set -uo pipefail
+cd "$(dirname "$0")/../../.."
+LIMIT="${1:-330}"
+DIR="${OUT:-gpu_out}"
+PYTHON="${PYTHON:-python3}"
+mkdir -p "$DIR"
+CONFIG=experiments/paper_tables/search/probe_grid_full_nets.py
+EXTRA=()
+if [ -n "${STEPS:-}" ]; then
+  EXTRA=(--config.num_steps="$STEPS" --config.eval_every=$((STEPS / 2))
+         --config.checkpoint_every=$((STEPS / 2)) --config.sweep.seeds=2)
+fi
+# One workdir per process (a workdir takes one process at a time).
+ROOT=runs/search/probe_grid_full_nets
+# Each process takes memory as it needs it, not 75 % of the GPU up front.
+export XLA_PYTHON_CLIENT_PREALLOCATE=false
+mkdir -p "$ROOT/logs"
+start=$SECONDS
+for pack in 2 4; do
+  for seed in 0 100; do
+    suffix=$([ "$seed" = 0 ] && echo "" || echo "_confirm")
+    timeout "$LIMIT" "$PYTHON" -m gan_jax.main --config="$CONFIG:$pack" \
+      --workdir="$ROOT/pack$pack$suffix" --config.seed="$seed" "${EXTRA[@]}" \
+      > "$ROOT/logs/pack${pack}_seed${seed}.log" 2>&1 &
+  done
+done
+wait
+echo "grid step 15: four sweeps done or stopped in $((SECONDS - start)) s"
+tar czf "$DIR/full_nets_metrics.tgz" "$ROOT"/logs "$ROOT"/*/results.csv "$ROOT"/*/*.json "$ROOT"/*/*.md \
+  "$ROOT"/*/runs/*/metrics.jsonl "$ROOT"/*/runs/*/*.json 2> /dev/null
+"$PYTHON" experiments/paper_tables/recipe.py "$ROOT/pack2" "$ROOT/pack4" grid 2>&1 | tail -40
+"$PYTHON" experiments/paper_tables/recipe.py "$ROOT/pack2_confirm" "$ROOT/pack4_confirm" grid \
+  2>&1 | tail -40
