@@ -1,5 +1,5 @@
-"""The grid recipe (configs/best_grid.py, batch 512) on the confirmation seeds 100-109, never
-used while searching. Rerunning the command resumes it.
+"""The small-net grid recipe (configs/best_grid.py:512, grid step 3) on the confirmation seeds
+100-109, never used while searching. Rerunning the command resumes it.
 
   python -m gan_jax.main --config=experiments/paper_tables/search/confirm_grid.py \
       --workdir=runs/confirm/grid
@@ -11,7 +11,7 @@ from configs import best_grid
 
 
 def get_config():
-    config = best_grid.get_config()
+    config = best_grid.get_config("512")
     config.seed = 100
     config.sweep = ml_collections.ConfigDict(dict(seeds=10))
     return config

@@ -4,24 +4,25 @@
 # full with one, and four processes compile in parallel). Then the metrics come back as one
 # archive. Stopped by `timeout` (SIGTERM), a sweep checkpoints and the same command resumes it.
 #
-#   bash experiments/paper_tables/search/gpu_full_nets.sh [SECONDS]   # default 330
+#   bash experiments/paper_tables/search/gpu_full_nets.sh [SECONDS [CONFIG]]   # 330, step 15
 #   STEPS=200 bash experiments/paper_tables/search/gpu_full_nets.sh   # a short check, any device
 #
 # Results: $OUT (else gpu_out/)/full_nets_metrics.tgz (each sweep's log, results and metrics).
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 LIMIT="${1:-330}"
+NAME="${2:-probe_grid_full_nets}"  # or probe_grid_full_nets_cosine (step 16)
 DIR="${OUT:-gpu_out}"
 PYTHON="${PYTHON:-python3}"
 mkdir -p "$DIR"
-CONFIG=experiments/paper_tables/search/probe_grid_full_nets.py
+CONFIG="experiments/paper_tables/search/$NAME.py"
 EXTRA=()
 if [ -n "${STEPS:-}" ]; then
   EXTRA=(--config.num_steps="$STEPS" --config.eval_every=$((STEPS / 2))
          --config.checkpoint_every=$((STEPS / 2)) --config.sweep.seeds=2)
 fi
 # One workdir per process (a workdir takes one process at a time).
-ROOT=runs/search/probe_grid_full_nets
+ROOT="runs/search/$NAME"
 # Each process takes memory as it needs it, not 75 % of the GPU up front.
 export XLA_PYTHON_CLIENT_PREALLOCATE=false
 mkdir -p "$ROOT/logs"
@@ -35,8 +36,8 @@ for pack in 2 4; do
   done
 done
 wait
-echo "grid step 15: four sweeps done or stopped in $((SECONDS - start)) s"
-tar czf "$DIR/full_nets_metrics.tgz" "$ROOT"/logs "$ROOT"/*/results.csv "$ROOT"/*/*.json "$ROOT"/*/*.md \
+echo "$NAME: four sweeps done or stopped in $((SECONDS - start)) s"
+tar czf "$DIR/${NAME}_metrics.tgz" "$ROOT"/logs "$ROOT"/*/results.csv "$ROOT"/*/*.json "$ROOT"/*/*.md \
   "$ROOT"/*/runs/*/metrics.jsonl "$ROOT"/*/runs/*/*.json 2> /dev/null
 "$PYTHON" experiments/paper_tables/recipe.py "$ROOT/pack2" "$ROOT/pack4" grid 2>&1 | tail -40
 "$PYTHON" experiments/paper_tables/recipe.py "$ROOT/pack2_confirm" "$ROOT/pack4_confirm" grid \
