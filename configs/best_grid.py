@@ -44,16 +44,22 @@ def small_recipe(batch_size: int) -> ml_collections.ConfigDict:
     return config
 
 
+def with_pacgan_nets(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """`config` with PacGAN's networks (G 4 x 400, D 3 x 200 maxout) and DRS over its packed D at
+    the 0.98 quantile evaluated at every eval (grid steps 15-17)."""
+    paper = pacgan_grid.get_config()
+    config.model.g.hidden_sizes = paper.model.g.hidden_sizes
+    config.model.d.hidden_sizes = paper.model.d.hidden_sizes
+    config.eval.samplers = ("drs",)
+    config.eval.drs_gamma_quantile = 0.98
+    return config
+
+
 def full_nets_recipe() -> ml_collections.ConfigDict:
     """Grid step 16's recipe (the module docstring): PacGAN4 with PacGAN's networks, decaying
     rates and packed DRS, on the small recipe's budget and rates."""
-    config = small_recipe(512)
-    paper = pacgan_grid.get_config("4")
-    config.model.g.hidden_sizes = paper.model.g.hidden_sizes
-    config.model.d.hidden_sizes = paper.model.d.hidden_sizes
-    config.model.d.pack = paper.model.d.pack
-    config.eval.samplers = ("drs",)
-    config.eval.drs_gamma_quantile = 0.98
+    config = with_pacgan_nets(small_recipe(512))
+    config.model.d.pack = 4
     return best_ring.decay_rates(config)
 
 

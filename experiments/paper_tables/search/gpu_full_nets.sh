@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Grid step 15 on one GPU (probe_grid_full_nets.py): PacGAN's nets, packing 2 and 4, seeds 0-9
-# and the confirmation seeds 100-109, as four sweeps at once (one group each: the GPU is far from
+# Grid steps 15-16 on one GPU (probe_grid_full_nets[_cosine].py): PacGAN's nets, packing 2 and
+# 4, seeds 0-9 and the confirmation seeds 100-109, as four sweeps at once (one group each: the GPU is far from
 # full with one, and four processes compile in parallel). Then the metrics come back as one
 # archive. Stopped by `timeout` (SIGTERM), a sweep checkpoints and the same command resumes it.
 #
 #   bash experiments/paper_tables/search/gpu_full_nets.sh [SECONDS [CONFIG]]   # 330, step 15
 #   STEPS=200 bash experiments/paper_tables/search/gpu_full_nets.sh   # a short check, any device
 #
-# Results: $OUT (else gpu_out/)/full_nets_metrics.tgz (each sweep's log, results and metrics).
+# Results: $OUT (else gpu_out/)/<CONFIG>_metrics.tgz (each sweep's log, results and metrics).
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 LIMIT="${1:-330}"

@@ -28,17 +28,11 @@ On one GPU, the four groups (pack 2 / 4 x seeds 0-9 / 100-109) as four processes
 import ml_collections
 
 from configs import best_grid
-from configs.paper import pacgan_grid
 
 
 def get_config(packs: str = "2,4") -> ml_collections.ConfigDict:
     """`packs`: the packing degrees swept, comma-separated (one per process: ":2", ":4")."""
-    config = best_grid.get_config("512")
-    paper = pacgan_grid.get_config()
-    config.model.g.hidden_sizes = paper.model.g.hidden_sizes
-    config.model.d.hidden_sizes = paper.model.d.hidden_sizes
-    config.eval.samplers = ("drs",)
-    config.eval.drs_gamma_quantile = 0.98
+    config = best_grid.with_pacgan_nets(best_grid.small_recipe(512))
     pack = tuple(int(m) for m in packs.split(","))
     grid = dict(model=dict(d=dict(pack=pack)))
     config.sweep = ml_collections.ConfigDict(dict(seeds=10, grid=grid))
