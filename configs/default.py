@@ -99,8 +99,11 @@ def get_config() -> ml_collections.ConfigDict:
     # samplers: samplers over the trained G and D (gan_jax/step/samplers.py: "drs", "mh"),
     # evaluated beside the raw G at every eval (metrics under "<sampler>/"); each takes
     # sampler_candidates G draws per sample (DRS's pool per sample, MH's proposals per chain);
-    # drs_gamma_quantile: DRS's gamma as this quantile of F^ over its pool (Azadi et al. 2019's
-    # code: 0.95; lower accepts more and corrects G less).
+    # drs_gamma_rule: how DRS sets its gamma over a pool (samplers.DRS_GAMMA_RULES): "quantile",
+    # "budget" (the expected acceptances equal the samples asked for) or "zero" (exact rejection);
+    # drs_gamma_quantile: the "quantile" rule's quantile of F^ over its pool (Azadi et al. 2019's
+    # code: 0.95; lower accepts more and corrects G less); sampler_logit_scale: every sampler
+    # reads D's logit times this as the log density ratio (1: as trained).
     config.eval = ml_collections.ConfigDict(
         dict(
             num_samples=2_500,
@@ -108,7 +111,9 @@ def get_config() -> ml_collections.ConfigDict:
             inception_weights=ml_collections.config_dict.placeholder(str),
             samplers=(),
             sampler_candidates=20,
+            drs_gamma_rule="quantile",
             drs_gamma_quantile=0.95,
+            sampler_logit_scale=1.0,
         )
     )
     return config

@@ -89,6 +89,23 @@ def test_samplers_match_the_data_far_better_than_g(drawn):
 def test_the_config_sets_the_samplers_options():
     config = make_tiny_config(**{"eval.sampler_candidates": 7, "eval.drs_gamma_quantile": 0.3})
     assert make_experiment(validate(config)).sampler_options == samplers.SamplerOptions(7, 0.3)
+    config = make_tiny_config(
+        **{"eval.drs_gamma_rule": "budget", "eval.sampler_logit_scale": 1.5}
+    )
+    assert make_experiment(validate(config)).sampler_options == samplers.SamplerOptions(
+        drs_gamma_rule="budget", logit_scale=1.5
+    )
+
+
+def test_every_sampler_reads_d_logit_times_the_logit_scale():
+    config = validate(make_tiny_config(**{"eval.sampler_logit_scale": 2.5}))
+    exp = make_experiment(config)
+    d_params = exp.discriminator.init(jax.random.PRNGKey(0), jnp.zeros((exp.batch_size, 2)))
+    x = jax.random.normal(jax.random.PRNGKey(1), (8, 2))
+    model = samplers.model_of(exp, None, d_params)
+    np.testing.assert_allclose(
+        model.logit(x), 2.5 * exp.discriminator.apply(d_params, x), rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize("quantile", [0.3, 0.95])
@@ -98,14 +115,59 @@ def test_drs_acceptance_rate_at_a_gamma_quantile_matches_numpy(quantile):
     options = samplers.SamplerOptions(candidates=CANDIDATES, drs_gamma_quantile=quantile)
     key = jax.random.PRNGKey(2)
     _, diagnostics = jax.jit(lambda k: samplers.drs(TOY, k, N, options))(key)
-    z, _ = samplers._draw_pool(TOY, jax.random.split(key)[0], N, CANDIDATES)
-    logits = np.asarray(_log_ratio(z), np.float64)
-    shifted = logits - logits.max()
-    f_hat = shifted - np.log(-np.expm1(shifted - samplers.DRS_EPSILON))
+    z, _ = samplers.draw_pool(TOY, jax.random.split(key)[0], N, CANDIDATES)
+    f_hat = _f_hat(_log_ratio(z))
     expected = np.mean(1 / (1 + np.exp(-(f_hat - np.quantile(f_hat, quantile)))))
     # 40,000 Bernoulli draws: the rate's standard error is below 0.0025.
     assert abs(float(diagnostics["acceptance_rate"]) - expected) < 0.01, expected
     assert float(diagnostics["fill_share"]) == 0.0
+
+
+def test_drs_without_a_gamma_shift_accepts_with_probability_exp_of_the_logit_gap():
+    # gamma = 0 (rule "zero"): sigmoid(F(x)) = e^s / (1 - e^(s - eps) + e^s), s the logit minus
+    # the pool's max, which is e^s up to eps: rejection sampling with M = e^max.
+    logits = jnp.tile(jnp.log(jnp.array([1.0, 0.5, 0.25])), 20_000)
+    zero = samplers.SamplerOptions(drs_gamma_rule="zero")
+    accepted = np.asarray(samplers.drs_accepted(logits, jax.random.PRNGKey(0), zero, 10))
+    rates = accepted.reshape(-1, 3).mean(axis=0)
+    # 20,000 draws each: standard errors below 0.0036.
+    np.testing.assert_allclose(rates, [1.0, 0.5, 0.25], atol=0.015)
+
+
+def _f_hat(logits):
+    """F^ = F + gamma of Eq. 8 over a pool, in float64."""
+    shifted = np.asarray(logits, np.float64) - np.max(logits)
+    return shifted - np.log(-np.expm1(shifted - samplers.DRS_EPSILON))
+
+
+def test_drs_budget_rule_is_exact_rejection_when_the_pool_is_large_enough():
+    # The toy's rejection sampling accepts 1 / M ~ 0.26 of G's samples: a pool of 20 per sample
+    # holds far more than N acceptances, so the rule keeps gamma = 0 and DRS draws exactly what
+    # rule "zero" draws with the same key.
+    budget = samplers.SamplerOptions(candidates=CANDIDATES, drs_gamma_rule="budget")
+    zero = budget._replace(drs_gamma_rule="zero")
+    key = jax.random.PRNGKey(6)
+    by_budget, stats_budget = jax.jit(lambda k: samplers.drs(TOY, k, N, budget))(key)
+    by_zero, _ = jax.jit(lambda k: samplers.drs(TOY, k, N, zero))(key)
+    np.testing.assert_array_equal(by_budget, by_zero)
+    assert abs(float(stats_budget["acceptance_rate"]) - math.exp(-LOG_M)) < 0.01
+
+
+def test_drs_budget_rule_relaxes_gamma_just_enough_to_fill_a_small_pool():
+    # 2 candidates per sample: rejection sampling would accept ~0.26 x 2 N < N, so gamma goes
+    # below 0 until the expected acceptances, sum sigmoid(F^ - gamma), equal N (recomputed in
+    # float64 from the same pool); the draws then fill the request with few plain G samples.
+    options = samplers.SamplerOptions(candidates=2, drs_gamma_rule="budget")
+    z, logits = samplers.draw_pool(TOY, jax.random.PRNGKey(7), N, 2)
+    f_hat = _f_hat(logits)
+    gamma = float(samplers.gamma_for_budget(jnp.asarray(f_hat, jnp.float32), options, N))
+    assert gamma < 0
+    expected = np.sum(1 / (1 + np.exp(-(f_hat - gamma))))
+    assert expected == pytest.approx(N, rel=1e-3)
+    _, diagnostics = jax.jit(lambda k: samplers.drs(TOY, k, N, options))(jax.random.PRNGKey(8))
+    # 4,000 Bernoulli draws around a mean of N: the fill's standard error is ~0.011.
+    assert float(diagnostics["acceptance_rate"]) == pytest.approx(0.5, abs=0.03)
+    assert float(diagnostics["fill_share"]) < 0.05
 
 
 def test_a_lower_drs_gamma_quantile_accepts_more_and_corrects_less(drawn):
@@ -232,6 +294,9 @@ def test_restore_samples_through_a_sampler(restored):
         ({"eval.sampler_candidates": 0}, "must be an integer >= 1"),
         ({"eval.drs_gamma_quantile": 1.0}, r"drs_gamma_quantile=1.0 is invalid: must be a number"),
         ({"eval.drs_gamma_quantile": 0.0}, "must be a number in"),
+        ({"eval.drs_gamma_rule": "median"}, r"drs_gamma_rule='median' is invalid: choose one of"),
+        ({"eval.sampler_logit_scale": 0.0}, "sampler_logit_scale=0.0 is invalid: must be a fin"),
+        ({"eval.sampler_logit_scale": float("nan")}, "must be a finite number > 0"),
         ({"eval.samplers": ("drs",), "model.d.minibatch_kernels": 2}, "minibatch features mix"),
         ({"eval.samplers": ("mh",), "model.d.minibatch_stddev": True}, "each sample alone"),
         ({"eval.samplers": ("drs",), "objective": "began"}, "'began' has an energy D"),

@@ -92,6 +92,8 @@ ADDED_FIELDS = {
     "eval.samplers": (),
     "eval.sampler_candidates": 20,
     "eval.drs_gamma_quantile": 0.95,
+    "eval.drs_gamma_rule": "quantile",
+    "eval.sampler_logit_scale": 1.0,
     **{
         f"optim.{player}.{field}": value
         for player in ("g", "d")

@@ -9,6 +9,7 @@ KL(p_gen || p_true) between the histogram of high-quality samples over modes and
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def mixture_metrics(samples: jax.Array, centers, std: float) -> dict[str, jax.Array]:
@@ -36,3 +37,38 @@ def mixture_metrics(samples: jax.Array, centers, std: float) -> dict[str, jax.Ar
         "reverse_kl": jnp.where(total > 0, kl, jnp.nan),
         "mode_histogram": counts,
     }
+
+
+def lowest_reverse_kl(pool_counts, num_high_quality: int) -> float:
+    """The lowest reverse KL that any selection of `num_high_quality` high-quality samples from a
+    pool can have: a floor under every sampler that keeps or drops a pool's samples (DRS,
+    MH-GAN), reached by none that reads only D.
+
+    Minimising KL(h / N || uniform) = sum_m (h_m / N) log(M h_m / N) over histograms h with
+    0 <= h_m <= pool_counts[m] and sum_m h_m = N is a convex problem whose KKT conditions give
+    water-filling, h_m = min(pool_counts[m], lam) with lam set by the sum. h is left continuous,
+    so this is a lower bound on integer selections (equal to it when lam is a whole number).
+
+    Args:
+      pool_counts: (M,) high-quality samples of the pool per mode (`mixture_metrics`'
+        "mode_histogram" of the pool).
+      num_high_quality: N, the high-quality samples the selection must hold (e.g. 93 % of the
+        samples returned, the HQ a row must reach).
+
+    Returns:
+      The lowest reverse KL, in nats; inf when the pool holds fewer than N high-quality samples.
+    """
+    counts = np.sort(np.asarray(pool_counts, np.float64))
+    num_modes, total = counts.size, float(num_high_quality)
+    if counts.sum() < total:
+        return float("inf")
+    # The m smallest modes are given all they have; the rest share what is left equally, as long
+    # as that share is not above what the next mode holds.
+    given = np.concatenate([[0.0], np.cumsum(counts)])
+    for m in range(num_modes):
+        level = (total - given[m]) / (num_modes - m)
+        if level <= counts[m]:
+            break
+    h = np.minimum(counts, level)
+    p = h[h > 0] / total
+    return float(np.sum(p * np.log(p * num_modes)))

@@ -137,7 +137,9 @@ PROTOCOL_IGNORED = frozenset(
         "eval.plot_samples",
         "eval.samplers",
         "eval.sampler_candidates",
+        "eval.drs_gamma_rule",
         "eval.drs_gamma_quantile",
+        "eval.sampler_logit_scale",
     }
 )
 

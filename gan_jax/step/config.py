@@ -371,8 +371,8 @@ def sampler_unfit_reason(config) -> str | None:
 
 
 def _check_samplers(config) -> None:
-    """eval.samplers (names in `samplers.SAMPLERS`, no repeats), eval.sampler_candidates and
-    eval.drs_gamma_quantile."""
+    """eval.samplers (names in `samplers.SAMPLERS`, no repeats), eval.sampler_candidates,
+    eval.drs_gamma_rule, eval.drs_gamma_quantile and eval.sampler_logit_scale."""
     names = _get(config, "eval.samplers")
     if not isinstance(names, tuple | list) or not all(isinstance(n, str) for n in names):
         _fail("eval.samplers", names, f"must be a tuple of names from {sorted(samplers.SAMPLERS)}")
@@ -386,6 +386,12 @@ def _check_samplers(config) -> None:
     quantile = _get(config, "eval.drs_gamma_quantile")
     if isinstance(quantile, bool) or not isinstance(quantile, int | float) or not 0 < quantile < 1:
         _fail("eval.drs_gamma_quantile", quantile, "must be a number in (0, 1)")
+    rule = _get(config, "eval.drs_gamma_rule")
+    if rule not in samplers.DRS_GAMMA_RULES:
+        _fail("eval.drs_gamma_rule", rule, f"choose one of {sorted(samplers.DRS_GAMMA_RULES)}")
+    scale = _get(config, "eval.sampler_logit_scale")
+    if not _number(scale) or scale <= 0:
+        _fail("eval.sampler_logit_scale", scale, "must be a finite number > 0")
     reason = sampler_unfit_reason(config) if names else None
     if reason is not None:
         _fail("eval.samplers", names, f"samplers need a logit D per sample: {reason}")

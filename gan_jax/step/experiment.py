@@ -93,7 +93,9 @@ def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
         samplers=tuple(config.eval.samplers),
         sampler_options=samplers_lib.SamplerOptions(
             candidates=config.eval.sampler_candidates,
+            drs_gamma_rule=config.eval.drs_gamma_rule,
             drs_gamma_quantile=config.eval.drs_gamma_quantile,
+            logit_scale=float(config.eval.sampler_logit_scale),
         ),
         g_regularizer=regularizers.REGULARIZERS[config.get("g_regularizer", NO_REGULARIZER).name],
         pairing=pairings.PAIRINGS[config.get("pairing", "none")],

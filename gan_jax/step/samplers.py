@@ -6,13 +6,16 @@ Prop. 1). For the cross-entropy objectives (minimax, non-saturating) that is wha
 towards; for others (hinge, WGAN critics) a logit is no density ratio and a sampler is a
 heuristic there.
 
-D calibration: none. Turner et al. (2019) calibrate D on held-out data (isotonic regression
-or a logistic fit) before MH-GAN, and Azadi et al. (2019) train D further with the
+D calibration: none fitted. Turner et al. (2019) calibrate D on held-out data (isotonic
+regression or a logistic fit) before MH-GAN, and Azadi et al. (2019) train D further with the
 cross-entropy loss after G is done. We use D's logit as trained: a calibration needs held-out real
 data and a fit at every eval, and an uncalibrated D is the plain reading of "the trained G and
 D"; with the cross-entropy objectives the logit is already the quantity the samplers need.
 Numbers here are therefore those of uncalibrated DRS / MH-GAN (Turner et al. report calibration
-helping MH-GAN).
+helping MH-GAN). What can be set is a fixed temperature, `SamplerOptions.logit_scale` (config
+`eval.sampler_logit_scale`), a hyperparameter chosen like any other: on the grid a trained D's
+mean logit per mode tracks the log ratio of the mode masses at a slope of about 0.6
+(experiments/paper_tables/drs_ceiling.py), so a scale above 1 reads it closer to the ratio.
 
 A PacGAN D (`model.d.pack = m`, Lin et al. 2018) judges m samples at once; at its optimum,
 D(x_1..x_m) = prod p_data(x_i) / (prod p_data(x_i) + prod p_G(x_i)) (Lin et al., Sec. 4), so its
@@ -89,7 +92,8 @@ def model_of(exp, g_params, d_params, dataset=None, partners_key=None) -> Sample
     `exp.dataset`, which a jitted MH then holds as a constant: cheap for the 2D mixtures, large
     for an image set).
 
-    A packed D (pack m > 1) is read per sample by `packed_logit` with `PACK_PARTNERS` packs of
+    D's logit is read times `exp.sampler_options.logit_scale` (1: as trained). A packed D
+    (pack m > 1) is read per sample by `packed_logit` with `PACK_PARTNERS` packs of
     m - 1 partners drawn from G with `partners_key` (None: `jax.random.PRNGKey(0)`), the same
     partners for every sample. They are G samples because the candidates are: a pack of G
     samples is what D saw as fake in training. With pack 1, `partners_key` is unused.
@@ -102,8 +106,10 @@ def model_of(exp, g_params, d_params, dataset=None, partners_key=None) -> Sample
     def draw_latent(key, m):
         return jax.random.normal(key, (m, exp.generator.latent_dim))
 
+    scale = exp.sampler_options.logit_scale
+
     def apply_d(x):
-        return exp.discriminator.apply(d_params, x)
+        return scale * exp.discriminator.apply(d_params, x)
 
     pack = getattr(exp.discriminator, "pack", 1)
     if pack == 1:
@@ -128,12 +134,20 @@ DRS_EPSILON = 1e-6  # Eq. 8's epsilon: keeps log(1 - exp(.)) finite at the max l
 
 
 class SamplerOptions(NamedTuple):
-    """A run's sampler settings (config `eval.sampler_candidates`, `eval.drs_gamma_quantile`)."""
+    """A run's sampler settings (config `eval.sampler_candidates`, `eval.drs_gamma_rule`,
+    `eval.drs_gamma_quantile`, `eval.sampler_logit_scale`)."""
 
     candidates: int = 20  # G draws per returned sample
-    # DRS's gamma: this quantile of F^ over the pool. Lower accepts more: a milder correction
-    # of G, closer to G's mode balance when D's logit is not the exact log density ratio.
+    # The "quantile" rule's gamma: this quantile of F^ over the pool. Lower accepts more: a milder
+    # correction of G, closer to G's mode balance when D's logit is not the exact log ratio.
     drs_gamma_quantile: float = DRS_GAMMA_QUANTILE
+    # How DRS sets gamma over its pool: a name in `DRS_GAMMA_RULES`.
+    drs_gamma_rule: str = "quantile"
+    # Every sampler reads D's logit times this as the log density ratio: 1 reads D as trained; a
+    # D that under-states the ratio (a tempered logit) is read sharper with a scale > 1, the
+    # temperature of a Platt fit (Turner et al. 2019, Sec. 3.3, without its offset, which DRS's
+    # max and MH's logit differences cancel).
+    logit_scale: float = 1.0
 
 
 def drs_acceptance_logit(logits, max_logit, gamma):
@@ -145,7 +159,66 @@ def drs_acceptance_logit(logits, max_logit, gamma):
     return shifted - jnp.log(-jnp.expm1(shifted - DRS_EPSILON)) - gamma
 
 
-def _draw_pool(model: SamplerModel, key, n: int, candidates: int):
+def gamma_at_quantile(unshifted, options: SamplerOptions, n: int):
+    """Azadi et al.'s practical gamma: the `options.drs_gamma_quantile` quantile of F^ over the
+    pool (their code: the 95th percentile)."""
+    return jnp.quantile(unshifted, options.drs_gamma_quantile)
+
+
+def gamma_zero(unshifted, options: SamplerOptions, n: int):
+    """gamma = 0: rejection sampling with M = e^(max logit), exact when D's logit is the log
+    density ratio and the pool holds its max; a pool too small for it returns filled samples."""
+    return jnp.zeros((), unshifted.dtype)
+
+
+# Bisection steps for `gamma_for_budget`: the bracket is (max F^ - min F^ + 100) wide, so 60
+# halvings leave it below 1e-13 of a logit unit, past float32's resolution.
+BUDGET_BISECTION_STEPS = 60
+
+
+def gamma_for_budget(unshifted, options: SamplerOptions, n: int):
+    """Exact rejection sampling (gamma = 0) when the pool's expected number of acceptances there,
+    sum_x sigmoid(F^(x)), is at least n, the samples asked for; else the gamma < 0 at which that
+    sum equals n: the least relaxation of the correction that fills the request from the pool
+    instead of with plain G samples. A fixed quantile accepts a fixed share of the pool whatever
+    its size, so it shifts gamma away from 0 even when the pool could afford exact sampling, and
+    it caps how strongly a rare mode is weighted up. The gamma is found by bisection (the sum
+    falls as gamma rises)."""
+
+    def expected(gamma):
+        return jnp.sum(jax.nn.sigmoid(unshifted - gamma))
+
+    def halve(_, bracket):
+        low, high = bracket
+        middle = (low + high) / 2
+        too_many = expected(middle) > n
+        return jnp.where(too_many, middle, low), jnp.where(too_many, high, middle)
+
+    bracket = (jnp.min(unshifted) - 50.0, jnp.max(unshifted) + 50.0)
+    low, high = lax.fori_loop(0, BUDGET_BISECTION_STEPS, halve, bracket)
+    return jnp.minimum((low + high) / 2, 0.0)
+
+
+# DRS's rules for gamma, `rule(F^ over the pool, options, n) -> gamma` (config
+# `eval.drs_gamma_rule`); a new rule is one function and one entry.
+DRS_GAMMA_RULES: dict[str, Callable] = {
+    "quantile": gamma_at_quantile,
+    "budget": gamma_for_budget,
+    "zero": gamma_zero,
+}
+
+
+def drs_accepted(logits, key, options: SamplerOptions, n: int):
+    """DRS's accept / reject draw over a pool's logits (Azadi et al. 2019, Eq. 8): each entry is
+    accepted when a uniform draw is below sigmoid(F(x)), D~*_M the pool's max logit and gamma
+    set by `options.drs_gamma_rule` (`DRS_GAMMA_RULES`) for n samples asked for. Returns a bool
+    vector like `logits`."""
+    unshifted = drs_acceptance_logit(logits, jnp.max(logits), 0.0)
+    gamma = DRS_GAMMA_RULES[options.drs_gamma_rule](unshifted, options, n)
+    return jax.random.uniform(key, logits.shape) < jax.nn.sigmoid(unshifted - gamma)
+
+
+def draw_pool(model: SamplerModel, key, n: int, candidates: int):
     """`candidates` batches of n latents and D's logits of their samples, flat in draw order:
     (n * candidates, latent_dim) and (n * candidates,). One batch at a time (`lax.map`), so
     memory holds n samples, not the pool's."""
@@ -168,22 +241,21 @@ def drs(model: SamplerModel, key, n: int, options: SamplerOptions):
     """Discriminator rejection sampling (Azadi et al. 2019, Alg. 1 and Eq. 8) with fixed shapes.
 
     Draws a pool of n * `options.candidates` samples from G; D~*_M is the pool's max logit (the
-    paper's burn-in estimate and running max, with the pool as burn-in); gamma is the
-    `options.drs_gamma_quantile` quantile of F^(x) = F(x) + gamma over the pool; each
-    candidate is accepted when a uniform draw is below sigmoid(F(x)). Returns the first n
-    accepted in draw order. When fewer than n are accepted the rest is filled with the first
-    rejected candidates in draw order, i.e. plain G samples, so a short pool degrades towards G
-    and never towards D's favourite mode; "fill_share" reports how much.
+    paper's burn-in estimate and running max, with the pool as burn-in); gamma is set by
+    `options.drs_gamma_rule` (`DRS_GAMMA_RULES`: by default the `options.drs_gamma_quantile`
+    quantile of F^(x) = F(x) + gamma over the pool); each candidate is accepted when a uniform
+    draw is below sigmoid(F(x)). Returns the first n accepted in draw order. When fewer than n
+    are accepted the rest is filled with the first rejected candidates in draw order, i.e. plain
+    G samples, so a short pool degrades towards G and never towards D's favourite mode;
+    "fill_share" reports how much.
 
     Returns:
       samples (n, *data shape) and {"acceptance_rate": accepted / pool size, "fill_share":
       filled / n}.
     """
     pool_key, accept_key = jax.random.split(key)
-    z, logits = _draw_pool(model, pool_key, n, options.candidates)
-    unshifted = drs_acceptance_logit(logits, jnp.max(logits), 0.0)
-    gamma = jnp.quantile(unshifted, options.drs_gamma_quantile)
-    accepted = jax.random.uniform(accept_key, logits.shape) < jax.nn.sigmoid(unshifted - gamma)
+    z, logits = draw_pool(model, pool_key, n, options.candidates)
+    accepted = drs_accepted(logits, accept_key, options, n)
     num_accepted = jnp.sum(accepted)
     samples = model.generate(z[first_accepted(accepted, n)])
     return samples, {

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Grid steps 15-16 on one GPU (probe_grid_full_nets[_cosine].py): PacGAN's nets, packing 2 and
-# 4, seeds 0-9 and the confirmation seeds 100-109, as four sweeps at once (one group each: the GPU is far from
-# full with one, and four processes compile in parallel). Then the metrics come back as one
+# Grid steps 15-16 and 18 on one GPU (probe_grid_full_nets[_cosine].py, probe_grid_budget_drs.py):
+# PacGAN's nets at each packing in $PACKS (default "2 4"; the config's argument), seeds 0-9 and the
+# confirmation seeds 100-109, as one sweep per packing and seed set, all at once (one group each:
+# the GPU is far from full with one, and the processes compile in parallel). Then the metrics come back as one
 # archive. Stopped by `timeout` (SIGTERM), a sweep checkpoints and the same command resumes it.
 #
 #   bash experiments/paper_tables/search/gpu_full_nets.sh [SECONDS [CONFIG]]   # 330, step 15
+#   PACKS="3 4" bash experiments/paper_tables/search/gpu_full_nets.sh 400 probe_grid_budget_drs
 #   STEPS=200 bash experiments/paper_tables/search/gpu_full_nets.sh   # a short check, any device
 #
 # Results: $OUT (else gpu_out/)/<CONFIG>_metrics.tgz (each sweep's log, results and metrics).
@@ -14,6 +16,7 @@ LIMIT="${1:-330}"
 NAME="${2:-probe_grid_full_nets}"  # or probe_grid_full_nets_cosine (step 16)
 DIR="${OUT:-gpu_out}"
 PYTHON="${PYTHON:-python3}"
+PACKS="${PACKS:-2 4}"
 mkdir -p "$DIR"
 CONFIG="experiments/paper_tables/search/$NAME.py"
 EXTRA=()
@@ -27,7 +30,7 @@ ROOT="runs/search/$NAME"
 export XLA_PYTHON_CLIENT_PREALLOCATE=false
 mkdir -p "$ROOT/logs"
 start=$SECONDS
-for pack in 2 4; do
+for pack in $PACKS; do
   for seed in 0 100; do
     suffix=$([ "$seed" = 0 ] && echo "" || echo "_confirm")
     timeout "$LIMIT" "$PYTHON" -m gan_jax.main --config="$CONFIG:$pack" \
@@ -36,9 +39,11 @@ for pack in 2 4; do
   done
 done
 wait
-echo "$NAME: four sweeps done or stopped in $((SECONDS - start)) s"
+echo "$NAME: the sweeps are done or stopped in $((SECONDS - start)) s"
 tar czf "$DIR/${NAME}_metrics.tgz" "$ROOT"/logs "$ROOT"/*/results.csv "$ROOT"/*/*.json "$ROOT"/*/*.md \
   "$ROOT"/*/runs/*/metrics.jsonl "$ROOT"/*/runs/*/*.json 2> /dev/null
-"$PYTHON" experiments/paper_tables/recipe.py "$ROOT/pack2" "$ROOT/pack4" grid 2>&1 | tail -40
-"$PYTHON" experiments/paper_tables/recipe.py "$ROOT/pack2_confirm" "$ROOT/pack4_confirm" grid \
-  2>&1 | tail -40
+for suffix in "" _confirm; do
+  for pack in $PACKS; do
+    "$PYTHON" experiments/paper_tables/recipe.py "$ROOT/pack$pack$suffix" grid 2>&1 | tail -20
+  done
+done

@@ -1,0 +1,145 @@
+"""Grid step 18 (issue 23, item 3), a diagnostic: how far can a sampler over the trained G and D
+bring the grid's reverse KL, and what stops it?
+
+Why: every grid row so far misses the KL target (0.04) by 4x or more, and the best rows are DRS
+rows (step 16: 0.165 at packing 4). DRS can only keep or drop G's samples, so two things bound
+it: the pool it draws from (a mode G almost never visits has few samples in a pool of 20 per
+returned sample) and D's logit as the log density ratio it corrects by. This script separates
+the two on a sweep's final checkpoints (grid step 17's CPU probe: runs/search/
+probe_grid_full_nets_pack3, seeds 0-2), on one pool per run of CANDIDATES_MAX candidates per
+returned sample, its first 20 batches being the eval's pool size:
+
+- the raw G (the pool's first 2,500 samples) and DRS at the run's gamma quantile, as evals read;
+- DRS without the gamma shift (rule "zero": rejection sampling with M = e^(max logit), exact when
+  D's logit is the log density ratio);
+- DRS with the "budget" rule (`samplers.gamma_for_budget`: gamma = 0 when the pool affords it,
+  else the least shift that fills the request from the pool) at D's logit times 1 to 2
+  (`eval.sampler_logit_scale`: a D that under-states the ratio is read sharper with a scale
+  > 1, the temperature a Platt fit would set, Turner et al. 2019);
+- the ceiling: the lowest reverse KL any selection of 2,500 samples with HQ at the target (93 %)
+  can have from the same pool (`mixture.lowest_reverse_kl`), whatever D says.
+
+Per mode it also prints G's share of the pool's HQ samples against D's mean logit there, and the
+slope of one on the other: a D that tracks the log ratio of mode masses log(1 / (25 p_m)) at
+slope 1 would reweight the modes exactly.
+
+  python experiments/paper_tables/drs_ceiling.py runs/search/probe_grid_full_nets_pack3
+"""
+
+import math
+import os
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+from recipe import TARGETS  # noqa: E402
+
+import gan_jax  # noqa: E402
+from gan_jax.loop import workdir as wd  # noqa: E402
+from gan_jax.metrics import mixture  # noqa: E402
+from gan_jax.step import samplers  # noqa: E402
+
+CANDIDATES = (20, 100)  # per returned sample: the eval's pool, and five times more
+LOGIT_SCALES = (1.0, 1.25, 1.5, 1.75, 2.0)
+KEY = 0
+
+
+def run_rows(gan) -> tuple[list, dict]:
+    """One run's rows, (label, modes, HQ %, KL, acceptance) each, and its per-mode reading."""
+    exp, state = gan.experiment, gan.state
+    n, centers, std = exp.eval_samples, exp.dataset.centers, exp.dataset.std
+    pool_key, partners_key, accept_key = jax.random.split(jax.random.PRNGKey(KEY), 3)
+    model = samplers.model_of(exp, state.g_params, state.d_params, partners_key=partners_key)
+    z, logits = jax.jit(lambda k: samplers.draw_pool(model, k, n, max(CANDIDATES)))(pool_key)
+    pool = jax.jit(model.generate)(z)
+    hq_needed = math.ceil(TARGETS["grid"]["hq"] / 100 * n)
+
+    def row(label, samples, rate=float("nan")):
+        found = mixture.mixture_metrics(samples, centers, std)
+        return (
+            label,
+            float(found["modes_covered"]),
+            float(found["high_quality_pct"]),
+            float(found["reverse_kl"]),
+            rate,
+        )
+
+    def selected(size, accepted):
+        return pool[:size][samplers.first_accepted(accepted, n)], float(jnp.mean(accepted))
+
+    rows = [row("raw G", pool[:n])]
+    quantile = exp.sampler_options.drs_gamma_quantile
+    readings = [(f"DRS, gamma at the {quantile} quantile", "quantile", 1.0)]
+    readings += [("DRS, gamma 0", "zero", 1.0)]
+    readings += [(f"DRS, budget gamma, logit x {s:g}", "budget", s) for s in LOGIT_SCALES]
+    for candidates in CANDIDATES:
+        size = n * candidates
+        for label, rule, scale in readings:
+            options = exp.sampler_options._replace(drs_gamma_rule=rule, logit_scale=scale)
+            # model_of reads D's logit times the scale: the same as scaling the pool's logits.
+            drawn = samplers.drs_accepted(scale * logits[:size], accept_key, options, n)
+            rows.append(row(f"{label}, {candidates} candidates", *selected(size, drawn)))
+        counts = mixture.mixture_metrics(pool[:size], centers, std)["mode_histogram"]
+        # The selection holds every mode the pool holds, at the HQ target by construction.
+        rows.append(
+            (
+                f"ceiling (any selection at HQ {TARGETS['grid']['hq']:g} %), {candidates} "
+                "candidates",
+                float(jnp.sum(counts > 0)),
+                100.0 * hq_needed / n,
+                mixture.lowest_reverse_kl(counts, hq_needed),
+                float("nan"),
+            )
+        )
+    # Per mode: G's share of the pool's HQ samples, and D's mean logit over them.
+    sq = jnp.sum((pool[:, None, :] - jnp.asarray(centers)[None]) ** 2, axis=-1)
+    nearest = np.asarray(jnp.argmin(sq, axis=1))
+    hq = np.asarray(jnp.min(sq, axis=1) < (3 * std) ** 2)
+    logits = np.asarray(logits)
+    shares, mean_logits = [], []
+    for m in range(len(centers)):
+        mask = hq & (nearest == m)
+        shares.append(mask.sum() / hq.sum())
+        mean_logits.append(logits[mask].mean() if mask.any() else np.nan)
+    shares, mean_logits = np.array(shares), np.array(mean_logits)
+    seen = shares > 0
+    log_ratio = np.log(1.0 / (len(centers) * shares[seen]))
+    slope = np.polyfit(log_ratio, mean_logits[seen], 1)[0]
+    corr = np.corrcoef(log_ratio, mean_logits[seen])[0, 1]
+    return rows, dict(shares=shares, logits=mean_logits, slope=slope, corr=corr)
+
+
+def main(sweep: str) -> None:
+    table: dict = {}
+    for folder in wd.sweep_runs(sweep):
+        rows, modes = run_rows(gan_jax.restore(os.path.join(sweep, "runs", folder)))
+        print(f"## {folder}")
+        print(
+            f"D's mean logit per mode against log(1 / (25 p_m)): slope {modes['slope']:.2f}, "
+            f"correlation {modes['corr']:.3f}"
+        )
+        order = np.argsort(modes["shares"])
+        print(
+            "G's share of HQ samples, rarest modes first (%): "
+            + ", ".join(f"{100 * modes['shares'][m]:.2f}" for m in order[:6])
+        )
+        for label, *values in rows:
+            table.setdefault(label, []).append(values)
+            modes_, hq, kl, rate = values
+            print(f"  {label}: {modes_:.0f} / {hq:.1f} / {kl:.3f}, acceptance {rate:.3f}")
+        print(flush=True)
+    print(f"## mean over {len(next(iter(table.values())))} runs")
+    print("| G read through | modes | HQ % | reverse KL | acceptance |")
+    print("| --- | --- | --- | --- | --- |")
+    for label, values in table.items():
+        modes_, hq, kl, rate = np.mean(values, axis=0)
+        print(f"| {label} | {modes_:.2f} | {hq:.1f} | {kl:.3f} | {rate:.3f} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

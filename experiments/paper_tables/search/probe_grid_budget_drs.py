@@ -1,0 +1,39 @@
+"""Recipe search on the grid, step 18 (issue 23, item 3): the grid recipe (configs/best_grid.py,
+grid step 16) read through DRS with the "budget" gamma rule, D's logit times 1.5 and 100
+candidates per sample, at packing 4 (the recipe's) or 3 (`:3`, step 17's, batch 504).
+
+Why (README, grid step 18, measured by experiments/paper_tables/drs_ceiling.py on step 17's
+final checkpoints, seeds 0-2): the grid's KL is bound by what a sampler reads from D, not by the
+pool. A trained D's mean logit per mode tracks the log ratio of the mode masses at a slope of
+0.58-0.66 (correlation 0.97-0.99): it under-states how rare a rare mode is. DRS at the 0.98
+quantile accepts a quarter of its pool, which caps the weight of a rare mode; the budget rule
+accepts as few as the request allows (exact rejection sampling when the pool affords it) and a
+scale of 1.5 reads D's logit closer to the ratio. There, at packing 3, 20 candidates: KL 0.205 ->
+0.115 at the same HQ (94.1 %) and modes (25); 100 candidates: 0.057, HQ 93.5 %, 25 modes.
+
+The rule, fixed before the run: as step 14's. A row on seeds 0-9 goes on to seeds 100-109 if it
+meets more targets than the recipe's best row (step 16, packing 4, DRS: the modes, and steady)
+or as many with at least as many modes, a higher HQ and a lower KL; a row that then confirms
+under the same rule replaces `configs/best_grid.py`. On a CPU an eval's 250,000 candidates
+through the packed D take minutes; this step is for an accelerator:
+
+  PACKS="3 4" bash experiments/paper_tables/search/gpu_full_nets.sh 400 probe_grid_budget_drs
+"""
+
+import ml_collections
+
+from configs import best_grid
+
+
+def get_config(pack: str = "4") -> ml_collections.ConfigDict:
+    if pack not in ("3", "4"):
+        raise ValueError(f"probe_grid_budget_drs.py:{pack}: the packing is 3 or 4")
+    config = best_grid.get_config()
+    config.model.d.pack = int(pack)
+    if pack == "3":
+        config.batch_size = 504  # 168 packs of three (step 17)
+    config.eval.drs_gamma_rule = "budget"
+    config.eval.sampler_logit_scale = 1.5
+    config.eval.sampler_candidates = 100
+    config.sweep = ml_collections.ConfigDict(dict(seeds=10))
+    return config
