@@ -78,5 +78,7 @@ def test_lowest_reverse_kl_bounds_integer_selections_and_edge_cases():
     assert lowest_reverse_kl((5, 1, 5), 6) < _brute_force_lowest_kl((5, 1, 5), 6)
     assert lowest_reverse_kl((3, 3, 3), 9) == pytest.approx(0.0, abs=1e-12)  # a balanced pool
     assert lowest_reverse_kl((1, 1, 1), 4) == np.inf  # too few high-quality samples
+    with pytest.raises(ValueError, match="num_high_quality=0 must be >= 1"):
+        lowest_reverse_kl((1, 1, 1), 0)
     # One mode only: every sample there, KL = log M.
     assert lowest_reverse_kl((10, 0, 0), 4) == pytest.approx(np.log(3))

@@ -42,7 +42,7 @@ def mixture_metrics(samples: jax.Array, centers, std: float) -> dict[str, jax.Ar
 def lowest_reverse_kl(pool_counts, num_high_quality: int) -> float:
     """The lowest reverse KL that any selection of `num_high_quality` high-quality samples from a
     pool can have: a floor under every sampler that keeps or drops a pool's samples (DRS,
-    MH-GAN), reached by none that reads only D.
+    MH-GAN), not necessarily reached by one that reads only D.
 
     Minimising KL(h / N || uniform) = sum_m (h_m / N) log(M h_m / N) over histograms h with
     0 <= h_m <= pool_counts[m] and sum_m h_m = N is a convex problem whose KKT conditions give
@@ -57,7 +57,12 @@ def lowest_reverse_kl(pool_counts, num_high_quality: int) -> float:
 
     Returns:
       The lowest reverse KL, in nats; inf when the pool holds fewer than N high-quality samples.
+
+    Raises:
+      ValueError: N < 1 (no histogram to compare: `mixture_metrics` gives NaN there).
     """
+    if num_high_quality < 1:
+        raise ValueError(f"lowest_reverse_kl: num_high_quality={num_high_quality} must be >= 1")
     counts = np.sort(np.asarray(pool_counts, np.float64))
     num_modes, total = counts.size, float(num_high_quality)
     if counts.sum() < total:

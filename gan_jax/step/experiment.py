@@ -49,7 +49,8 @@ class Experiment(NamedTuple):
     inception_weights: str | None = None  # pytorch-fid's weights file: FID / KID at every eval
     extrapolation: str = "none"  # "extragradient": step with the field at a look-ahead point
     # Samplers over the trained G and D evaluated at every eval (gan_jax/step/samplers.py), and
-    # their settings (the G draws each takes per returned sample, DRS's gamma quantile).
+    # their settings (the G draws each takes per returned sample, DRS's gamma rule and quantile,
+    # the scale on D's logit).
     samplers: tuple[str, ...] = ()
     sampler_options: samplers_lib.SamplerOptions = samplers_lib.SamplerOptions()
     # G's regulariser (regularizers.py; `g_regularizer.name`), weighted by the dynamic

@@ -15,7 +15,7 @@ Numbers here are therefore those of uncalibrated DRS / MH-GAN (Turner et al. rep
 helping MH-GAN). What can be set is a fixed temperature, `SamplerOptions.logit_scale` (config
 `eval.sampler_logit_scale`), a hyperparameter chosen like any other: on the grid a trained D's
 mean logit per mode tracks the log ratio of the mode masses at a slope of about 0.6
-(experiments/paper_tables/drs_ceiling.py), so a scale above 1 reads it closer to the ratio.
+(experiments/paper_tables/drs_ceiling.py), and a scale of 1.5 balanced the modes better there.
 
 A PacGAN D (`model.d.pack = m`, Lin et al. 2018) judges m samples at once; at its optimum,
 D(x_1..x_m) = prod p_data(x_i) / (prod p_data(x_i) + prod p_G(x_i)) (Lin et al., Sec. 4), so its
@@ -178,12 +178,13 @@ BUDGET_BISECTION_STEPS = 60
 
 def gamma_for_budget(unshifted, options: SamplerOptions, n: int):
     """Exact rejection sampling (gamma = 0) when the pool's expected number of acceptances there,
-    sum_x sigmoid(F^(x)), is at least n, the samples asked for; else the gamma < 0 at which that
-    sum equals n: the least relaxation of the correction that fills the request from the pool
-    instead of with plain G samples. A fixed quantile accepts a fixed share of the pool whatever
-    its size, so it shifts gamma away from 0 even when the pool could afford exact sampling, and
-    it caps how strongly a rare mode is weighted up. The gamma is found by bisection (the sum
-    falls as gamma rises)."""
+    sum_x sigmoid(F^(x)), is at least n, the samples asked for; else the gamma < 0 at which that sum
+    equals n: the least relaxation of the correction whose expected acceptances fill the request
+    from the pool (the drawn count falls a little short about half the time; "fill_share" reports
+    the plain G samples that make it up). A fixed quantile accepts a fixed share of the pool
+    whatever its size, so it shifts gamma away from 0 even when the pool could afford exact
+    sampling, and it caps how strongly a rare mode is weighted up. The gamma is found by bisection
+    (the sum falls as gamma rises)."""
 
     def expected(gamma):
         return jnp.sum(jax.nn.sigmoid(unshifted - gamma))
