@@ -16,6 +16,7 @@ returned sample, its first 20 batches being the eval's pool size:
   else the least shift that fills the request from the pool) at D's logit times 1 to 2
   (`eval.sampler_logit_scale`: a D that under-states the ratio is read sharper with a scale
   > 1, the temperature a Platt fit would set, Turner et al. 2019);
+- MH-GAN (Turner et al. 2019) with as many proposals per chain, at D's logit times 1 and 1.5;
 - the ceiling: the lowest reverse KL any selection of 2,500 samples with HQ at the target (93 %)
   can have from the same pool (`mixture.lowest_reverse_kl`), whatever D says.
 
@@ -48,6 +49,7 @@ from gan_jax.step import samplers  # noqa: E402
 
 CANDIDATES = (20, 100)  # per returned sample: the eval's pool, and five times more
 LOGIT_SCALES = (1.0, 1.25, 1.5, 1.75, 2.0)
+MH_LOGIT_SCALES = (1.0, 1.5)
 KEY = 0
 
 
@@ -102,6 +104,25 @@ def run_rows(gan) -> tuple[list, dict]:
                 float("nan"),
             )
         )
+        # MH-GAN draws its own proposals (`candidates` per chain), so it reads no shared pool.
+        for scale in MH_LOGIT_SCALES:
+            options = exp.sampler_options._replace(candidates=candidates, logit_scale=scale)
+            scaled = samplers.model_of(
+                exp._replace(sampler_options=options),
+                state.g_params,
+                state.d_params,
+                partners_key=partners_key,
+            )
+            drawn, diagnostics = jax.jit(lambda k, m=scaled, o=options: samplers.mh(m, k, n, o))(
+                accept_key
+            )
+            rows.append(
+                row(
+                    f"MH-GAN, logit x {scale:g}, {candidates} candidates",
+                    drawn,
+                    float(diagnostics["acceptance_rate"]),
+                )
+            )
     # Per mode: G's share of the pool's HQ samples, and D's mean logit over them.
     sq = jnp.sum((pool[:, None, :] - jnp.asarray(centers)[None]) ** 2, axis=-1)
     nearest = np.asarray(jnp.argmin(sq, axis=1))

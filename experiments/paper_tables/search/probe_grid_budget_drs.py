@@ -1,6 +1,7 @@
 """Recipe search on the grid, step 18 (issue 23, item 3): the grid recipe (configs/best_grid.py,
-grid step 16) read through DRS with the "budget" gamma rule, D's logit times 1.5 and 100
-candidates per sample, at packing 4 (the recipe's) or 3 (`:3`, step 17's, batch 504).
+grid step 16) read through DRS with the "budget" gamma rule and through MH-GAN, both with D's
+logit times 1.5 and 100 candidates per sample (MH: proposals per chain), at packing 4 (the
+recipe's) or 3 (`:3`, step 17's, batch 504).
 
 Why (README, grid step 18, measured by experiments/paper_tables/drs_ceiling.py on step 17's final
 checkpoints, seeds 0-2): from a pool of 20 candidates per sample (an eval's) the lowest KL any
