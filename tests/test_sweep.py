@@ -47,6 +47,9 @@ def test_bad_sweeps_get_one_line():
         expand(_sweep_config(seeds=0))
     with pytest.raises(ConfigError, match=r"sweep run unroll.steps=-1: unroll.steps=-1 is invalid"):
         expand(_sweep_config(unroll=dict(steps=(0, -1))))
+    # A bool for a float field would be stored as 1.0 by ml_collections; it is refused instead.
+    with pytest.raises(ConfigError, match=r"^sweep.grid.eval.sampler_logit_scale value True does"):
+        expand(_sweep_config(eval=dict(sampler_logit_scale=(1.5, True))))
 
 
 def test_runs_axis_is_validated_and_auto_maps_on_cpu_and_vmaps_on_accelerators():

@@ -71,6 +71,9 @@ def set_field(config: ml_collections.ConfigDict, field: str, value, where: str =
         node = node[parent]
     if leaf not in node:
         raise ConfigError(f"{name} names no config field")
+    if isinstance(value, bool) and _number(node[leaf]):
+        # ml_collections would store True as 1.0 in a float field: a silently changed value.
+        raise ConfigError(f"{name} value {value!r} does not fit: the field holds a number")
     try:
         node[leaf] = value
     except TypeError as error:
