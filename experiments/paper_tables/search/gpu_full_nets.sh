@@ -6,7 +6,8 @@
 # archive. Stopped by `timeout` (SIGTERM), a sweep checkpoints and the same command resumes it.
 #
 #   bash experiments/paper_tables/search/gpu_full_nets.sh [SECONDS [CONFIG]]   # 330, step 15
-#   PACKS="3 4" bash experiments/paper_tables/search/gpu_full_nets.sh 400 probe_grid_budget_drs
+#   PACKS="3 4" SEED_SETS=0 bash experiments/paper_tables/search/gpu_full_nets.sh 480 \
+#       probe_grid_budget_drs   # step 18, seeds 0-9 first (its rule reads 100-109 only after)
 #   STEPS=200 bash experiments/paper_tables/search/gpu_full_nets.sh   # a short check, any device
 #
 # Results: $OUT (else gpu_out/)/<CONFIG>_metrics.tgz (each sweep's log, results and metrics).
@@ -17,6 +18,7 @@ NAME="${2:-probe_grid_full_nets}"  # or probe_grid_full_nets_cosine (step 16)
 DIR="${OUT:-gpu_out}"
 PYTHON="${PYTHON:-python3}"
 PACKS="${PACKS:-2 4}"
+SEED_SETS="${SEED_SETS:-0 100}"  # first seeds of the sets of ten: 0 (search), 100 (confirmation)
 mkdir -p "$DIR"
 CONFIG="experiments/paper_tables/search/$NAME.py"
 EXTRA=()
@@ -31,7 +33,7 @@ export XLA_PYTHON_CLIENT_PREALLOCATE=false
 mkdir -p "$ROOT/logs"
 start=$SECONDS
 for pack in $PACKS; do
-  for seed in 0 100; do
+  for seed in $SEED_SETS; do
     suffix=$([ "$seed" = 0 ] && echo "" || echo "_confirm")
     timeout "$LIMIT" "$PYTHON" -m gan_jax.main --config="$CONFIG:$pack" \
       --workdir="$ROOT/pack$pack$suffix" --config.seed="$seed" "${EXTRA[@]}" \
@@ -42,7 +44,8 @@ wait
 echo "$NAME: the sweeps are done or stopped in $((SECONDS - start)) s"
 tar czf "$DIR/${NAME}_metrics.tgz" "$ROOT"/logs "$ROOT"/*/results.csv "$ROOT"/*/*.json "$ROOT"/*/*.md \
   "$ROOT"/*/runs/*/metrics.jsonl "$ROOT"/*/runs/*/*.json 2> /dev/null
-for suffix in "" _confirm; do
+for seed in $SEED_SETS; do
+  suffix=$([ "$seed" = 0 ] && echo "" || echo "_confirm")
   for pack in $PACKS; do
     "$PYTHON" experiments/paper_tables/recipe.py "$ROOT/pack$pack$suffix" grid 2>&1 | tail -20
   done
