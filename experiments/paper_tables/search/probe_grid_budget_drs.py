@@ -18,10 +18,11 @@ The rule, fixed before the run: as step 14's. A row on seeds 0-9 goes on to seed
 meets more targets than the recipe's best row (step 16, packing 4, DRS: the modes, and steady) or as
 many with at least as many modes, a higher HQ and a lower KL; a row that then confirms under the
 same rule replaces `configs/best_grid.py`. An eval reads ~24 million packed-D logits per run (DRS's
-250,000 candidates and MH's 5,000 chains of 100, each through 8 partner packs in every slot): ~80 s
-per run on this CPU (extrapolated from a 200-sample eval), ~15x step 16's evals. This step is for an
-accelerator, seeds 0-9 first (an estimate, not measured: 2 groups of 10 in ~5-7 min on one H200; the
-sweeps resume if the limit cuts them):
+250,000 candidates and MH's 5,000 chains of 100, each through 8 partner packs in every slot), ~15x
+step 16's evals: ~4-5 min per run on this CPU (the DRS pool alone took ~90 s per run in
+drs_ceiling.py), ~20 h for ten seeds. This step is for an accelerator, seeds 0-9 first (2 groups of
+10 in ~5-7 min on one H200 is an estimate, not a measurement; the sweeps resume if the limit cuts
+them):
 
   PACKS="3 4" SEED_SETS=0 bash experiments/paper_tables/search/gpu_full_nets.sh 480 \
       probe_grid_budget_drs
