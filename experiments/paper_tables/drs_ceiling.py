@@ -124,9 +124,7 @@ def run_rows(gan) -> tuple[list, dict]:
                 )
             )
     # Per mode: G's share of the pool's HQ samples, and D's mean logit over them.
-    sq = jnp.sum((pool[:, None, :] - jnp.asarray(centers)[None]) ** 2, axis=-1)
-    nearest = np.asarray(jnp.argmin(sq, axis=1))
-    hq = np.asarray(jnp.min(sq, axis=1) < (3 * std) ** 2)
+    nearest, hq = (np.asarray(a) for a in mixture.nearest_modes(pool, centers, std))
     logits = np.asarray(logits)
     shares, mean_logits = [], []
     for m in range(len(centers)):

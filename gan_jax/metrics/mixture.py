@@ -12,6 +12,14 @@ import jax.numpy as jnp
 import numpy as np
 
 
+def nearest_modes(samples: jax.Array, centers, std: float) -> tuple[jax.Array, jax.Array]:
+    """Each sample's nearest mode, (n,) int, and whether it is high quality there (within 3 std
+    of that mode's centre), (n,) bool."""
+    centers = jnp.asarray(centers, jnp.float32)
+    sq_dist = jnp.sum((samples[:, None, :] - centers[None, :, :]) ** 2, axis=-1)  # (n, M)
+    return jnp.argmin(sq_dist, axis=1), jnp.min(sq_dist, axis=1) < (3.0 * std) ** 2
+
+
 def mixture_metrics(samples: jax.Array, centers, std: float) -> dict[str, jax.Array]:
     """Mode coverage, high-quality percentage and reverse KL of `samples`, shape (n, 2).
 
@@ -22,11 +30,8 @@ def mixture_metrics(samples: jax.Array, centers, std: float) -> dict[str, jax.Ar
         sample is high quality (the histogram is undefined then).
       mode_histogram: (M,) counts of high-quality samples per mode.
     """
-    centers = jnp.asarray(centers, jnp.float32)
-    num_modes = centers.shape[0]
-    sq_dist = jnp.sum((samples[:, None, :] - centers[None, :, :]) ** 2, axis=-1)  # (n, M)
-    nearest = jnp.argmin(sq_dist, axis=1)
-    high_quality = jnp.min(sq_dist, axis=1) < (3.0 * std) ** 2
+    num_modes = len(centers)
+    nearest, high_quality = nearest_modes(samples, centers, std)
     counts = jnp.sum(jax.nn.one_hot(nearest, num_modes) * high_quality[:, None], axis=0)
     total = jnp.sum(counts)
     p = counts / jnp.maximum(total, 1.0)
