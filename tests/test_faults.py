@@ -2,8 +2,8 @@
 
 Kills at several points (during a checkpoint write, mid-line in metrics.jsonl), damaged and
 silently wrong checkpoints with and without their side files, checkpoints of another config,
-torn or retyped bookkeeping files, two processes on one workdir, a file, a read-only folder or a
-non-UTF-8 path as workdir, a full disk (orbax's RESOURCE_EXHAUSTED), a lowered num_steps, sweep
+torn or retyped bookkeeping files, two processes on one workdir, a workdir deleted or replaced
+under a running run, a file, a read-only folder or a non-UTF-8 path as workdir, a full disk (orbax's RESOURCE_EXHAUSTED), a lowered num_steps, sweep
 reruns that shrink, grow or change, a sweep into a single run's workdir, over-long run names,
 `--overwrite` in folders of other origin, `gan_jax.restore` on folders that hold no run, bad
 --config files, compares of stray folders, malformed rows and single seeds, requests too large
@@ -544,6 +544,67 @@ def test_a_second_process_on_a_held_workdir_exits_at_once_naming_the_holder(tmp_
     assert not os.path.exists(os.path.join(workdir, "metrics.jsonl"))
     with wd.lock(workdir):  # released when the holder's block ends
         pass
+
+
+def _pull_away_after(monkeypatch, workdir, step, how, last_file="metrics.jsonl"):
+    """After the metrics row of `step` is written to `last_file` (the last run's of an eval),
+    the workdir is deleted (`how="deleted"`) or deleted and made again by someone else, who now
+    holds its lock (`"replaced"`)."""
+    append = wd.append_metrics
+
+    def append_then_pull_away(path, row):
+        append(path, row)
+        if row["step"] == step and path.endswith(last_file) and os.path.isdir(workdir):
+            shutil.rmtree(workdir)
+            if how == "replaced":
+                os.makedirs(workdir)
+                with open(os.path.join(workdir, ".lock"), "w") as f:
+                    f.write("process 1 on elsewhere")
+
+    monkeypatch.setattr(wd, "append_metrics", append_then_pull_away)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_workdir_deleted_or_replaced_under_a_run_stops_it_before_it_writes_there(
+    how, reference, tmp_path, monkeypatch
+):
+    """A flock lives on the lock file's inode, so `rm -rf` of a running run's workdir frees the
+    path; the run must not recreate the folder with its next checkpoint, or write into a run
+    someone else started there."""
+    config, _, _ = reference
+    workdir = str(tmp_path / "run")
+    _pull_away_after(monkeypatch, workdir, 10, how)
+    with pytest.raises(
+        WorkdirError,
+        match=r"run was deleted or replaced while this process trained in it .* stopped at step "
+        r"10 without writing more there; rerun into a new --workdir",
+    ) as e:
+        train(config, workdir, progress=False)
+    assert "\n" not in str(e.value)
+    if how == "deleted":
+        assert not os.path.exists(workdir)  # the checkpoint at step 10 did not make it again
+    else:
+        assert os.listdir(workdir) == [".lock"]
+        assert open(os.path.join(workdir, ".lock")).read() == "process 1 on elsewhere"
+
+
+def test_a_sweep_whose_root_is_deleted_stops_before_it_writes_there(tmp_path, monkeypatch):
+    workdir = str(tmp_path / "sweep")
+    _pull_away_after(monkeypatch, workdir, 0, "deleted", "seed=1/metrics.jsonl")
+    with pytest.raises(WorkdirError, match=r"sweep was deleted or replaced .* at step 10"):
+        train_and_report(_sweep(seeds=2), workdir, progress=False)
+    assert not os.path.exists(workdir)
+
+
+def test_the_lock_check_passes_while_the_folder_is_the_locked_one(tmp_path):
+    workdir = str(tmp_path / "run")
+    with wd.lock(workdir) as held:
+        held.check(0)
+        os.rename(workdir, workdir + "_moved")  # the lock went with the folder
+        with pytest.raises(WorkdirError, match=r"run was deleted or replaced"):
+            held.check(5)
+        os.rename(workdir + "_moved", workdir)
+        held.check(5)
 
 
 def test_exit_codes_tell_finished_and_diverged_apart(tmp_path):

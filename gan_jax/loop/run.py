@@ -223,6 +223,7 @@ def train_group(
     progress: Progress,
     should_stop: Callable[[], bool],
     strategy: str = "auto",
+    check_workdir: Callable[[int], None] = wd.no_lock_check,
 ) -> tuple[GANState, bool]:
     """Trains runs that share every static field as one compiled program, sharded over devices,
     walking the runs axis by `strategy` (`runs_axis.STRATEGIES`; a sweep's `sweep.runs_axis`).
@@ -230,7 +231,9 @@ def train_group(
     Each run writes metrics.jsonl, tensorboard/ and samples/ into its own workdir; the stacked
     state is checkpointed in `checkpoint_dir` and resumed from there; every eval is one line of
     `progress` (the group's mean and range for several runs). `should_stop()` is asked after
-    every chunk; when it says yes the state is saved and training stops. Returns the final
+    every chunk; when it says yes the state is saved and training stops. `check_workdir(step)`
+    runs before every eval's writes and every save (the workdir lock's `HeldLock.check`), so a
+    workdir deleted or replaced under the loop stops it before it writes there. Returns the final
     stacked state (padded runs included) and whether the runs reached `num_steps`.
     """
     config = runs[0].config
@@ -253,6 +256,7 @@ def train_group(
     def log_eval(state, train_metrics, steps_per_sec):
         eval_metrics, samples, diverged_at = sharding.to_host((*evaluate(state), state.diverged_at))
         step = current_step(state)
+        check_workdir(step)
         for i, (run, writer) in enumerate(zip(runs, writers_, strict=False)):
             row = {k: v[i] for k, v in {**train_metrics, **eval_metrics}.items()}
             row["diverged_at"] = diverged_at[i]
@@ -310,6 +314,7 @@ def train_group(
             log_eval(state, train_metrics, (step - last_step) / (now - last_time))
             pending, last_time, last_step = [], now, step
         if step % config.checkpoint_every == 0 or step == config.num_steps or stopping:
+            check_workdir(step)
             checkpoint.save(manager, state)
         if stopping:
             break
@@ -346,7 +351,7 @@ def train(
     resources.check_configs_fit([[config]])  # before anything is written
     primary = sharding.is_primary()
     wd.check_kind(workdir, "run")  # before the lock, which creates the folder
-    with wd.lock(workdir) if primary else contextlib.nullcontext():
+    with wd.lock(workdir) if primary else contextlib.nullcontext() as held:
         wd.prepare(
             workdir, config, "run", overwrite=overwrite, write=primary, backend=backend.describe()
         )
@@ -358,6 +363,7 @@ def train(
                 os.path.join(workdir, "checkpoints"),
                 progress=tracker,
                 should_stop=should_stop,
+                check_workdir=held.check if held else wd.no_lock_check,
             )
         tracker.close()
     (state,) = runs_axis.unstack_runs(stacked, 1)

@@ -309,7 +309,7 @@ def run_sweep(
     resources.check_configs_fit([[run.config for run in group] for group in unfinished])
     primary = sharding.is_primary()
     wd.check_kind(workdir, "sweep")  # before the lock, which creates the folder
-    with wd.lock(workdir) if primary else contextlib.nullcontext():
+    with wd.lock(workdir) if primary else contextlib.nullcontext() as held:
         prepare_sweep(config, workdir, runs, overwrite)
         sharding.barrier("sweep prepared")
         todo = [run for run in runs if not is_finished(workdir, run)]
@@ -338,6 +338,7 @@ def run_sweep(
                     progress=tracker,
                     should_stop=should_stop,
                     strategy=runs_axis_strategy(config),
+                    check_workdir=held.check if held else wd.no_lock_check,
                 )
                 if not finished:
                     if primary:
@@ -345,6 +346,8 @@ def run_sweep(
                         where = stopped_line(step, num_steps, should_stop.signal, tracker.group)
                         logging.warning("sweep %s", where)
                     break
+                if primary:
+                    held.check(current_step(stacked))
                 for spec in specs if primary else []:
                     wd.mark_finished(spec.workdir, spec.name, spec.config.num_steps)
         tracker.close()

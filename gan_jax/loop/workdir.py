@@ -13,7 +13,9 @@ file `gan_jax.json`:
 Rules every writer follows, so that results are never lost or silently changed:
 - A folder holding files of another origin, or of another kind, is refused (one line).
 - One process at a time: `lock(workdir)` takes an exclusive `flock` on `<workdir>/.lock`; the OS
-  releases it when the process dies, so a killed run never leaves a stale lock behind.
+  releases it when the process dies, so a killed run never leaves a stale lock behind. Before
+  each write the loop checks that the lock file is still the one it locked (`HeldLock.check`): a
+  workdir deleted or replaced under a running process stops it with one line.
 - Bookkeeping files are replaced atomically (`write_json`, `write_text`: temp file + rename),
   with the permissions the process's umask gives (0644 by default); metrics.jsonl is only
   appended to, and a torn last line (a kill mid-write) is dropped on read.
@@ -625,10 +627,42 @@ def _shortened(workdir: str, kind_: str, stored: dict, new: dict, overwrite: boo
 # --- lock ------------------------------------------------------------------------------------
 
 
+class HeldLock:
+    """The lock a process holds on a workdir (what `lock` yields). `check` tells whether the
+    folder is still the one locked: a `flock` lives on the lock file's inode, so deleting the
+    workdir (or replacing it, say by a second process that then locks a fresh `.lock`) frees the
+    path without the holder noticing, and its next write would go nowhere or into another run."""
+
+    def __init__(self, workdir: str, fd: int):
+        self.workdir, self._fd = workdir, fd
+
+    def check(self, step: int) -> None:
+        """Raises `WorkdirError` (one line) unless `<workdir>/.lock` is still the file this
+        process locked; the loop calls it before each write, with the step it is at."""
+        held = os.fstat(self._fd)
+        try:
+            now = os.stat(os.path.join(self.workdir, LOCK))
+            same = (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+        except OSError:  # gone, or a parent turned into a file
+            same = False
+        if not same:
+            raise WorkdirError(
+                f"{self.workdir} was deleted or replaced while this process trained in it (its "
+                f"{LOCK} is not the one this process locked); stopped at step {step} without "
+                "writing more there; rerun into a new --workdir (a moved folder resumes with "
+                "--workdir at its new place)"
+            )
+
+
+def no_lock_check(step: int) -> None:
+    """A `HeldLock.check` for a process that holds no lock (not the primary of several)."""
+
+
 @contextlib.contextmanager
 def lock(workdir: str):
-    """Holds an exclusive lock on `workdir` for the block; a second process is refused at once
-    with one line naming the holder. The OS drops the lock when the holder dies."""
+    """Holds an exclusive lock on `workdir` for the block, yielding a `HeldLock`; a second process
+    is refused at once with one line naming the holder. The OS drops the lock when the holder
+    dies."""
     if os.path.exists(workdir) and not os.path.isdir(workdir):
         raise WorkdirError(f"{workdir} is a file, not a folder; choose another --workdir")
     makedirs(workdir)
@@ -651,7 +685,7 @@ def lock(workdir: str):
         with writing(path):
             os.ftruncate(fd, 0)
             os.pwrite(fd, holder.encode(), 0)
-        yield
+        yield HeldLock(workdir, fd)
     finally:
         os.close(fd)  # closing the descriptor releases the flock
 
