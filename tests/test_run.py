@@ -161,7 +161,10 @@ def test_host_fields_do_not_reach_the_programs_so_runs_differing_in_them_share_t
     base = variant(make_tiny_config())
     changed = variant(
         make_tiny_config(
-            num_steps=70, eval_every=7, checkpoint_every=35, **{"eval.plot_samples": 9}
+            num_steps=70,
+            eval_every=7,
+            checkpoint_every=35,
+            **{"eval.plot_samples": 9, "eval.samplers_from_step": 7},
         )
     )
     def field(config, dotted):

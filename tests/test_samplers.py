@@ -260,6 +260,29 @@ def test_a_run_logs_each_samplers_metrics_under_its_prefix(sampled_run):
     assert report.variant_prefixes([row]) == ["drs", "mh"]
 
 
+def test_samplers_from_a_step_leave_them_out_before_it_and_change_nothing_else(
+    sampled_run, tmp_path
+):
+    """`eval.samplers_from_step`: the evals before it log the raw (and EMA) G only, the evals
+    from it on log exactly what a run evaluating the samplers at every eval logs."""
+    config, every_eval = sampled_run
+    workdir = str(tmp_path / "late")
+    late = config.copy_and_resolve_references()
+    late.eval.samplers_from_step = 10
+    train_and_evaluate(late, workdir, progress=False)
+    before, after = read_metrics(f"{workdir}/metrics.jsonl")
+    reference = {row["step"]: row for row in read_metrics(f"{every_eval}/metrics.jsonl")}
+    assert (before["step"], after["step"]) == (0, 10)
+    assert not any(key.startswith(("drs/", "mh/")) for key in before)
+    assert before == {
+        k: v for k, v in reference[0].items() if not k.startswith(("drs/", "mh/"))
+    }
+    assert after.keys() == reference[10].keys()
+    for key in after:
+        if key != "steps_per_sec":  # the wall clock
+            np.testing.assert_array_equal(after[key], reference[10][key], err_msg=key)
+
+
 @pytest.fixture(scope="module")
 def restored(sampled_run):
     return gan_jax.restore(sampled_run[1])
@@ -297,6 +320,8 @@ def test_restore_samples_through_a_sampler(restored):
         ({"eval.drs_gamma_rule": "median"}, r"drs_gamma_rule='median' is invalid: choose one of"),
         ({"eval.sampler_logit_scale": 0.0}, "sampler_logit_scale=0.0 is invalid: must be a fin"),
         ({"eval.sampler_logit_scale": float("nan")}, "must be a finite number > 0"),
+        ({"eval.samplers_from_step": -1}, r"samplers_from_step=-1 is invalid: must be an integer"),
+        ({"eval.samplers_from_step": 21}, r"must be <= num_steps \(20\): the final eval"),
         ({"eval.samplers": ("drs",), "model.d.minibatch_kernels": 2}, "minibatch features mix"),
         ({"eval.samplers": ("mh",), "model.d.minibatch_stddev": True}, "each sample alone"),
         ({"eval.samplers": ("drs",), "objective": "began"}, "'began' has an energy D"),

@@ -131,8 +131,17 @@ class Programs(NamedTuple):
     mesh: Any  # the runs mesh the stacked state is sharded over
     strategy: str  # how the programs walk the runs axis (`runs_axis.resolve`: never "auto")
     init: Callable  # (keys, dynamic) -> stacked GANState, created on the mesh
-    evaluate: Callable  # stacked state -> (metrics, samples)
+    evaluators: dict  # with samplers (bool) -> jitted stacked state -> (metrics, samples)
     chunks: dict  # chunk length -> jitted (stacked state, data set) -> (state, metrics)
+
+    def evaluate(self, with_samplers: bool = True) -> Callable:
+        """The eval program, with the config's samplers or without them (built on first use:
+        a run whose samplers start at step 0 never compiles the second)."""
+        if with_samplers not in self.evaluators:
+            self.evaluators[with_samplers] = runs_axis.compiled_over_runs(
+                make_evaluate(self.exp, with_samplers), self.strategy, self.mesh, in_axes=(0,)
+            )
+        return self.evaluators[with_samplers]
 
     def chunk(self, length: int) -> Callable:
         if length not in self.chunks:
@@ -159,13 +168,12 @@ def programs(config: ml_collections.ConfigDict, mesh, strategy: str = "auto") ->
         _PROGRAMS.move_to_end(key)
         return _PROGRAMS[key]
     exp = make_experiment(config)
-    evaluate = runs_axis.compiled_over_runs(make_evaluate(exp), strategy, mesh, in_axes=(0,))
     built = Programs(
         exp=exp,
         mesh=mesh,
         strategy=strategy,
         init=_init_program(exp, mesh),
-        evaluate=evaluate,
+        evaluators={},
         chunks={},
     )
     _PROGRAMS[key] = built
@@ -249,13 +257,13 @@ def train_group(
     manager = checkpoint.make_manager(checkpoint_dir)
     primary = sharding.is_primary()
     writers_ = [writers.MetricsWriter(run.workdir) for run in runs] if primary else []
-    evaluate = compiled.evaluate
     declared_metrics = metrics.evaluator_for(exp.dataset).metrics  # what each eval line shows
     dataset = sharding.replicate(exp.dataset, mesh)  # a jit argument, shared by the runs
 
     def log_eval(state, train_metrics, steps_per_sec):
-        eval_metrics, samples, diverged_at = sharding.to_host((*evaluate(state), state.diverged_at))
         step = current_step(state)
+        evaluate = compiled.evaluate(with_samplers=step >= config.eval.samplers_from_step)
+        eval_metrics, samples, diverged_at = sharding.to_host((*evaluate(state), state.diverged_at))
         check_workdir(step)
         for i, (run, writer) in enumerate(zip(runs, writers_, strict=False)):
             row = {k: v[i] for k, v in {**train_metrics, **eval_metrics}.items()}

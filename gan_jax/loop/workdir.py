@@ -96,6 +96,7 @@ ADDED_FIELDS = {
     "eval.drs_gamma_quantile": 0.95,
     "eval.drs_gamma_rule": "quantile",
     "eval.sampler_logit_scale": 1.0,
+    "eval.samplers_from_step": 0,
     **{
         f"optim.{player}.{field}": value
         for player in ("g", "d")

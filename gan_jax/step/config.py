@@ -375,7 +375,8 @@ def sampler_unfit_reason(config) -> str | None:
 
 def _check_samplers(config) -> None:
     """eval.samplers (names in `samplers.SAMPLERS`, no repeats), eval.sampler_candidates,
-    eval.drs_gamma_rule, eval.drs_gamma_quantile and eval.sampler_logit_scale."""
+    eval.drs_gamma_rule, eval.drs_gamma_quantile, eval.sampler_logit_scale and
+    eval.samplers_from_step."""
     names = _get(config, "eval.samplers")
     if not isinstance(names, tuple | list) or not all(isinstance(n, str) for n in names):
         _fail("eval.samplers", names, f"must be a tuple of names from {sorted(samplers.SAMPLERS)}")
@@ -395,6 +396,13 @@ def _check_samplers(config) -> None:
     scale = _get(config, "eval.sampler_logit_scale")
     if not _number(scale) or scale <= 0:
         _fail("eval.sampler_logit_scale", scale, "must be a finite number > 0")
+    start = _int(config, "eval.samplers_from_step", 0)
+    if start > config.num_steps:
+        _fail(
+            "eval.samplers_from_step",
+            start,
+            f"must be <= num_steps ({config.num_steps}): the final eval evaluates the samplers",
+        )
     reason = sampler_unfit_reason(config) if names else None
     if reason is not None:
         _fail("eval.samplers", names, f"samplers need a logit D per sample: {reason}")

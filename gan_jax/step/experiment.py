@@ -167,7 +167,13 @@ def dynamic_params(config: ml_collections.ConfigDict) -> dict:
 # Fields only the host loop reads (when to stop, evaluate and checkpoint; how many samples to
 # save): runs that differ only in them compile to the same programs (`program_key`), although a
 # sweep trains them in separate groups, since their loops differ.
-HOST_FIELDS = ("num_steps", "eval_every", "checkpoint_every", "eval.plot_samples")
+HOST_FIELDS = (
+    "num_steps",
+    "eval_every",
+    "checkpoint_every",
+    "eval.plot_samples",
+    "eval.samplers_from_step",
+)
 
 
 def _key(config: ml_collections.ConfigDict, skip) -> str:

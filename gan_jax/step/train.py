@@ -415,17 +415,18 @@ def make_train_chunk(exp: Experiment, length: int):
     return train_chunk
 
 
-def make_evaluate(exp: Experiment):
+def make_evaluate(exp: Experiment, with_samplers: bool = True):
     """Returns `evaluate(state) -> (metrics, samples)` on `exp.eval_samples` samples (and, with
-    EMA, the EMA G's metrics under an "ema/" prefix; for each of `exp.samplers`, its samples'
-    metrics and diagnostics, e.g. "drs/acceptance_rate", under "<sampler>/").
+    EMA, the EMA G's metrics under an "ema/" prefix; unless `with_samplers` is False, for each of
+    `exp.samplers`, its samples' metrics and diagnostics, e.g. "drs/acceptance_rate", under
+    "<sampler>/"; the host loop leaves them out before `eval.samplers_from_step`).
 
     The latent batch comes from the run's eval key, the same at every eval, so successive evals
     show how one fixed set of z moves; the samplers draw from one key folded from it.
     """
     generate = make_generate(exp)
     metric_fn = metrics_lib.for_dataset(exp.dataset, exp.eval_samples, exp.inception_weights)
-    chosen = {name: samplers.SAMPLERS[name] for name in exp.samplers}
+    chosen = {name: samplers.SAMPLERS[name] for name in exp.samplers} if with_samplers else {}
 
     def evaluate(state: GANState):
         _, eval_key = _keys(state.rng)
