@@ -17,12 +17,15 @@ candidates: KL 0.205 -> 0.115, HQ 93.4 -> 94.1 %, 25 modes both; 100 candidates:
 The rule, fixed before the run: as step 14's. A row on seeds 0-9 goes on to seeds 100-109 if it
 meets more targets than the recipe's best row (step 16, packing 4, DRS: the modes, and steady) or as
 many with at least as many modes, a higher HQ and a lower KL; a row that then confirms under the
-same rule replaces `configs/best_grid.py`. An eval reads ~24 million packed-D logits per run (DRS's
-250,000 candidates and MH's 5,000 chains of 100, each through 8 partner packs in every slot), ~15x
-step 16's evals: ~4-5 min per run on this CPU (the DRS pool alone took ~90 s per run in
-drs_ceiling.py), ~20 h for ten seeds. This step is for an accelerator, seeds 0-9 first (2 groups of
-10 in ~5-7 min on one H200 is an estimate, not a measurement; the sweeps resume if the limit cuts
-them):
+same rule replaces `configs/best_grid.py`. An eval with the samplers reads ~24 million packed-D
+logits per run (DRS's 250,000 candidates and MH's 5,000 chains of 100, each through 8 partner packs
+in every slot), ~15x step 16's evals: ~4-5 min per run on this CPU (the DRS pool alone took ~90 s
+per run in drs_ceiling.py). The rule reads the samplers at the final eval and at every eval of the
+last fifth only, so they run from step 20,000 on (`eval.samplers_from_step`: 6 of the 26 evals;
+the evals before log the raw and EMA G as always): ~30 min of evals per run on this CPU besides
+~47 min of training (step 17), ~12 h for ten seeds. This step is for an accelerator, seeds 0-9
+first (2 groups of 10 in a few minutes on one H200 is an estimate, not a measurement; the sweeps
+resume if the limit cuts them):
 
   PACKS="3 4" SEED_SETS=0 bash experiments/paper_tables/search/gpu_full_nets.sh 480 \
       probe_grid_budget_drs
@@ -46,5 +49,6 @@ def get_config(pack: str = "4") -> ml_collections.ConfigDict:
     config.eval.drs_gamma_rule = "budget"
     config.eval.sampler_logit_scale = 1.5
     config.eval.sampler_candidates = 100
+    config.eval.samplers_from_step = 20_000  # the last fifth, all the rule reads
     config.sweep = ml_collections.ConfigDict(dict(seeds=10))
     return config
