@@ -19,23 +19,24 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 import gan_jax  # noqa: E402
-from gan_jax.metrics.mixture import mixture_metrics  # noqa: E402
+from gan_jax.metrics.mixture import mixture_metrics, nearest_modes  # noqa: E402
 from gan_jax.step import samplers  # noqa: E402
 
 NUM = 20_000
 
 
-def nearest_mode(x: np.ndarray, centers: np.ndarray, std: float):
-    """(nearest mode index, high quality?) per sample, as `mixture_metrics` defines them."""
-    sq = ((x[:, None, :] - centers[None]) ** 2).sum(-1)
-    return sq.argmin(1), sq.min(1) < (3 * std) ** 2
+def nearest_mode(x, centers, std: float):
+    """(nearest mode index, high quality?) per sample, as numpy arrays."""
+    return tuple(np.asarray(a) for a in nearest_modes(x, centers, std))
 
 
 def describe(workdir: str) -> None:
     trained = gan_jax.restore(workdir)
     exp, state = trained.experiment, trained.state
     centers, std = np.asarray(exp.dataset.centers), exp.dataset.std
-    logit = samplers.model_of(exp, state.g_params, state.d_params).logit
+    # D's logit as trained, whatever `eval.sampler_logit_scale` the run's DRS reads it with.
+    as_trained = exp._replace(sampler_options=exp.sampler_options._replace(logit_scale=1.0))
+    logit = samplers.model_of(as_trained, state.g_params, state.d_params).logit
     fake = trained.sample(NUM, seed=0)
     real = np.asarray(exp.dataset.sample(jax.random.PRNGKey(1), NUM))
     fake_mode, fake_hq = nearest_mode(fake, centers, std)
