@@ -103,7 +103,9 @@ def get_config() -> ml_collections.ConfigDict:
     # "budget" (the expected acceptances equal the samples asked for) or "zero" (exact rejection);
     # drs_gamma_quantile: the "quantile" rule's quantile of F^ over its pool (Azadi et al. 2019's
     # code: 0.95; lower accepts more and corrects G less); sampler_logit_scale: every sampler
-    # reads D's logit times this as the log density ratio (1: as trained); samplers_from_step:
+    # reads D's logit times this as the log density ratio (1: as trained); sampler_calibration:
+    # "none" or "platt" (a temperature fitted at every eval on real and G samples, Turner et al.
+    # 2019, Sec. 3.3; the scale then multiplies it; samplers.CALIBRATIONS); samplers_from_step:
     # the samplers are evaluated only at evals from this step on (0: every eval), since with many
     # candidates they cost most of an eval (e.g. 20,000 of 25,000 steps: the last fifth only).
     config.eval = ml_collections.ConfigDict(
@@ -116,6 +118,7 @@ def get_config() -> ml_collections.ConfigDict:
             drs_gamma_rule="quantile",
             drs_gamma_quantile=0.95,
             sampler_logit_scale=1.0,
+            sampler_calibration="none",
             samplers_from_step=0,
         )
     )

@@ -22,8 +22,8 @@ from gan_jax.metrics import declared
 from gan_jax.results import report
 from gan_jax.step import samplers
 from gan_jax.step.config import ConfigError, validate
-from gan_jax.step.experiment import make_experiment
-from gan_jax.step.train import make_evaluate
+from gan_jax.step.experiment import dynamic_params, make_experiment
+from gan_jax.step.train import init_state, make_evaluate
 
 # The toy: G draws N(0, 1), the data is N(1, 0.5^2), D's logit is the exact log ratio.
 MU, SD = 1.0, 0.5
@@ -95,6 +95,52 @@ def test_the_config_sets_the_samplers_options():
     assert make_experiment(validate(config)).sampler_options == samplers.SamplerOptions(
         drs_gamma_rule="budget", logit_scale=1.5
     )
+
+
+def test_platt_fit_is_sklearns_logistic_regression_and_recovers_a_known_temperature():
+    """Real logits ~ N(1, 1) and G's ~ N(-1, 1): the posterior is sigmoid(2 l), so a = 2, b = 0;
+    the fit equals an unpenalised scikit-learn LogisticRegression on the same points."""
+    from sklearn.linear_model import LogisticRegression
+
+    keys = jax.random.split(jax.random.PRNGKey(3))
+    real = 1.0 + jax.random.normal(keys[0], (20_000,))
+    fake = -1.0 + jax.random.normal(keys[1], (20_000,))
+    a, b = jax.jit(samplers.platt_fit)(real, fake)
+    points = np.concatenate([real, fake]).astype(np.float64)[:, None]
+    reference = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(
+        points, np.r_[np.ones(20_000), np.zeros(20_000)]
+    )
+    np.testing.assert_allclose(float(a), reference.coef_[0, 0], rtol=1e-5)
+    np.testing.assert_allclose(float(b), reference.intercept_[0], atol=1e-5)
+    assert abs(float(a) - 2.0) < 0.05 and abs(float(b)) < 0.03
+    # A tempered logit (a quarter of it) is read four times sharper: the same posterior.
+    a_tempered, _ = samplers.platt_fit(real / 4, fake / 4)
+    np.testing.assert_allclose(float(a_tempered), 4 * float(a), rtol=1e-4)
+
+
+def test_platt_fit_stays_finite_on_separable_classes():
+    a, b = samplers.platt_fit(jnp.linspace(0.1, 2.0, 50), jnp.linspace(-2.0, -0.1, 50))
+    assert np.isfinite(float(a)) and np.isfinite(float(b)) and float(a) > 1.0
+
+
+def test_a_platt_calibrated_sampler_reads_a_tempered_d_as_the_d_it_tempers():
+    """Calibration undoes a temperature on D: D's last layer scaled by 1/4 (its logit a quarter
+    of D's) and D read through the same Platt fit give one logit, and a 4x larger fitted scale."""
+    config = validate(make_tiny_config(**{"eval.sampler_calibration": "platt"}))
+    exp = make_experiment(config)
+    state = init_state(exp, jax.random.PRNGKey(0), dynamic_params(config))
+    last = max(state.d_params["params"], key=lambda name: name)  # the output layer
+    tempered = jax.tree.map(lambda p: p, state.d_params)
+    tempered["params"][last] = jax.tree.map(lambda p: p / 4, tempered["params"][last])
+    x = jax.random.normal(jax.random.PRNGKey(1), (64, 2))
+    np.testing.assert_allclose(
+        exp.discriminator.apply(tempered, x), exp.discriminator.apply(state.d_params, x) / 4,
+        rtol=1e-5,
+    )
+    model = samplers.model_of(exp, state.g_params, state.d_params)
+    model_tempered = samplers.model_of(exp, state.g_params, tempered)
+    np.testing.assert_allclose(model_tempered.logit_scale, 4 * model.logit_scale, rtol=1e-3)
+    np.testing.assert_allclose(model_tempered.logit(x), model.logit(x), rtol=1e-3, atol=1e-5)
 
 
 def test_every_sampler_reads_d_logit_times_the_logit_scale():
@@ -248,7 +294,9 @@ def test_a_run_logs_each_samplers_metrics_under_its_prefix(sampled_run):
     _, workdir = sampled_run
     final = read_metrics(f"{workdir}/metrics.jsonl")[-1]
     for name in ("drs", "mh"):
-        for key in ("modes_covered", "high_quality_pct", "reverse_kl", "acceptance_rate"):
+        for key in (
+            "modes_covered", "high_quality_pct", "reverse_kl", "acceptance_rate", "logit_scale"
+        ):
             assert f"{name}/{key}" in final, (name, key)
     line = progress.metrics_text([final], declared.MIXTURE)
     assert "drs/acceptance_rate=" in line and "mh/restart_share=" in line
@@ -320,6 +368,7 @@ def test_restore_samples_through_a_sampler(restored):
         ({"eval.drs_gamma_rule": "median"}, r"drs_gamma_rule='median' is invalid: choose one of"),
         ({"eval.sampler_logit_scale": 0.0}, "sampler_logit_scale=0.0 is invalid: must be a fin"),
         ({"eval.sampler_logit_scale": float("nan")}, "must be a finite number > 0"),
+        ({"eval.sampler_calibration": "isotonic"}, r"sampler_calibration='isotonic' is inval"),
         ({"eval.samplers_from_step": -1}, r"samplers_from_step=-1 is invalid: must be an integer"),
         ({"eval.samplers_from_step": 21}, r"must be <= num_steps \(20\): the final eval"),
         ({"eval.samplers": ("drs",), "model.d.minibatch_kernels": 2}, "minibatch features mix"),

@@ -17,6 +17,9 @@ returned sample, its first 20 batches being the eval's pool size:
   (`eval.sampler_logit_scale`: a D that under-states the ratio is read sharper with a scale
   > 1, the temperature a Platt fit would set, Turner et al. 2019);
 - MH-GAN (Turner et al. 2019) with as many proposals per chain, at D's logit times 1 and 1.5;
+- both at the temperature a Platt fit gives the run (`eval.sampler_calibration="platt"`,
+  `samplers.platt_fit` on 10,000 real and 10,000 G samples), printed per run: a scale chosen by
+  the run's own D and data instead of by us;
 - the ceiling: the lowest reverse KL any selection of 2,500 samples with HQ at the target (93 %)
   can have from the same pool (`mixture.lowest_reverse_kl`), whatever D says.
 
@@ -63,6 +66,12 @@ def run_rows(gan) -> tuple[list, dict]:
     n, centers, std = exp.eval_samples, exp.dataset.centers, exp.dataset.std
     pool_key, partners_key, accept_key = jax.random.split(jax.random.PRNGKey(KEY), 3)
     model = samplers.model_of(exp, state.g_params, state.d_params, partners_key=partners_key)
+    platt = samplers.model_of(
+        exp._replace(sampler_options=exp.sampler_options._replace(calibration="platt")),
+        state.g_params,
+        state.d_params,
+        partners_key=partners_key,
+    ).logit_scale
     z, logits = jax.jit(lambda k: samplers.draw_pool(model, k, n, max(CANDIDATES)))(pool_key)
     pool = jax.jit(model.generate)(z)
     hq_needed = math.ceil(TARGETS["grid"]["hq"] / 100 * n)
@@ -85,6 +94,7 @@ def run_rows(gan) -> tuple[list, dict]:
     readings = [(f"DRS, gamma at the {quantile} quantile", "quantile", 1.0)]
     readings += [("DRS, gamma 0", "zero", 1.0)]
     readings += [(f"DRS, budget gamma, logit x {s:g}", "budget", s) for s in LOGIT_SCALES]
+    readings += [("DRS, budget gamma, logit x Platt's", "budget", platt)]
     for candidates in CANDIDATES:
         size = n * candidates
         for label, rule, scale in readings:
@@ -105,8 +115,12 @@ def run_rows(gan) -> tuple[list, dict]:
             )
         )
         # MH-GAN draws its own proposals (`candidates` per chain), so it reads no shared pool.
-        for scale in MH_LOGIT_SCALES:
-            options = exp.sampler_options._replace(candidates=candidates, logit_scale=scale)
+        for scale in (*MH_LOGIT_SCALES, "Platt's"):
+            options = exp.sampler_options._replace(candidates=candidates)
+            if scale == "Platt's":
+                options = options._replace(calibration="platt")
+            else:
+                options = options._replace(logit_scale=scale)
             scaled = samplers.model_of(
                 exp._replace(sampler_options=options),
                 state.g_params,
@@ -118,7 +132,8 @@ def run_rows(gan) -> tuple[list, dict]:
             )
             rows.append(
                 row(
-                    f"MH-GAN, logit x {scale:g}, {candidates} candidates",
+                    f"MH-GAN, logit x {scale if isinstance(scale, str) else f'{scale:g}'}, "
+                    f"{candidates} candidates",
                     drawn,
                     float(diagnostics["acceptance_rate"]),
                 )
@@ -136,7 +151,7 @@ def run_rows(gan) -> tuple[list, dict]:
     log_ratio = np.log(1.0 / (len(centers) * shares[seen]))
     slope = np.polyfit(log_ratio, mean_logits[seen], 1)[0]
     corr = np.corrcoef(log_ratio, mean_logits[seen])[0, 1]
-    return rows, dict(shares=shares, logits=mean_logits, slope=slope, corr=corr)
+    return rows, dict(shares=shares, logits=mean_logits, slope=slope, corr=corr, platt=platt)
 
 
 def main(sweep: str) -> None:
@@ -146,7 +161,7 @@ def main(sweep: str) -> None:
         print(f"## {folder}")
         print(
             f"D's mean logit per mode against log(1 / (25 p_m)): slope {modes['slope']:.2f}, "
-            f"correlation {modes['corr']:.3f}"
+            f"correlation {modes['corr']:.3f}; Platt's temperature {float(modes['platt']):.2f}"
         )
         order = np.argsort(modes["shares"])
         print(

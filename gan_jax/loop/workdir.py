@@ -97,6 +97,7 @@ ADDED_FIELDS = {
     "eval.drs_gamma_rule": "quantile",
     "eval.sampler_logit_scale": 1.0,
     "eval.samplers_from_step": 0,
+    "eval.sampler_calibration": "none",
     **{
         f"optim.{player}.{field}": value
         for player in ("g", "d")

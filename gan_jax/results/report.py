@@ -141,6 +141,7 @@ PROTOCOL_IGNORED = frozenset(
         "eval.drs_gamma_quantile",
         "eval.sampler_logit_scale",
         "eval.samplers_from_step",
+        "eval.sampler_calibration",
     }
 )
 

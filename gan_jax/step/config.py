@@ -375,8 +375,8 @@ def sampler_unfit_reason(config) -> str | None:
 
 def _check_samplers(config) -> None:
     """eval.samplers (names in `samplers.SAMPLERS`, no repeats), eval.sampler_candidates,
-    eval.drs_gamma_rule, eval.drs_gamma_quantile, eval.sampler_logit_scale and
-    eval.samplers_from_step."""
+    eval.drs_gamma_rule, eval.drs_gamma_quantile, eval.sampler_logit_scale,
+    eval.sampler_calibration and eval.samplers_from_step."""
     names = _get(config, "eval.samplers")
     if not isinstance(names, tuple | list) or not all(isinstance(n, str) for n in names):
         _fail("eval.samplers", names, f"must be a tuple of names from {sorted(samplers.SAMPLERS)}")
@@ -396,6 +396,13 @@ def _check_samplers(config) -> None:
     scale = _get(config, "eval.sampler_logit_scale")
     if not _number(scale) or scale <= 0:
         _fail("eval.sampler_logit_scale", scale, "must be a finite number > 0")
+    calibration = _get(config, "eval.sampler_calibration")
+    if calibration not in samplers.CALIBRATIONS:
+        _fail(
+            "eval.sampler_calibration",
+            calibration,
+            f"choose one of {sorted(samplers.CALIBRATIONS)}",
+        )
     start = _int(config, "eval.samplers_from_step", 0)
     if start > config.num_steps:
         _fail(

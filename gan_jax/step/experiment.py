@@ -97,6 +97,7 @@ def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
             drs_gamma_rule=config.eval.drs_gamma_rule,
             drs_gamma_quantile=config.eval.drs_gamma_quantile,
             logit_scale=float(config.eval.sampler_logit_scale),
+            calibration=config.eval.sampler_calibration,
         ),
         g_regularizer=regularizers.REGULARIZERS[config.get("g_regularizer", NO_REGULARIZER).name],
         pairing=pairings.PAIRINGS[config.get("pairing", "none")],

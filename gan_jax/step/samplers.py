@@ -6,16 +6,20 @@ Prop. 1). For the cross-entropy objectives (minimax, non-saturating) that is wha
 towards; for others (hinge, WGAN critics) a logit is no density ratio and a sampler is a
 heuristic there.
 
-D calibration: none fitted. Turner et al. (2019) calibrate D on held-out data (isotonic
-regression or a logistic fit) before MH-GAN, and Azadi et al. (2019) train D further with the
-cross-entropy loss after G is done. We use D's logit as trained: a calibration needs held-out real
-data and a fit at every eval, and an uncalibrated D is the plain reading of "the trained G and
-D"; with the cross-entropy objectives the logit is already the quantity the samplers need.
-Numbers here are therefore those of uncalibrated DRS / MH-GAN (Turner et al. report calibration
-helping MH-GAN). What can be set is a fixed temperature, `SamplerOptions.logit_scale` (config
-`eval.sampler_logit_scale`), a hyperparameter chosen like any other: on the grid a trained D's
-mean logit per mode tracks the log ratio of the mode masses at a slope of about 0.6
-(experiments/paper_tables/drs_ceiling.py), and a scale of 1.5 balanced the modes better there.
+D calibration (`SamplerOptions.calibration`, config `eval.sampler_calibration`, registry
+`CALIBRATIONS`): "none" (the default) reads D's logit as trained, the plain reading of "the
+trained G and D"; with the cross-entropy objectives the logit is what the samplers need at D's
+optimum. "platt" fits a temperature at every eval, as Turner et al. (2019, Sec. 3.3) calibrate D
+before MH-GAN: the a of the logistic regression P(real | x) = sigmoid(a D~(x) + b) over
+`CALIBRATION_SAMPLES` real and as many G samples (`platt_fit`), and the samplers read a D~ (b is
+a constant shift, which DRS's max and MH's logit differences cancel). Their real samples are
+held out; ours are draws from the data set, which for a finite set (PacGAN's 100,000 points)
+are D's training points, so a D that memorised them would be read as sharper than it is. Azadi et
+al. (2019) instead train D further after G is done; that is not done here. A fixed temperature is
+`SamplerOptions.logit_scale` (config `eval.sampler_logit_scale`), applied on top of the fitted
+one: on the grid a trained D's mean logit per mode tracks the log ratio of the mode masses at a
+slope of about 0.6 (experiments/paper_tables/drs_ceiling.py), and a fixed scale of 1.5 balanced
+the modes better there.
 
 A PacGAN D (`model.d.pack = m`, Lin et al. 2018) judges m samples at once; at its optimum,
 D(x_1..x_m) = prod p_data(x_i) / (prod p_data(x_i) + prod p_G(x_i)) (Lin et al., Sec. 4), so its
@@ -47,8 +51,11 @@ class SamplerModel(NamedTuple):
 
     draw_latent: Callable  # (key, m) -> z, (m, latent_dim)
     generate: Callable  # z -> samples (m, *data shape), G in inference mode
-    logit: Callable  # samples (m, *data shape) -> (m,), D's logit per sample
+    logit: Callable  # samples (m, *data shape) -> (m,), D's logit per sample, as samplers read it
     draw_real: Callable  # (key, m) -> real samples (m, *data shape)
+    # The factor on D's logit that `logit` applies (the fixed scale times a fitted one), a scalar
+    # array: the samplers' "logit_scale" diagnostic when D is calibrated.
+    logit_scale: jax.Array | float = 1.0
 
 
 # Partner packs for a packed D: more lower the estimate's noise, each costing one D call per
@@ -86,13 +93,60 @@ def packed_logit(apply_d, x, partners):
     return jnp.mean(lax.map(one_pack, partners), axis=0)
 
 
+# Real and G samples each that a calibration fits on: the fitted temperature's standard error is
+# ~1 % of it at 10,000 (two parameters, well-separated classes need far fewer).
+CALIBRATION_SAMPLES = 10_000
+PLATT_NEWTON_STEPS = 30  # Newton from (1, 0) converges in ~6-10 on non-separable classes
+
+
+def platt_fit(real_logits, fake_logits):
+    """(a, b) of Platt scaling (Platt 1999): the maximum-likelihood logistic regression
+    P(real | x) = sigmoid(a l(x) + b) on logits l of real samples (label 1) and G's (label 0), by
+    Newton's method from (1, 0), the identity, under `jit`. The problem is convex in (a, b); when
+    the logits separate the classes the likelihood has no maximum (a grows at every step), so a
+    tiny ridge keeps each step finite, and a result that is not finite falls back to (1, 0)."""
+    logits = jnp.concatenate([real_logits, fake_logits]).astype(jnp.float32)
+    labels = jnp.concatenate([jnp.ones_like(real_logits), jnp.zeros_like(fake_logits)])
+    features = jnp.stack([logits, jnp.ones_like(logits)], axis=1)  # (N, 2): l, 1
+    ridge = 1e-6 * logits.shape[0] * jnp.eye(2)
+
+    def newton(_, weights):
+        p = jax.nn.sigmoid(features @ weights)
+        gradient = features.T @ (p - labels)
+        hessian = (features * (p * (1 - p))[:, None]).T @ features + ridge
+        return weights - jnp.linalg.solve(hessian, gradient)
+
+    weights = lax.fori_loop(0, PLATT_NEWTON_STEPS, newton, jnp.array([1.0, 0.0]))
+    weights = jnp.where(jnp.all(jnp.isfinite(weights)), weights, jnp.array([1.0, 0.0]))
+    return weights[0], weights[1]
+
+
+def no_calibration(logit, generate, draw_latent, draw_real, key):
+    """D's logit as trained: a factor of 1."""
+    return jnp.ones((), jnp.float32)
+
+
+def platt_calibration(logit, generate, draw_latent, draw_real, key):
+    """Platt's a (`platt_fit`) on `CALIBRATION_SAMPLES` real and as many G samples."""
+    real_key, fake_key = jax.random.split(key)
+    real = draw_real(real_key, CALIBRATION_SAMPLES)
+    fake = generate(draw_latent(fake_key, CALIBRATION_SAMPLES))
+    return platt_fit(logit(real), logit(fake))[0]
+
+
+# How a sampler's D is calibrated: (logit, generate, draw_latent, draw_real, key) -> the factor on
+# the logit. A new calibration is one such function and one entry.
+CALIBRATIONS: dict[str, Callable] = {"none": no_calibration, "platt": platt_calibration}
+
+
 def model_of(exp, g_params, d_params, dataset=None, partners_key=None) -> SamplerModel:
     """The `SamplerModel` of an `Experiment`'s G and D at `g_params` / `d_params` (the raw G:
     D was trained against it, not against an EMA of it); real samples from `dataset` (None:
     `exp.dataset`, which a jitted MH then holds as a constant: cheap for the 2D mixtures, large
     for an image set).
 
-    D's logit is read times `exp.sampler_options.logit_scale` (1: as trained). A packed D
+    D's logit is read times `exp.sampler_options.logit_scale` (1: as trained) and times the factor
+    its `calibration` fits (drawn with a key folded from `partners_key`). A packed D
     (pack m > 1) is read per sample by `packed_logit` with `PACK_PARTNERS` packs of
     m - 1 partners drawn from G with `partners_key` (None: `jax.random.PRNGKey(0)`), the same
     partners for every sample. They are G samples because the candidates are: a pack of G
@@ -106,24 +160,36 @@ def model_of(exp, g_params, d_params, dataset=None, partners_key=None) -> Sample
     def draw_latent(key, m):
         return jax.random.normal(key, (m, exp.generator.latent_dim))
 
-    scale = exp.sampler_options.logit_scale
-
     def apply_d(x):
-        return scale * exp.discriminator.apply(d_params, x)
+        return exp.discriminator.apply(d_params, x)
 
+    key = jax.random.PRNGKey(0) if partners_key is None else partners_key
     pack = getattr(exp.discriminator, "pack", 1)
     if pack == 1:
-        logit = apply_d
+        trained_logit = apply_d
     else:
-        key = jax.random.PRNGKey(0) if partners_key is None else partners_key
         drawn = generate(draw_latent(key, PACK_PARTNERS * (pack - 1)))
         partners = drawn.reshape(PACK_PARTNERS, pack - 1, *drawn.shape[1:])
 
-        def logit(x):
+        def trained_logit(x):
             return packed_logit(apply_d, x, partners)
 
+    options = exp.sampler_options
+    calibrate = CALIBRATIONS[options.calibration]
+    fitted = calibrate(
+        trained_logit, generate, draw_latent, dataset.sample, jax.random.fold_in(key, 1)
+    )
+    scale = options.logit_scale * fitted
+
+    def logit(x):
+        return scale * trained_logit(x)
+
     return SamplerModel(
-        draw_latent=draw_latent, generate=generate, logit=logit, draw_real=dataset.sample
+        draw_latent=draw_latent,
+        generate=generate,
+        logit=logit,
+        draw_real=dataset.sample,
+        logit_scale=scale,
     )
 
 
@@ -135,7 +201,7 @@ DRS_EPSILON = 1e-6  # Eq. 8's epsilon: keeps log(1 - exp(.)) finite at the max l
 
 class SamplerOptions(NamedTuple):
     """A run's sampler settings (config `eval.sampler_candidates`, `eval.drs_gamma_rule`,
-    `eval.drs_gamma_quantile`, `eval.sampler_logit_scale`)."""
+    `eval.drs_gamma_quantile`, `eval.sampler_logit_scale`, `eval.sampler_calibration`)."""
 
     candidates: int = 20  # G draws per returned sample
     # The "quantile" rule's gamma: this quantile of F^ over the pool. Lower accepts more: a milder
@@ -148,6 +214,9 @@ class SamplerOptions(NamedTuple):
     # temperature of a Platt fit (Turner et al. 2019, Sec. 3.3, without its offset, which DRS's
     # max and MH's logit differences cancel).
     logit_scale: float = 1.0
+    # How D's logit is calibrated before that factor: a name in `CALIBRATIONS` ("platt": a fitted
+    # temperature, at every eval).
+    calibration: str = "none"
 
 
 def drs_acceptance_logit(logits, max_logit, gamma):

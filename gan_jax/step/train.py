@@ -442,7 +442,8 @@ def make_evaluate(exp: Experiment, with_samplers: bool = True):
             drawn, diagnostics = sampler(
                 model, jax.random.fold_in(eval_key, 1), exp.eval_samples, exp.sampler_options
             )
-            drawn_metrics = {**metric_fn(drawn), **diagnostics}
+            # The factor on D's logit the sampler read (the fixed scale times a fitted one).
+            drawn_metrics = {**metric_fn(drawn), **diagnostics, "logit_scale": model.logit_scale}
             metrics.update({f"{name}/{k}": v for k, v in drawn_metrics.items()})
         return metrics, samples
 
