@@ -105,7 +105,7 @@ def get_config() -> ml_collections.ConfigDict:
     # code: 0.95; lower accepts more and corrects G less); sampler_logit_scale: every sampler
     # reads D's logit times this as the log density ratio (1: as trained); sampler_calibration:
     # "none" or "platt" (a temperature fitted at every eval on real and G samples, Turner et al.
-    # 2019, Sec. 3.3; the scale then multiplies it; samplers.CALIBRATIONS); samplers_from_step:
+    # 2019; the scale then multiplies it; samplers.CALIBRATIONS); samplers_from_step:
     # the samplers are evaluated only at evals from this step on (0: every eval), since with many
     # candidates they cost most of an eval (e.g. 20,000 of 25,000 steps: the last fifth only).
     config.eval = ml_collections.ConfigDict(

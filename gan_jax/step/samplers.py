@@ -9,7 +9,7 @@ heuristic there.
 D calibration (`SamplerOptions.calibration`, config `eval.sampler_calibration`, registry
 `CALIBRATIONS`): "none" (the default) reads D's logit as trained, the plain reading of "the
 trained G and D"; with the cross-entropy objectives the logit is what the samplers need at D's
-optimum. "platt" fits a temperature at every eval, as Turner et al. (2019, Sec. 3.3) calibrate D
+optimum. "platt" fits a temperature at every eval, as Turner et al. (2019) calibrate D
 before MH-GAN: the a of the logistic regression P(real | x) = sigmoid(a D~(x) + b) over
 `CALIBRATION_SAMPLES` real and as many G samples (`platt_fit`), and the samplers read a D~ (b is
 a constant shift, which DRS's max and MH's logit differences cancel). Their real samples are
@@ -211,7 +211,7 @@ class SamplerOptions(NamedTuple):
     drs_gamma_rule: str = "quantile"
     # Every sampler reads D's logit times this as the log density ratio: 1 reads D as trained; a
     # D that under-states the ratio (a tempered logit) is read sharper with a scale > 1, the
-    # temperature of a Platt fit (Turner et al. 2019, Sec. 3.3, without its offset, which DRS's
+    # temperature of a Platt fit (Turner et al. 2019, without its offset, which DRS's
     # max and MH's logit differences cancel).
     logit_scale: float = 1.0
     # How D's logit is calibrated before that factor: a name in `CALIBRATIONS` ("platt": a fitted
