@@ -54,7 +54,7 @@ class SamplerModel(NamedTuple):
     logit: Callable  # samples (m, *data shape) -> (m,), D's logit per sample, as samplers read it
     draw_real: Callable  # (key, m) -> real samples (m, *data shape)
     # The factor on D's logit that `logit` applies (the fixed scale times a fitted one), a scalar
-    # array: the samplers' "logit_scale" diagnostic when D is calibrated.
+    # array: each sampler's "logit_scale" in an eval's metrics.
     logit_scale: jax.Array | float = 1.0
 
 
@@ -93,8 +93,8 @@ def packed_logit(apply_d, x, partners):
     return jnp.mean(lax.map(one_pack, partners), axis=0)
 
 
-# Real and G samples each that a calibration fits on: the fitted temperature's standard error is
-# ~1 % of it at 10,000 (two parameters, well-separated classes need far fewer).
+# Real and G samples each that a calibration fits on. At 10,000 the fitted temperature varies by
+# ~1.3 % (std over 40 draws) for logits ~ N(+-1, 1) (a = 2) and ~2.7 % for N(+-0.3, 1) (a = 1).
 CALIBRATION_SAMPLES = 10_000
 PLATT_NEWTON_STEPS = 30  # Newton from (1, 0) converges in ~6-10 on non-separable classes
 
