@@ -23,9 +23,9 @@ in every slot), ~15x step 16's evals: ~4-5 min per run on this CPU (the DRS pool
 per run in drs_ceiling.py). The rule reads the samplers at the final eval and at every eval of the
 last fifth only, so they run from step 20,000 on (`eval.samplers_from_step`: 6 of the 26 evals;
 the evals before log the raw and EMA G as always): ~30 min of evals per run on this CPU besides
-~20 min of training (grid step 19's retraining of step 17's runs), ~8 h for ten seeds. This step is for an accelerator, seeds 0-9
-first (2 groups of 10 in a few minutes on one H200 is an estimate, not a measurement; the sweeps
-resume if the limit cuts them):
+11-19 min of training (grid step 19's retraining of step 17's runs), ~8 h for ten seeds. This
+step is for an accelerator, seeds 0-9 first (2 groups of 10 in a few minutes on one H200 is an
+estimate, not a measurement; the sweeps resume if the limit cuts them):
 
   PACKS="3 4" SEED_SETS=0 bash experiments/paper_tables/search/gpu_full_nets.sh 480 \
       probe_grid_budget_drs
