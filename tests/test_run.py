@@ -208,4 +208,5 @@ def test_the_loop_runs_axis_compiles_each_program_once_per_device(tmp_path, num_
     programs = run.programs(config, mesh, "loop")
     assert list(programs.chunks) == [10]
     assert programs.chunks[10].one_run._cache_size() == mesh.size
-    assert programs.evaluate.one_run._cache_size() == mesh.size
+    assert list(programs.evaluators) == [True]  # no samplers-free eval built when unneeded
+    assert programs.evaluate().one_run._cache_size() == mesh.size
