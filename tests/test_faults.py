@@ -588,6 +588,27 @@ def test_a_workdir_deleted_or_replaced_under_a_run_stops_it_before_it_writes_the
         assert open(os.path.join(workdir, ".lock")).read() == "process 1 on elsewhere"
 
 
+def test_a_workdir_deleted_while_the_group_compiles_stops_before_its_first_write(
+    reference, tmp_path, monkeypatch
+):
+    """Compiling a group can take minutes; a folder deleted meanwhile is not made again by the
+    checkpoint manager, the metrics writers or the run's bookkeeping."""
+    from gan_jax.loop import run
+
+    workdir = str(tmp_path / "run")
+    init = run.init_group_state
+
+    def init_then_delete(*args, **kwargs):
+        state = init(*args, **kwargs)
+        shutil.rmtree(workdir)
+        return state
+
+    monkeypatch.setattr(run, "init_group_state", init_then_delete)
+    with pytest.raises(WorkdirError, match=r"run was deleted or replaced .* stopped before its fi"):
+        train(reference[0], workdir, progress=False)
+    assert not os.path.exists(workdir)
+
+
 def test_a_sweep_whose_root_is_deleted_stops_before_it_writes_there(tmp_path, monkeypatch):
     workdir = str(tmp_path / "sweep")
     _pull_away_after(monkeypatch, workdir, 0, "deleted", "seed=1/metrics.jsonl")

@@ -89,9 +89,7 @@ def test_samplers_match_the_data_far_better_than_g(drawn):
 def test_the_config_sets_the_samplers_options():
     config = make_tiny_config(**{"eval.sampler_candidates": 7, "eval.drs_gamma_quantile": 0.3})
     assert make_experiment(validate(config)).sampler_options == samplers.SamplerOptions(7, 0.3)
-    config = make_tiny_config(
-        **{"eval.drs_gamma_rule": "budget", "eval.sampler_logit_scale": 1.5}
-    )
+    config = make_tiny_config(**{"eval.drs_gamma_rule": "budget", "eval.sampler_logit_scale": 1.5})
     assert make_experiment(validate(config)).sampler_options == samplers.SamplerOptions(
         drs_gamma_rule="budget", logit_scale=1.5
     )
@@ -118,9 +116,32 @@ def test_platt_fit_is_sklearns_logistic_regression_and_recovers_a_known_temperat
     np.testing.assert_allclose(float(a_tempered), 4 * float(a), rtol=1e-4)
 
 
-def test_platt_fit_stays_finite_on_separable_classes():
+@pytest.mark.parametrize("mean, spread", [(10.0, 20.0), (1_000.0, 1_000.0)])
+def test_platt_fit_of_logits_spread_over_many_units_is_still_the_maximum_likelihood(mean, spread):
+    """A confident D's logits span tens or thousands of units; plain Newton from the identity
+    overshoots there (a = -5e5 on the first case), the standardised fit does not."""
+    from sklearn.linear_model import LogisticRegression
+
+    keys = jax.random.split(jax.random.PRNGKey(0))
+    real = mean + spread * jax.random.normal(keys[0], (10_000,))
+    fake = -mean + spread * jax.random.normal(keys[1], (10_000,))
+    a, b = jax.jit(samplers.platt_fit)(real, fake)
+    points = np.concatenate([real, fake]).astype(np.float64)
+    center, scale = points.mean(), points.std()
+    reference = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(
+        ((points - center) / scale)[:, None], np.r_[np.ones(10_000), np.zeros(10_000)]
+    )
+    np.testing.assert_allclose(float(a), reference.coef_[0, 0] / scale, rtol=1e-5)
+
+
+def test_platt_fit_stays_finite_on_separable_classes_and_refuses_an_inverted_d():
     a, b = samplers.platt_fit(jnp.linspace(0.1, 2.0, 50), jnp.linspace(-2.0, -0.1, 50))
     assert np.isfinite(float(a)) and np.isfinite(float(b)) and float(a) > 1.0
+    keys = jax.random.split(jax.random.PRNGKey(1))  # D scores G above the data: a < 0 fits
+    a, b = samplers.platt_fit(
+        -1.0 + jax.random.normal(keys[0], (1_000,)), 1.0 + jax.random.normal(keys[1], (1_000,))
+    )
+    assert (float(a), float(b)) == (1.0, 0.0)  # D read as trained
 
 
 def test_a_platt_calibrated_sampler_reads_a_tempered_d_as_the_d_it_tempers():
@@ -130,15 +151,27 @@ def test_a_platt_calibrated_sampler_reads_a_tempered_d_as_the_d_it_tempers():
     exp = make_experiment(config)
     state = init_state(exp, jax.random.PRNGKey(0), dynamic_params(config))
     last = max(state.d_params["params"], key=lambda name: name)  # the output layer
-    tempered = jax.tree.map(lambda p: p, state.d_params)
-    tempered["params"][last] = jax.tree.map(lambda p: p / 4, tempered["params"][last])
+
+    def last_layer_times(factor):
+        params = jax.tree.map(lambda p: p, state.d_params)
+        params["params"][last] = jax.tree.map(lambda p: p * factor, params["params"][last])
+        return params
+
     x = jax.random.normal(jax.random.PRNGKey(1), (64, 2))
     np.testing.assert_allclose(
-        exp.discriminator.apply(tempered, x), exp.discriminator.apply(state.d_params, x) / 4,
+        exp.discriminator.apply(last_layer_times(0.25), x),
+        exp.discriminator.apply(state.d_params, x) / 4,
         rtol=1e-5,
     )
-    model = samplers.model_of(exp, state.g_params, state.d_params)
-    model_tempered = samplers.model_of(exp, state.g_params, tempered)
+    # The untrained D may rank G above the data, which the fit refuses (a <= 0): turn it round.
+    sign = (
+        1.0
+        if float(samplers.model_of(exp, state.g_params, state.d_params).logit_scale) != 1.0
+        else -1.0
+    )
+    model = samplers.model_of(exp, state.g_params, last_layer_times(sign))
+    model_tempered = samplers.model_of(exp, state.g_params, last_layer_times(sign / 4))
+    assert float(model.logit_scale) != 1.0  # a fitted temperature, not the fallback
     np.testing.assert_allclose(model_tempered.logit_scale, 4 * model.logit_scale, rtol=1e-3)
     np.testing.assert_allclose(model_tempered.logit(x), model.logit(x), rtol=1e-3, atol=1e-5)
 
@@ -295,7 +328,11 @@ def test_a_run_logs_each_samplers_metrics_under_its_prefix(sampled_run):
     final = read_metrics(f"{workdir}/metrics.jsonl")[-1]
     for name in ("drs", "mh"):
         for key in (
-            "modes_covered", "high_quality_pct", "reverse_kl", "acceptance_rate", "logit_scale"
+            "modes_covered",
+            "high_quality_pct",
+            "reverse_kl",
+            "acceptance_rate",
+            "logit_scale",
         ):
             assert f"{name}/{key}" in final, (name, key)
     line = progress.metrics_text([final], declared.MIXTURE)
@@ -322,9 +359,7 @@ def test_samplers_from_a_step_leave_them_out_before_it_and_change_nothing_else(
     reference = {row["step"]: row for row in read_metrics(f"{every_eval}/metrics.jsonl")}
     assert (before["step"], after["step"]) == (0, 10)
     assert not any(key.startswith(("drs/", "mh/")) for key in before)
-    assert before == {
-        k: v for k, v in reference[0].items() if not k.startswith(("drs/", "mh/"))
-    }
+    assert before == {k: v for k, v in reference[0].items() if not k.startswith(("drs/", "mh/"))}
     assert after.keys() == reference[10].keys()
     for key in after:
         if key != "steps_per_sec":  # the wall clock

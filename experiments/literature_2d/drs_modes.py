@@ -34,8 +34,10 @@ def describe(workdir: str) -> None:
     trained = gan_jax.restore(workdir)
     exp, state = trained.experiment, trained.state
     centers, std = np.asarray(exp.dataset.centers), exp.dataset.std
-    # D's logit as trained, whatever `eval.sampler_logit_scale` the run's DRS reads it with.
-    as_trained = exp._replace(sampler_options=exp.sampler_options._replace(logit_scale=1.0))
+    # D's logit as trained, whatever scale or calibration the run's DRS reads it with.
+    as_trained = exp._replace(
+        sampler_options=exp.sampler_options._replace(logit_scale=1.0, calibration="none")
+    )
     logit = samplers.model_of(as_trained, state.g_params, state.d_params).logit
     fake = trained.sample(NUM, seed=0)
     real = np.asarray(exp.dataset.sample(jax.random.PRNGKey(1), NUM))

@@ -60,7 +60,7 @@ def run_rows(gan) -> tuple[list, dict]:
     """One run's rows, (label, modes, HQ %, KL, acceptance) each, and its per-mode reading."""
     # D's logit as trained: the rows below apply their own scales, whatever the run's was.
     exp = gan.experiment._replace(
-        sampler_options=gan.experiment.sampler_options._replace(logit_scale=1.0)
+        sampler_options=gan.experiment.sampler_options._replace(logit_scale=1.0, calibration="none")
     )
     state = gan.state
     n, centers, std = exp.eval_samples, exp.dataset.centers, exp.dataset.std

@@ -231,7 +231,7 @@ def train_group(
     progress: Progress,
     should_stop: Callable[[], bool],
     strategy: str = "auto",
-    check_workdir: Callable[[int], None] = wd.no_lock_check,
+    check_workdir: Callable[[int | None], None] = wd.no_lock_check,
 ) -> tuple[GANState, bool]:
     """Trains runs that share every static field as one compiled program, sharded over devices,
     walking the runs axis by `strategy` (`runs_axis.STRATEGIES`; a sweep's `sweep.runs_axis`).
@@ -240,8 +240,9 @@ def train_group(
     state is checkpointed in `checkpoint_dir` and resumed from there; every eval is one line of
     `progress` (the group's mean and range for several runs). `should_stop()` is asked after
     every chunk; when it says yes the state is saved and training stops. `check_workdir(step)`
-    runs before every eval's writes and every save (the workdir lock's `HeldLock.check`), so a
-    workdir deleted or replaced under the loop stops it before it writes there. Returns the final
+    runs before the group's first write, every eval's writes, every save and the figures (every
+    process: `lock_check`), so a workdir deleted or replaced under the loop stops it before it
+    writes there. Returns the final
     stacked state (padded runs included) and whether the runs reached `num_steps`.
     """
     config = runs[0].config
@@ -254,6 +255,7 @@ def train_group(
     exp = compiled.exp
     state = init_group_state([run.config for run in runs], mesh)
     _check_padding(runs[0].workdir, checkpoint_dir, int(state.step.shape[0]))
+    check_workdir(None)  # compiling may take minutes: before the manager makes its folder
     manager = checkpoint.make_manager(checkpoint_dir)
     primary = sharding.is_primary()
     writers_ = [writers.MetricsWriter(run.workdir) for run in runs] if primary else []
@@ -329,9 +331,21 @@ def train_group(
     for writer in writers_:
         writer.close()
     manager.close()
+    check_workdir(step)
     for run in runs if primary else []:
         plot_run(run.workdir, exp.dataset)
     return state, step >= config.num_steps
+
+
+def lock_check(held: wd.HeldLock | None, workdir: str) -> Callable[[int | None], None]:
+    """`train_group`'s `check_workdir`: the lock holder's `HeldLock.check`, its verdict shared
+    with every process (`sharding.primary_says`), so that all stop together."""
+
+    def check(step: int | None) -> None:
+        if not sharding.primary_says(held.is_current() if held is not None else True):
+            raise wd.lost_lock_error(workdir, step)
+
+    return check
 
 
 def train(
@@ -371,7 +385,7 @@ def train(
                 os.path.join(workdir, "checkpoints"),
                 progress=tracker,
                 should_stop=should_stop,
-                check_workdir=held.check if held else wd.no_lock_check,
+                check_workdir=lock_check(held, workdir),
             )
         tracker.close()
     (state,) = runs_axis.unstack_runs(stacked, 1)

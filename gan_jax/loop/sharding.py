@@ -63,6 +63,16 @@ def to_host(tree):
     return multihost_utils.process_allgather(tree, tiled=True)
 
 
+def primary_says(flag: bool) -> bool:
+    """The primary process's `flag`, on every process (a decision all must act on together: one
+    that stopped alone would leave the others waiting at their next collective)."""
+    if jax.process_count() == 1:
+        return flag
+    from jax.experimental import multihost_utils
+
+    return bool(multihost_utils.broadcast_one_to_all(np.asarray(flag)))
+
+
 def is_primary() -> bool:
     """Whether this process writes the outputs (process 0; every process computes)."""
     return jax.process_index() == 0

@@ -35,6 +35,7 @@ from gan_jax.loop.run import (
     RunSpec,
     current_step,
     diverged_at,
+    lock_check,
     stop_on_signals,
     train_group,
 )
@@ -338,7 +339,7 @@ def run_sweep(
                     progress=tracker,
                     should_stop=should_stop,
                     strategy=runs_axis_strategy(config),
-                    check_workdir=held.check if held else wd.no_lock_check,
+                    check_workdir=lock_check(held, workdir),
                 )
                 if not finished:
                     if primary:
@@ -346,8 +347,7 @@ def run_sweep(
                         where = stopped_line(step, num_steps, should_stop.signal, tracker.group)
                         logging.warning("sweep %s", where)
                     break
-                if primary:
-                    held.check(current_step(stacked))
+                lock_check(held, workdir)(current_step(stacked))
                 for spec in specs if primary else []:
                     wd.mark_finished(spec.workdir, spec.name, spec.config.num_steps)
         tracker.close()

@@ -14,7 +14,7 @@ Rules every writer follows, so that results are never lost or silently changed:
 - A folder holding files of another origin, or of another kind, is refused (one line).
 - One process at a time: `lock(workdir)` takes an exclusive `flock` on `<workdir>/.lock`; the OS
   releases it when the process dies, so a killed run never leaves a stale lock behind. Before
-  each write the loop checks that the lock file is still the one it locked (`HeldLock.check`): a
+  its writes the loop checks that the lock file is still the one it locked (`HeldLock`): a
   workdir deleted or replaced under a running process stops it with one line.
 - Bookkeeping files are replaced atomically (`write_json`, `write_text`: temp file + rename),
   with the permissions the process's umask gives (0644 by default); metrics.jsonl is only
@@ -638,26 +638,34 @@ class HeldLock:
     def __init__(self, workdir: str, fd: int):
         self.workdir, self._fd = workdir, fd
 
-    def check(self, step: int) -> None:
-        """Raises `WorkdirError` (one line) unless `<workdir>/.lock` is still the file this
-        process locked; the loop calls it before each write, with the step it is at."""
+    def is_current(self) -> bool:
+        """Whether `<workdir>/.lock` is still the file this process locked."""
         held = os.fstat(self._fd)
         try:
             now = os.stat(os.path.join(self.workdir, LOCK))
-            same = (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
         except OSError:  # gone, or a parent turned into a file
-            same = False
-        if not same:
-            raise WorkdirError(
-                f"{self.workdir} was deleted or replaced while this process trained in it (its "
-                f"{LOCK} is not the one this process locked); stopped at step {step} without "
-                "writing more there; rerun into a new --workdir (a moved folder resumes with "
-                "--workdir at its new place)"
-            )
+            return False
+        return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+
+    def check(self, step: int | None) -> None:
+        """Raises `lost_lock_error` unless the lock is current; the loop calls it before each
+        write, with the step it is at (None: before the first)."""
+        if not self.is_current():
+            raise lost_lock_error(self.workdir, step)
 
 
-def no_lock_check(step: int) -> None:
-    """A `HeldLock.check` for a process that holds no lock (not the primary of several)."""
+def lost_lock_error(workdir: str, step: int | None) -> WorkdirError:
+    """The one line for a workdir deleted or replaced under the process that locked it."""
+    where = "before its first write" if step is None else f"at step {step}"
+    return WorkdirError(
+        f"{workdir} was deleted or replaced while this process trained in it (its {LOCK} is not "
+        f"the one this process locked); stopped {where} without writing more there; rerun into "
+        "a new --workdir (a moved folder resumes with --workdir at its new place)"
+    )
+
+
+def no_lock_check(step: int | None) -> None:
+    """A `HeldLock.check` for a caller that holds no lock (a test driving `train_group`)."""
 
 
 @contextlib.contextmanager

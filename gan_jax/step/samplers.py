@@ -96,18 +96,23 @@ def packed_logit(apply_d, x, partners):
 # Real and G samples each that a calibration fits on. At 10,000 the fitted temperature varies by
 # ~1.3 % (std over 40 draws) for logits ~ N(+-1, 1) (a = 2) and ~2.7 % for N(+-0.3, 1) (a = 1).
 CALIBRATION_SAMPLES = 10_000
-PLATT_NEWTON_STEPS = 30  # Newton from (1, 0) converges in ~6-10 on non-separable classes
+PLATT_NEWTON_STEPS = 30  # Newton from (0, 0) converges in ~6-10 on non-separable classes
 
 
 def platt_fit(real_logits, fake_logits):
     """(a, b) of Platt scaling (Platt 1999): the maximum-likelihood logistic regression
     P(real | x) = sigmoid(a l(x) + b) on logits l of real samples (label 1) and G's (label 0), by
-    Newton's method from (1, 0), the identity, under `jit`. The problem is convex in (a, b); when
-    the logits separate the classes the likelihood has no maximum (a grows at every step), so a
-    tiny ridge keeps each step finite, and a result that is not finite falls back to (1, 0)."""
+    Newton's method under `jit`. The problem is convex in (a, b). Newton runs on the standardised
+    logits from (0, 0), where its steps stay in range (from the identity, logits spread over tens
+    of units send plain Newton far off: a = -5e5 for N(+-10, 20)), and the result is mapped back.
+    When the logits separate the classes the likelihood has no maximum (a grows at every step): a
+    tiny ridge keeps each step finite, and a result that is not finite or not positive (D ranking
+    G above the data) falls back to (1, 0), D as trained."""
     logits = jnp.concatenate([real_logits, fake_logits]).astype(jnp.float32)
     labels = jnp.concatenate([jnp.ones_like(real_logits), jnp.zeros_like(fake_logits)])
-    features = jnp.stack([logits, jnp.ones_like(logits)], axis=1)  # (N, 2): l, 1
+    center, spread = jnp.mean(logits), jnp.maximum(jnp.std(logits), 1e-12)
+    standard = (logits - center) / spread
+    features = jnp.stack([standard, jnp.ones_like(standard)], axis=1)  # (N, 2): l', 1
     ridge = 1e-6 * logits.shape[0] * jnp.eye(2)
 
     def newton(_, weights):
@@ -116,9 +121,10 @@ def platt_fit(real_logits, fake_logits):
         hessian = (features * (p * (1 - p))[:, None]).T @ features + ridge
         return weights - jnp.linalg.solve(hessian, gradient)
 
-    weights = lax.fori_loop(0, PLATT_NEWTON_STEPS, newton, jnp.array([1.0, 0.0]))
-    weights = jnp.where(jnp.all(jnp.isfinite(weights)), weights, jnp.array([1.0, 0.0]))
-    return weights[0], weights[1]
+    slope, intercept = lax.fori_loop(0, PLATT_NEWTON_STEPS, newton, jnp.zeros(2))
+    a, b = slope / spread, intercept - slope * center / spread  # a l + b = slope l' + intercept
+    usable = jnp.isfinite(a) & jnp.isfinite(b) & (a > 0)
+    return jnp.where(usable, a, 1.0), jnp.where(usable, b, 0.0)
 
 
 def no_calibration(logit, generate, draw_latent, draw_real, key):
