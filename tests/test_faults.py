@@ -618,14 +618,17 @@ def test_a_sweep_whose_root_is_deleted_stops_before_it_writes_there(tmp_path, mo
 
 
 def test_the_lock_check_passes_while_the_folder_is_the_locked_one(tmp_path):
+    from gan_jax.loop.run import lock_check
+
     workdir = str(tmp_path / "run")
     with wd.lock(workdir) as held:
-        held.check(0)
+        check = lock_check(held, workdir)
+        check(0)
         os.rename(workdir, workdir + "_moved")  # the lock went with the folder
-        with pytest.raises(WorkdirError, match=r"run was deleted or replaced"):
-            held.check(5)
+        with pytest.raises(WorkdirError, match=r"run was deleted or replaced .* at step 5"):
+            check(5)
         os.rename(workdir + "_moved", workdir)
-        held.check(5)
+        check(5)
 
 
 def test_exit_codes_tell_finished_and_diverged_apart(tmp_path):

@@ -338,8 +338,9 @@ def train_group(
 
 
 def lock_check(held: wd.HeldLock | None, workdir: str) -> Callable[[int | None], None]:
-    """`train_group`'s `check_workdir`: the lock holder's `HeldLock.check`, its verdict shared
-    with every process (`sharding.primary_says`), so that all stop together."""
+    """`train_group`'s `check_workdir(step)`: raises `wd.lost_lock_error` unless the lock holder's
+    `HeldLock.is_current()`, its verdict shared with every process (`sharding.primary_says`), so
+    that all stop together. `step` None: before the group's first write."""
 
     def check(step: int | None) -> None:
         if not sharding.primary_says(held.is_current() if held is not None else True):

@@ -329,6 +329,7 @@ def run_sweep(
             unit_scale=True,
         )
         finished = True
+        check_workdir = lock_check(held, workdir)
         with stop_on_signals(stop_after_chunks) as should_stop:
             for number, group in enumerate(groups, 1):
                 specs = [RunSpec(run.name, run.config, run_dir(workdir, run)) for run in group]
@@ -339,7 +340,7 @@ def run_sweep(
                     progress=tracker,
                     should_stop=should_stop,
                     strategy=runs_axis_strategy(config),
-                    check_workdir=lock_check(held, workdir),
+                    check_workdir=check_workdir,
                 )
                 if not finished:
                     if primary:
@@ -347,7 +348,7 @@ def run_sweep(
                         where = stopped_line(step, num_steps, should_stop.signal, tracker.group)
                         logging.warning("sweep %s", where)
                     break
-                lock_check(held, workdir)(current_step(stacked))
+                check_workdir(current_step(stacked))
                 for spec in specs if primary else []:
                     wd.mark_finished(spec.workdir, spec.name, spec.config.num_steps)
         tracker.close()

@@ -630,8 +630,8 @@ def _shortened(workdir: str, kind_: str, stored: dict, new: dict, overwrite: boo
 
 
 class HeldLock:
-    """The lock a process holds on a workdir (what `lock` yields). `check` tells whether the
-    folder is still the one locked: a `flock` lives on the lock file's inode, so deleting the
+    """The lock a process holds on a workdir (what `lock` yields). `is_current` tells whether
+    the folder is still the one locked: a `flock` lives on the lock file's inode, so deleting the
     workdir (or replacing it, say by a second process that then locks a fresh `.lock`) frees the
     path without the holder noticing, and its next write would go nowhere or into another run."""
 
@@ -647,12 +647,6 @@ class HeldLock:
             return False
         return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
 
-    def check(self, step: int | None) -> None:
-        """Raises `lost_lock_error` unless the lock is current; the loop calls it before each
-        write, with the step it is at (None: before the first)."""
-        if not self.is_current():
-            raise lost_lock_error(self.workdir, step)
-
 
 def lost_lock_error(workdir: str, step: int | None) -> WorkdirError:
     """The one line for a workdir deleted or replaced under the process that locked it."""
@@ -665,7 +659,7 @@ def lost_lock_error(workdir: str, step: int | None) -> WorkdirError:
 
 
 def no_lock_check(step: int | None) -> None:
-    """A `HeldLock.check` for a caller that holds no lock (a test driving `train_group`)."""
+    """`train_group`'s check for a caller that holds no lock (a test driving it directly)."""
 
 
 @contextlib.contextmanager
