@@ -107,7 +107,10 @@ def get_config() -> ml_collections.ConfigDict:
     # "none" or "platt" (a temperature fitted at every eval on real and G samples, Turner et al.
     # 2019; the scale then multiplies it; samplers.CALIBRATIONS); samplers_from_step:
     # the samplers are evaluated only at evals from this step on (0: every eval), since with many
-    # candidates they cost most of an eval (e.g. 20,000 of 25,000 steps: the last fifth only).
+    # candidates they cost most of an eval (e.g. 20,000 of 25,000 steps: the last fifth only);
+    # sampler_ratio: what the samplers read as log p_data / p_G (samplers.RATIOS): "d", the GAN's
+    # D, or "classifier", a classifier of real against G samples fit to G at every eval with
+    # samplers for ratio_classifier_steps Adam steps (gan_jax/step/ratio_classifier.py).
     config.eval = ml_collections.ConfigDict(
         dict(
             num_samples=2_500,
@@ -120,6 +123,8 @@ def get_config() -> ml_collections.ConfigDict:
             sampler_logit_scale=1.0,
             sampler_calibration="none",
             samplers_from_step=0,
+            sampler_ratio="d",
+            ratio_classifier_steps=40_000,
         )
     )
     return config

@@ -20,7 +20,7 @@ from gan_jax.loop.run import train_and_evaluate
 from gan_jax.loop.workdir import read_metrics
 from gan_jax.metrics import declared
 from gan_jax.results import report
-from gan_jax.step import samplers
+from gan_jax.step import ratio_classifier, samplers
 from gan_jax.step.config import ConfigError, validate
 from gan_jax.step.experiment import dynamic_params, make_experiment
 from gan_jax.step.train import init_state, make_evaluate
@@ -521,3 +521,90 @@ def test_a_packed_d_run_is_read_through_the_samplers(packed_run):
     samples = gan.sample(16, seed=1, sampler="drs")
     assert samples.shape == (16, 2)
     np.testing.assert_array_equal(samples, gan.sample(16, seed=1, sampler="drs"))
+
+
+def test_a_ratio_classifier_fit_to_g_learns_the_toys_log_density_ratio():
+    """The classifier of real (N(1, 0.5^2)) against G (N(0, 1)) samples learns the closed-form
+    log ratio where both have mass, and MH reading it draws from the data."""
+    params, losses = jax.jit(
+        lambda key: ratio_classifier.fit_ratio_classifier(
+            TOY.generate, TOY.draw_latent, TOY.draw_real, key, steps=1_000, pool_size=50_000
+        )
+    )(jax.random.PRNGKey(0))
+
+    def logit(x):
+        return ratio_classifier.classifier_logit(params, x)
+
+    assert losses.shape == (1_000,)
+    # At the optimum the loss is 2 log 2 - 2 JS(p_data, p_G), by quadrature here.
+    x = np.linspace(-8, 8, 20_001)
+    p, q = stats.norm(MU, SD).pdf(x), stats.norm().pdf(x)
+    m = (p + q) / 2
+    js = 0.5 * np.trapezoid(p * np.log(p / m) + q * np.log(q / m), x)
+    assert abs(float(losses[-300:].mean()) - (2 * math.log(2) - 2 * js)) < 0.02
+    x = jnp.linspace(-0.5, 2.0, 51)[:, None]
+    fitted, exact = np.asarray(logit(x)), np.asarray(_log_ratio(x))
+    # A constant offset is harmless (DRS's max shift and MH's differences cancel it).
+    offset = np.mean(fitted - exact)
+    assert np.max(np.abs(fitted - offset - exact)) < 0.35, np.c_[x[:, 0], fitted - offset, exact]
+    model = TOY._replace(logit=logit)
+    samples, _ = jax.jit(lambda key: samplers.mh(model, key, N, OPTIONS))(jax.random.PRNGKey(1))
+    reference = np.random.default_rng(0).normal(MU, SD, 20_000)
+    assert stats.wasserstein_distance(np.asarray(samples)[:, 0], reference) < 0.06
+
+
+@pytest.fixture(scope="module")
+def classifier_run(tmp_path_factory):
+    """A run whose D has a minibatch layer, which the samplers cannot read per sample, read
+    through a classifier fit to G instead."""
+    workdir = str(tmp_path_factory.mktemp("ratio_classifier"))
+    config = make_tiny_config(
+        num_steps=10,
+        **{
+            "model.d.minibatch_stddev": True,
+            "eval.samplers": ("drs", "mh"),
+            "eval.sampler_candidates": 3,
+            "eval.num_samples": 64,
+            "eval.sampler_ratio": "classifier",
+            "eval.ratio_classifier_steps": 20,
+        },
+    )
+    train_and_evaluate(config, workdir, progress=False)
+    return config, workdir
+
+
+def test_samplers_read_through_a_ratio_classifier_whatever_d_is(classifier_run):
+    config, workdir = classifier_run
+    final = read_metrics(f"{workdir}/metrics.jsonl")[-1]
+    for name in ("drs", "mh"):
+        assert final[f"{name}/logit_scale"] == 1.0  # the classifier read as fit
+        assert 0 < final[f"{name}/acceptance_rate"] <= 1 and f"{name}/modes_covered" in final
+    exp = make_experiment(validate(config))
+    assert exp.sampler_options.ratio == "classifier"
+    assert exp.sampler_options.ratio_classifier_steps == 20
+    restored = gan_jax.restore(workdir)
+    samples = restored.sample(16, seed=1, sampler="drs")
+    assert samples.shape == (16, 2)
+    np.testing.assert_array_equal(samples, restored.sample(16, seed=1, sampler="drs"))
+    with pytest.raises(ConfigError, match="minibatch features mix"):  # D read as trained
+        validate(make_tiny_config(**{**_overrides(config), "eval.sampler_ratio": "d"}))
+
+
+def _overrides(config) -> dict:
+    return {
+        "model.d.minibatch_stddev": config.model.d.minibatch_stddev,
+        "eval.samplers": config.eval.samplers,
+    }
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"eval.sampler_ratio": "kde"}, r"sampler_ratio='kde' is invalid: choose one of"),
+        ({"eval.ratio_classifier_steps": 0}, r"ratio_classifier_steps=0 is invalid: must be an"),
+    ],
+)
+def test_ratio_config_errors_are_one_line(overrides, message):
+    with pytest.raises(ConfigError, match=message) as error:
+        validate(make_tiny_config(**overrides))
+    assert "\n" not in str(error.value)

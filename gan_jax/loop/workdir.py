@@ -98,6 +98,8 @@ ADDED_FIELDS = {
     "eval.sampler_logit_scale": 1.0,
     "eval.samplers_from_step": 0,
     "eval.sampler_calibration": "none",
+    "eval.sampler_ratio": "d",
+    "eval.ratio_classifier_steps": 40_000,
     **{
         f"optim.{player}.{field}": value
         for player in ("g", "d")

@@ -44,8 +44,8 @@ class TrainedGAN:
         G in inference mode; with `ema`, from the exponential moving average of G's weights;
         with `sampler` (a name in `gan_jax.step.samplers.SAMPLERS`, e.g. "drs" or "mh"), from
         that sampler over the raw G and D, with the run's `eval.sampler_candidates`,
-        `eval.sampler_logit_scale` and `eval.sampler_calibration` (and, for DRS,
-        `eval.drs_gamma_rule` and `eval.drs_gamma_quantile`)."""
+        `eval.sampler_logit_scale`, `eval.sampler_calibration` and `eval.sampler_ratio` (and,
+        for DRS, `eval.drs_gamma_rule` and `eval.drs_gamma_quantile`)."""
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
             raise ValueError(f"sample(n={n!r}): n must be an integer >= 1")
         if sampler is not None:

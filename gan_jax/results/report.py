@@ -142,6 +142,8 @@ PROTOCOL_IGNORED = frozenset(
         "eval.sampler_logit_scale",
         "eval.samplers_from_step",
         "eval.sampler_calibration",
+        "eval.sampler_ratio",
+        "eval.ratio_classifier_steps",
     }
 )
 

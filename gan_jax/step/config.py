@@ -358,7 +358,10 @@ def _d_mixes_samples(d_cfg) -> bool:
 
 def sampler_unfit_reason(config) -> str | None:
     """Why the samplers over G and D (`gan_jax.step.samplers`) cannot use this run's D, or
-    None: they read D's logit of each sample alone as a log density ratio."""
+    None: they read D's logit of each sample alone as a log density ratio, unless
+    `eval.sampler_ratio` names a reading that does not read D (a classifier of their own)."""
+    if not samplers.RATIOS[config.eval.get("sampler_ratio", "d")].reads_d:
+        return None
     objective = objectives.get_objective(config.objective)
     if objective.d_output != "logit":
         return f"objective {config.objective!r} has an energy D, not a logit one"
@@ -376,7 +379,8 @@ def sampler_unfit_reason(config) -> str | None:
 def _check_samplers(config) -> None:
     """eval.samplers (names in `samplers.SAMPLERS`, no repeats), eval.sampler_candidates,
     eval.drs_gamma_rule, eval.drs_gamma_quantile, eval.sampler_logit_scale,
-    eval.sampler_calibration and eval.samplers_from_step."""
+    eval.sampler_calibration, eval.samplers_from_step, eval.sampler_ratio and
+    eval.ratio_classifier_steps."""
     names = _get(config, "eval.samplers")
     if not isinstance(names, tuple | list) or not all(isinstance(n, str) for n in names):
         _fail("eval.samplers", names, f"must be a tuple of names from {sorted(samplers.SAMPLERS)}")
@@ -403,6 +407,10 @@ def _check_samplers(config) -> None:
             calibration,
             f"choose one of {sorted(samplers.CALIBRATIONS)}",
         )
+    ratio = _get(config, "eval.sampler_ratio")
+    if ratio not in samplers.RATIOS:
+        _fail("eval.sampler_ratio", ratio, f"choose one of {sorted(samplers.RATIOS)}")
+    _int(config, "eval.ratio_classifier_steps", 1)
     start = _int(config, "eval.samplers_from_step", 0)
     if start > config.num_steps:
         _fail(

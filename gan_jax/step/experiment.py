@@ -98,6 +98,8 @@ def make_experiment(config: ml_collections.ConfigDict) -> Experiment:
             drs_gamma_quantile=config.eval.drs_gamma_quantile,
             logit_scale=float(config.eval.sampler_logit_scale),
             calibration=config.eval.sampler_calibration,
+            ratio=config.eval.sampler_ratio,
+            ratio_classifier_steps=config.eval.ratio_classifier_steps,
         ),
         g_regularizer=regularizers.REGULARIZERS[config.get("g_regularizer", NO_REGULARIZER).name],
         pairing=pairings.PAIRINGS[config.get("pairing", "none")],

@@ -15,7 +15,7 @@ before MH-GAN: the a of the logistic regression P(real | x) = sigmoid(a D~(x) + 
 a constant shift, which DRS's max and MH's logit differences cancel). Their real samples are
 held out; ours are draws from the data set, which for a finite set (PacGAN's 100,000 points)
 are D's training points, so a D that memorised them would be read as sharper than it is. Azadi et
-al. (2019) instead train D further after G is done; that is not done here. A fixed temperature is
+al. (2019) instead train D further after G is done. A fixed temperature is
 `SamplerOptions.logit_scale` (config `eval.sampler_logit_scale`), applied on top of the fitted
 one: on the grid a trained D's mean logit per mode tracks the log ratio of the mode masses at a
 slope of about 0.6 (experiments/paper_tables/drs_ceiling.py), and a fixed scale of 1.5 balanced
@@ -27,6 +27,11 @@ logit is additive, sum_i log p_data(x_i) / p_G(x_i). `model_of` reads such a D p
 packing each sample with fixed G samples as partners, in every slot, and averaging: the log
 ratio of the sample plus one constant shared by every sample, which DRS's max shift and MH's
 logit differences cancel (`packed_logit`).
+
+What is read as the log ratio (`SamplerOptions.ratio`, config `eval.sampler_ratio`, registry
+`RATIOS`): "d", the GAN's D as above, or "classifier": a classifier fit from scratch to the fixed
+G at every eval with samplers (`ratio_classifier`; Grover et al. 2019), which needs no particular
+D (any objective, pairing or minibatch layer) and is read per sample at the cost of a small MLP.
 
 Every sampler is `sampler(model, key, n, options) -> (samples, diagnostics)`: pure and
 jittable with fixed shapes, `options` a `SamplerOptions` (`options.candidates` G draws per
@@ -44,6 +49,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from gan_jax.parts.models.mlp import apply_generator
+from gan_jax.step import ratio_classifier
 
 
 class SamplerModel(NamedTuple):
@@ -145,18 +151,58 @@ def platt_calibration(logit, generate, draw_latent, draw_real, key):
 CALIBRATIONS: dict[str, Callable] = {"none": no_calibration, "platt": platt_calibration}
 
 
+def d_ratio(exp, d_params, generate, draw_latent, draw_real, key, partners_key):
+    """The GAN's D as the log density ratio: its logit per sample, a packed D (pack m > 1) read
+    by `packed_logit` with `PACK_PARTNERS` packs of m - 1 partners drawn from G with
+    `partners_key`, the same partners for every sample. They are G samples because the
+    candidates are: a pack of G samples is what D saw as fake in training."""
+
+    def apply_d(x):
+        return exp.discriminator.apply(d_params, x)
+
+    pack = getattr(exp.discriminator, "pack", 1)
+    if pack == 1:
+        return apply_d
+    drawn = generate(draw_latent(partners_key, PACK_PARTNERS * (pack - 1)))
+    partners = drawn.reshape(PACK_PARTNERS, pack - 1, *drawn.shape[1:])
+    return lambda x: packed_logit(apply_d, x, partners)
+
+
+def classifier_ratio(exp, d_params, generate, draw_latent, draw_real, key, partners_key):
+    """A classifier of real against G's samples fit to this G (`ratio_classifier`, for
+    `exp.sampler_options.ratio_classifier_steps` steps) as the log density ratio; D is unused."""
+    steps = exp.sampler_options.ratio_classifier_steps
+    params, _ = ratio_classifier.fit_ratio_classifier(generate, draw_latent, draw_real, key, steps)
+    return lambda x: ratio_classifier.classifier_logit(params, x)
+
+
+class Ratio(NamedTuple):
+    """A reading of log p_data / p_G: `read(exp, d_params, generate, draw_latent, draw_real, key,
+    partners_key)` -> a per-sample logit function; `reads_d`: whether it reads the GAN's D (which
+    must then give a logit per sample, `gan_jax.step.config.sampler_unfit_reason`)."""
+
+    read: Callable
+    reads_d: bool
+
+
+# What the samplers read as the log density ratio. A new reading is one function and one entry.
+RATIOS: dict[str, Ratio] = {
+    "d": Ratio(d_ratio, reads_d=True),
+    "classifier": Ratio(classifier_ratio, reads_d=False),
+}
+
+
 def model_of(exp, g_params, d_params, dataset=None, partners_key=None) -> SamplerModel:
     """The `SamplerModel` of an `Experiment`'s G and D at `g_params` / `d_params` (the raw G:
     D was trained against it, not against an EMA of it); real samples from `dataset` (None:
     `exp.dataset`, which a jitted MH then holds as a constant: cheap for the 2D mixtures, large
     for an image set).
 
-    D's logit is read times `exp.sampler_options.logit_scale` (1: as trained) and times the factor
-    its `calibration` fits (drawn with a key folded from `partners_key`). A packed D
-    (pack m > 1) is read per sample by `packed_logit` with `PACK_PARTNERS` packs of
-    m - 1 partners drawn from G with `partners_key` (None: `jax.random.PRNGKey(0)`), the same
-    partners for every sample. They are G samples because the candidates are: a pack of G
-    samples is what D saw as fake in training. With pack 1, `partners_key` is unused.
+    The log density ratio is read from `RATIOS[exp.sampler_options.ratio]`: the GAN's D (a
+    packed D per sample through partner packs drawn from G with `partners_key`; None:
+    `jax.random.PRNGKey(0)`) or a classifier fit to G (with a key folded from `partners_key`).
+    Its logit is read times `exp.sampler_options.logit_scale` (1: as read) and times the factor
+    its `calibration` fits (with another key folded from `partners_key`).
     """
     dataset = exp.dataset if dataset is None else dataset
 
@@ -166,21 +212,11 @@ def model_of(exp, g_params, d_params, dataset=None, partners_key=None) -> Sample
     def draw_latent(key, m):
         return jax.random.normal(key, (m, exp.generator.latent_dim))
 
-    def apply_d(x):
-        return exp.discriminator.apply(d_params, x)
-
     key = jax.random.PRNGKey(0) if partners_key is None else partners_key
-    pack = getattr(exp.discriminator, "pack", 1)
-    if pack == 1:
-        trained_logit = apply_d
-    else:
-        drawn = generate(draw_latent(key, PACK_PARTNERS * (pack - 1)))
-        partners = drawn.reshape(PACK_PARTNERS, pack - 1, *drawn.shape[1:])
-
-        def trained_logit(x):
-            return packed_logit(apply_d, x, partners)
-
     options = exp.sampler_options
+    trained_logit = RATIOS[options.ratio].read(
+        exp, d_params, generate, draw_latent, dataset.sample, jax.random.fold_in(key, 2), key
+    )
     calibrate = CALIBRATIONS[options.calibration]
     fitted = calibrate(
         trained_logit, generate, draw_latent, dataset.sample, jax.random.fold_in(key, 1)
@@ -223,6 +259,10 @@ class SamplerOptions(NamedTuple):
     # How D's logit is calibrated before that factor: a name in `CALIBRATIONS` ("platt": a fitted
     # temperature, at every eval).
     calibration: str = "none"
+    # What is read as the log density ratio: a name in `RATIOS` ("d": the GAN's D; "classifier":
+    # a classifier fit to G at every eval with samplers, for this many steps).
+    ratio: str = "d"
+    ratio_classifier_steps: int = 40_000
 
 
 def drs_acceptance_logit(logits, max_logit, gamma):
