@@ -1,0 +1,84 @@
+"""Grid step 20 (issue 23, item 3), the direction before the ten-seed step: a sweep's final
+checkpoints read through DRS ("budget" gamma) and MH-GAN with 100 candidates per sample, the
+samplers reading a classifier fit to each run's final G (`eval.sampler_ratio="classifier"`,
+gan_jax/step/ratio_classifier.py) instead of its D. The same runs read through D (x 1.5, the
+step-18 reading) are `drs_ceiling.py`'s rows.
+
+  python experiments/paper_tables/ratio_classifier_check.py runs/search/probe_grid_full_nets_pack3
+"""
+
+import os
+import sys
+import time
+
+import jax
+import numpy as np
+
+import gan_jax
+from gan_jax.loop import workdir as wd
+from gan_jax.step import samplers
+from gan_jax.step.train import make_evaluate
+
+CANDIDATES = 100
+
+
+def run_rows(gan) -> list[tuple]:
+    """(label, modes, HQ %, KL, acceptance) for the raw G, the EMA G and each sampler over the
+    classifier, as the run's eval program (`make_evaluate`) computes them at its final step."""
+    options = gan.experiment.sampler_options._replace(
+        candidates=CANDIDATES,
+        drs_gamma_rule="budget",
+        logit_scale=1.0,
+        calibration="none",
+        ratio="classifier",
+    )
+    exp = gan.experiment._replace(sampler_options=options, samplers=tuple(samplers.SAMPLERS))
+    metrics, _ = jax.device_get(jax.jit(make_evaluate(exp))(gan.state))
+    rows = []
+    for prefix, label in (
+        ("", "raw G"),
+        ("ema/", "EMA G"),
+        *(
+            (f"{name}/", f"{name}, classifier, {CANDIDATES} candidates")
+            for name in samplers.SAMPLERS
+        ),
+    ):
+        if f"{prefix}modes_covered" in metrics:
+            rows.append(
+                (
+                    label,
+                    *(
+                        float(metrics.get(f"{prefix}{k}", np.nan))
+                        for k in (
+                            "modes_covered",
+                            "high_quality_pct",
+                            "reverse_kl",
+                            "acceptance_rate",
+                        )
+                    ),
+                )
+            )
+    return rows
+
+
+def main(sweep: str) -> None:
+    table: dict = {}
+    for folder in wd.sweep_runs(sweep):
+        start = time.time()
+        rows = run_rows(gan_jax.restore(os.path.join(sweep, "runs", folder)))
+        print(f"## {folder} ({time.time() - start:.0f} s)")
+        for label, *values in rows:
+            table.setdefault(label, []).append(values)
+            modes, hq, kl, rate = values
+            print(f"  {label}: {modes:.0f} / {hq:.1f} / {kl:.3f}, acceptance {rate:.3f}")
+        print(flush=True)
+    print(f"## mean over {len(next(iter(table.values())))} runs")
+    print("| G read through | modes | HQ % | reverse KL | acceptance |")
+    print("| --- | --- | --- | --- | --- |")
+    for label, values in table.items():
+        modes, hq, kl, rate = np.mean(values, axis=0)
+        print(f"| {label} | {modes:.2f} | {hq:.1f} | {kl:.3f} | {rate:.3f} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
