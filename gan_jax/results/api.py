@@ -45,7 +45,10 @@ class TrainedGAN:
         with `sampler` (a name in `gan_jax.step.samplers.SAMPLERS`, e.g. "drs" or "mh"), from
         that sampler over the raw G and D, with the run's `eval.sampler_candidates`,
         `eval.sampler_logit_scale`, `eval.sampler_calibration` and `eval.sampler_ratio` (and,
-        for DRS, `eval.drs_gamma_rule` and `eval.drs_gamma_quantile`)."""
+        for DRS, `eval.drs_gamma_rule` and `eval.drs_gamma_quantile`). With
+        `eval.sampler_ratio="classifier"` each call fits the classifier anew (for
+        `eval.ratio_classifier_steps` steps: ~80 s at 40,000 on a 2-core CPU), from this call's
+        seed, so it is not the classifier the evals read."""
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
             raise ValueError(f"sample(n={n!r}): n must be an integer >= 1")
         if sampler is not None:

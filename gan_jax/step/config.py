@@ -103,8 +103,10 @@ def _check_module(config, field: str, registry: Mapping[str, type], derived=()) 
         activations = set(models.ACTIVATIONS) | maxout
         if key == "activation" and value not in activations:
             _fail(f"{field}.{key}", value, f"choose one of {sorted(activations)}")
-        if key in ("init_std", "orthogonal_gain") and value is not None and (
-            not _number(value) or value <= 0
+        if (
+            key in ("init_std", "orthogonal_gain")
+            and value is not None
+            and (not _number(value) or value <= 0)
         ):
             _fail(f"{field}.{key}", value, "must be None (flax's default) or a finite number > 0")
         if key == "orthogonal_gain" and value is not None and cfg.get("init_std") is not None:
@@ -315,9 +317,7 @@ def _check_g_side(config, objective) -> None:
     if pairing_name == "none":
         return
     if objective.d_output != "logit":
-        _fail(
-            "pairing", pairing_name, f"needs a logit D; objective {config.objective!r} has none"
-        )
+        _fail("pairing", pairing_name, f"needs a logit D; objective {config.objective!r} has none")
     if d_name != "mlp":
         _fail("pairing", pairing_name, "D judges flat (x, z) vectors: needs model.d.name='mlp'")
     if pairing_name == "ali" and config.objective not in pairings.LABEL_SYMMETRIC_OBJECTIVES:

@@ -15,7 +15,8 @@ before MH-GAN: the a of the logistic regression P(real | x) = sigmoid(a D~(x) + 
 a constant shift, which DRS's max and MH's logit differences cancel). Their real samples are
 held out; ours are draws from the data set, which for a finite set (PacGAN's 100,000 points)
 are D's training points, so a D that memorised them would be read as sharper than it is. Azadi et
-al. (2019) instead train D further after G is done. A fixed temperature is
+al. (2019) instead train D further after G is done; that is not done here (a classifier fit
+from scratch to G is, below). A fixed temperature is
 `SamplerOptions.logit_scale` (config `eval.sampler_logit_scale`), applied on top of the fitted
 one: on the grid a trained D's mean logit per mode tracks the log ratio of the mode masses at a
 slope of about 0.6 (experiments/paper_tables/drs_ceiling.py), and a fixed scale of 1.5 balanced
@@ -41,6 +42,7 @@ returned sample; MH: 2 `candidates` + 1, its restart chains being computed for e
 `SamplerOptions` field and one config field under `eval.`.
 """
 
+import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -62,6 +64,9 @@ class SamplerModel(NamedTuple):
     # The factor on D's logit that `logit` applies (the fixed scale times a fitted one), a scalar
     # array: each sampler's "logit_scale" in an eval's metrics.
     logit_scale: jax.Array | float = 1.0
+    # What reading the ratio reported (`Ratio.read`), logged under each sampler's prefix, e.g. a
+    # fitted classifier's final loss; None: nothing.
+    ratio_diagnostics: dict | None = None
 
 
 # Partner packs for a packed D: more lower the estimate's noise, each costing one D call per
@@ -162,24 +167,33 @@ def d_ratio(exp, d_params, generate, draw_latent, draw_real, key, partners_key):
 
     pack = getattr(exp.discriminator, "pack", 1)
     if pack == 1:
-        return apply_d
+        return apply_d, None
     drawn = generate(draw_latent(partners_key, PACK_PARTNERS * (pack - 1)))
     partners = drawn.reshape(PACK_PARTNERS, pack - 1, *drawn.shape[1:])
-    return lambda x: packed_logit(apply_d, x, partners)
+    return (lambda x: packed_logit(apply_d, x, partners)), None
+
+
+RATIO_LOSS_STEPS = 1_000  # the fit's last steps whose mean loss a classifier reading reports
 
 
 def classifier_ratio(exp, d_params, generate, draw_latent, draw_real, key, partners_key):
     """A classifier of real against G's samples fit to this G (`ratio_classifier`, for
-    `exp.sampler_options.ratio_classifier_steps` steps) as the log density ratio; D is unused."""
+    `exp.sampler_options.ratio_classifier_steps` steps) as the log density ratio; D is unused.
+    Reports "ratio_loss", the fit's mean loss over its last `RATIO_LOSS_STEPS` steps (2 log 2:
+    it tells G from the data no better than chance; lower: it tells them apart)."""
     steps = exp.sampler_options.ratio_classifier_steps
-    params, _ = ratio_classifier.fit_ratio_classifier(generate, draw_latent, draw_real, key, steps)
-    return lambda x: ratio_classifier.classifier_logit(params, x)
+    params, losses = ratio_classifier.fit_ratio_classifier(
+        generate, draw_latent, draw_real, key, steps
+    )
+    logit = functools.partial(ratio_classifier.classifier_logit, params)
+    return logit, {"ratio_loss": jnp.mean(losses[-RATIO_LOSS_STEPS:])}
 
 
 class Ratio(NamedTuple):
     """A reading of log p_data / p_G: `read(exp, d_params, generate, draw_latent, draw_real, key,
-    partners_key)` -> a per-sample logit function; `reads_d`: whether it reads the GAN's D (which
-    must then give a logit per sample, `gan_jax.step.config.sampler_unfit_reason`)."""
+    partners_key)` -> (a per-sample logit function, its diagnostics: a dict of scalars or None);
+    `reads_d`: whether it reads the GAN's D (which must then give a logit per sample,
+    `gan_jax.step.config.sampler_unfit_reason`)."""
 
     read: Callable
     reads_d: bool
@@ -214,7 +228,7 @@ def model_of(exp, g_params, d_params, dataset=None, partners_key=None) -> Sample
 
     key = jax.random.PRNGKey(0) if partners_key is None else partners_key
     options = exp.sampler_options
-    trained_logit = RATIOS[options.ratio].read(
+    trained_logit, ratio_diagnostics = RATIOS[options.ratio].read(
         exp, d_params, generate, draw_latent, dataset.sample, jax.random.fold_in(key, 2), key
     )
     calibrate = CALIBRATIONS[options.calibration]
@@ -232,6 +246,7 @@ def model_of(exp, g_params, d_params, dataset=None, partners_key=None) -> Sample
         logit=logit,
         draw_real=dataset.sample,
         logit_scale=scale,
+        ratio_diagnostics=ratio_diagnostics,
     )
 
 

@@ -93,9 +93,7 @@ def ema_params(state: GANState):
     inner = state.g_ema.inner_state
     decay = state.g_ema.hyperparams["decay"]
     corrected = optax.tree.bias_correction(inner.ema, decay, jnp.maximum(inner.count, 1))
-    return jax.tree.map(
-        lambda e, p: jnp.where(inner.count > 0, e, p), corrected, state.g_params
-    )
+    return jax.tree.map(lambda e, p: jnp.where(inner.count > 0, e, p), corrected, state.g_params)
 
 
 def init_run(config) -> tuple[Experiment, GANState]:
@@ -295,7 +293,11 @@ def make_train_step(exp: Experiment):
             # what D judges (`exp.pairing`)
             batch = d_inputs(exp, g_params, real, z, fake, jax.random.fold_in(key, 2))
             d_after, d_metrics = d_phase(
-                d_before, lax.stop_gradient(batch), lax.stop_gradient(g_params), d_key, hparams,
+                d_before,
+                lax.stop_gradient(batch),
+                lax.stop_gradient(g_params),
+                d_key,
+                hparams,
                 d_extra,
             )
             opponent = unroll(
@@ -303,7 +305,11 @@ def make_train_step(exp: Experiment):
             )
             discriminate = functools.partial(exp.discriminator.apply, opponent.params)
             loss, g_aux = exp.pairing.g_loss(
-                exp.objective, discriminate, batch.real, batch.fake, opponent.objective_state,
+                exp.objective,
+                discriminate,
+                batch.real,
+                batch.fake,
+                opponent.objective_state,
                 hparams["loss"],
             )
             # G's regulariser (`exp.g_regularizer`, regularizers.py), weighted by its dynamic
@@ -442,8 +448,14 @@ def make_evaluate(exp: Experiment, with_samplers: bool = True):
             drawn, diagnostics = sampler(
                 model, jax.random.fold_in(eval_key, 1), exp.eval_samples, exp.sampler_options
             )
-            # The factor on D's logit the sampler read (the fixed scale times a fitted one).
-            drawn_metrics = {**metric_fn(drawn), **diagnostics, "logit_scale": model.logit_scale}
+            # The factor on D's logit the sampler read (the fixed scale times a fitted one), and
+            # what the ratio's reading reported (a fitted classifier's loss).
+            drawn_metrics = {
+                **metric_fn(drawn),
+                **diagnostics,
+                **(model.ratio_diagnostics or {}),
+                "logit_scale": model.logit_scale,
+            }
             metrics.update({f"{name}/{k}": v for k, v in drawn_metrics.items()})
         return metrics, samples
 

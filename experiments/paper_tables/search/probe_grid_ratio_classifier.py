@@ -34,7 +34,7 @@ from configs import best_grid
 def get_config() -> ml_collections.ConfigDict:
     config = best_grid.get_config()
     config.model.d.pack = 3
-    config.batch_size = 504  # 168 packs of three (step 17)
+    config.batch_size = 504  # 168 packs of three (step 17's config; its runs read above: 510)
     config.eval.samplers = ("drs", "mh")
     config.eval.drs_gamma_rule = "budget"
     config.eval.sampler_candidates = 100
