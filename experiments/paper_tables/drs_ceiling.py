@@ -154,6 +154,25 @@ def run_rows(gan) -> tuple[list, dict]:
     return rows, dict(shares=shares, logits=mean_logits, slope=slope, corr=corr, platt=platt)
 
 
+def print_rows(rows: list, table: dict) -> None:
+    """One run's rows, (label, modes, HQ %, KL, acceptance) each, printed and added to `table`."""
+    for label, *values in rows:
+        table.setdefault(label, []).append(values)
+        modes_, hq, kl, rate = values
+        print(f"  {label}: {modes_:.0f} / {hq:.1f} / {kl:.3f}, acceptance {rate:.3f}")
+    print(flush=True)
+
+
+def print_means(table: dict) -> None:
+    """The mean of each row of `table` over its runs, as a markdown table."""
+    print(f"## mean over {len(next(iter(table.values())))} runs")
+    print("| G read through | modes | HQ % | reverse KL | acceptance |")
+    print("| --- | --- | --- | --- | --- |")
+    for label, values in table.items():
+        modes_, hq, kl, rate = np.mean(values, axis=0)
+        print(f"| {label} | {modes_:.2f} | {hq:.1f} | {kl:.3f} | {rate:.3f} |")
+
+
 def main(sweep: str) -> None:
     table: dict = {}
     for folder in wd.sweep_runs(sweep):
@@ -168,17 +187,8 @@ def main(sweep: str) -> None:
             "G's share of HQ samples, rarest modes first (%): "
             + ", ".join(f"{100 * modes['shares'][m]:.2f}" for m in order[:6])
         )
-        for label, *values in rows:
-            table.setdefault(label, []).append(values)
-            modes_, hq, kl, rate = values
-            print(f"  {label}: {modes_:.0f} / {hq:.1f} / {kl:.3f}, acceptance {rate:.3f}")
-        print(flush=True)
-    print(f"## mean over {len(next(iter(table.values())))} runs")
-    print("| G read through | modes | HQ % | reverse KL | acceptance |")
-    print("| --- | --- | --- | --- | --- |")
-    for label, values in table.items():
-        modes_, hq, kl, rate = np.mean(values, axis=0)
-        print(f"| {label} | {modes_:.2f} | {hq:.1f} | {kl:.3f} | {rate:.3f} |")
+        print_rows(rows, table)
+    print_means(table)
 
 
 if __name__ == "__main__":

@@ -14,10 +14,14 @@ import time
 import jax
 import numpy as np
 
-import gan_jax
-from gan_jax.loop import workdir as wd
-from gan_jax.step import samplers
-from gan_jax.step.train import make_evaluate
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from drs_ceiling import print_means, print_rows  # noqa: E402
+
+import gan_jax  # noqa: E402
+from gan_jax.loop import workdir as wd  # noqa: E402
+from gan_jax.step import samplers  # noqa: E402
+from gan_jax.step.train import make_evaluate  # noqa: E402
 
 CANDIDATES = 100
 
@@ -67,17 +71,8 @@ def main(sweep: str) -> None:
         start = time.time()
         rows = run_rows(gan_jax.restore(os.path.join(sweep, "runs", folder)))
         print(f"## {folder} ({time.time() - start:.0f} s)")
-        for label, *values in rows:
-            table.setdefault(label, []).append(values)
-            modes, hq, kl, rate = values
-            print(f"  {label}: {modes:.0f} / {hq:.1f} / {kl:.3f}, acceptance {rate:.3f}")
-        print(flush=True)
-    print(f"## mean over {len(next(iter(table.values())))} runs")
-    print("| G read through | modes | HQ % | reverse KL | acceptance |")
-    print("| --- | --- | --- | --- | --- |")
-    for label, values in table.items():
-        modes, hq, kl, rate = np.mean(values, axis=0)
-        print(f"| {label} | {modes:.2f} | {hq:.1f} | {kl:.3f} | {rate:.3f} |")
+        print_rows(rows, table)
+    print_means(table)
 
 
 if __name__ == "__main__":
