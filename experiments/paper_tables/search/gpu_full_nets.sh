@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Grid steps 15-16 and 18 on one GPU (probe_grid_full_nets[_cosine].py, probe_grid_budget_drs.py):
+# Grid steps 15-16, 18 and 20 on one GPU (probe_grid_full_nets[_cosine].py, probe_grid_budget_drs.py,
+# probe_grid_ratio_classifier.py):
 # PacGAN's nets at each packing in $PACKS (default "2 4"; the config's argument), seeds 0-9 and the
 # confirmation seeds 100-109, as one sweep per packing and seed set, all at once (one group each:
 # the GPU is far from full with one, and the processes compile in parallel). Then the metrics come back as one
@@ -8,6 +9,8 @@
 #   bash experiments/paper_tables/search/gpu_full_nets.sh [SECONDS [CONFIG]]   # 330, step 15
 #   PACKS="3 4" SEED_SETS=0 bash experiments/paper_tables/search/gpu_full_nets.sh 480 \
 #       probe_grid_budget_drs   # step 18, seeds 0-9 first (its rule reads 100-109 only after)
+#   PACKS="3 4" SEED_SETS=0 bash experiments/paper_tables/search/gpu_full_nets.sh 480 \
+#       probe_grid_ratio_classifier   # step 20, the same way
 #   STEPS=200 bash experiments/paper_tables/search/gpu_full_nets.sh   # a short check, any device
 #
 # Results: $OUT (else gpu_out/)/<CONFIG>_metrics.tgz (each sweep's log, results and metrics).

@@ -24,6 +24,11 @@ CPU) and reading it, not the packed D, per candidate (seconds):
       --workdir=runs/search/probe_grid_ratio_classifier --config.checkpoint_every=1000
   python experiments/paper_tables/recipe.py runs/search/probe_grid_ratio_classifier grid
   # then by the rule: the same with --config.seed=100 and the workdir ..._confirm
+
+On an accelerator, packing 3 (this CPU run's) and the recipe's 4 (`:4`), seeds 0-9 first:
+
+  PACKS="3 4" SEED_SETS=0 bash experiments/paper_tables/search/gpu_full_nets.sh 480 \
+      probe_grid_ratio_classifier
 """
 
 import ml_collections
@@ -31,10 +36,13 @@ import ml_collections
 from configs import best_grid
 
 
-def get_config() -> ml_collections.ConfigDict:
+def get_config(pack: str = "3") -> ml_collections.ConfigDict:
+    if pack not in ("3", "4"):
+        raise ValueError(f"probe_grid_ratio_classifier.py:{pack}: the packing is 3 or 4")
     config = best_grid.get_config()
-    config.model.d.pack = 3
-    config.batch_size = 504  # 168 packs of three (step 17's config; its runs read above: 510)
+    config.model.d.pack = int(pack)
+    if pack == "3":
+        config.batch_size = 504  # 168 packs of three (step 17's config; its runs read above: 510)
     config.eval.samplers = ("drs", "mh")
     config.eval.drs_gamma_rule = "budget"
     config.eval.sampler_candidates = 100
