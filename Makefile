@@ -54,6 +54,7 @@ gpu-wheels: $(VENV)/.installed
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 clean:
 	rm -rf $(VENV) runs

@@ -168,8 +168,10 @@ def main():
         for k in args.ks:
             result = compare(k, num_runs, args.steps, args.rounds)
             base = result["as is"][0]
-            print(f"\n## k = {k}, {num_runs} run(s), {args.steps}-step chunk, "
-                  f"median of {args.rounds} interleaved rounds")
+            print(
+                f"\n## k = {k}, {num_runs} run(s), {args.steps}-step chunk, "
+                f"median of {args.rounds} interleaved rounds"
+            )
             print("| variant | ms per run-step | speed-up | max abs state diff |")
             print("| --- | --- | --- | --- |")
             for name, (ms, diff) in result.items():

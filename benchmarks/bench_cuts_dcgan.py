@@ -63,8 +63,11 @@ def conv2d_im2col(x, kernel, strides=1, padding="SAME"):
     out_h, out_w = (x.shape[1] - kh) // strides + 1, (x.shape[2] - kw) // strides + 1
     span_h, span_w = strides * (out_h - 1) + 1, strides * (out_w - 1) + 1
     patches = jnp.concatenate(
-        [x[:, i : i + span_h : strides, j : j + span_w : strides]
-         for i in range(kh) for j in range(kw)],
+        [
+            x[:, i : i + span_h : strides, j : j + span_w : strides]
+            for i in range(kh)
+            for j in range(kw)
+        ],
         axis=-1,
     )
     return patches @ kernel.reshape(-1, features)
@@ -127,17 +130,28 @@ def _layers(config):
 
     up = dcgan.transposed_conv_2x
     return [
-        (f"G up {start}->{2 * start}, {width}->{width // 2}",
-         tensors((start, start, width), (4, 4, width, width // 2)), up),
-        (f"G up {2 * start}->{4 * start}, {width // 2}->{exp.dataset.shape[-1]}",
-         tensors((2 * start, 2 * start, width // 2), (4, 4, width // 2, exp.dataset.shape[-1])),
-         up),
-        (f"D conv {4 * start}->{2 * start}, {exp.dataset.shape[-1]}->64",
-         tensors((4 * start, 4 * start, exp.dataset.shape[-1]), (4, 4, exp.dataset.shape[-1], 64)),
-         lambda x, k: dcgan.conv2d(x, k, 2)),
-        (f"D conv {2 * start}->{start}, 64->128",
-         tensors((2 * start, 2 * start, 64), (4, 4, 64, 128)),
-         lambda x, k: dcgan.conv2d(x, k, 2)),
+        (
+            f"G up {start}->{2 * start}, {width}->{width // 2}",
+            tensors((start, start, width), (4, 4, width, width // 2)),
+            up,
+        ),
+        (
+            f"G up {2 * start}->{4 * start}, {width // 2}->{exp.dataset.shape[-1]}",
+            tensors((2 * start, 2 * start, width // 2), (4, 4, width // 2, exp.dataset.shape[-1])),
+            up,
+        ),
+        (
+            f"D conv {4 * start}->{2 * start}, {exp.dataset.shape[-1]}->64",
+            tensors(
+                (4 * start, 4 * start, exp.dataset.shape[-1]), (4, 4, exp.dataset.shape[-1], 64)
+            ),
+            lambda x, k: dcgan.conv2d(x, k, 2),
+        ),
+        (
+            f"D conv {2 * start}->{start}, 64->128",
+            tensors((2 * start, 2 * start, 64), (4, 4, 64, 128)),
+            lambda x, k: dcgan.conv2d(x, k, 2),
+        ),
     ]
 
 
@@ -200,8 +214,10 @@ def main():
         return
     layers = compare_layers(config, args.layer_rounds)
     ways = ("matmul: per-phase", "matmul: col2im", "XLA conv")
-    print(f"\n## each convolution alone: ms per forward + gradient (input, kernel), scanned, "
-          f"median of {args.layer_rounds}\n")
+    print(
+        f"\n## each convolution alone: ms per forward + gradient (input, kernel), scanned, "
+        f"median of {args.layer_rounds}\n"
+    )
     print("| layer | " + " | ".join(ways) + " |\n| --- |" + " --- |" * len(ways))
     for name, times in layers.items():
         cells = [f"{times[w]:.1f}" if w in times else "" for w in ways]

@@ -34,8 +34,10 @@ def main():
     parser.add_argument("--dim", type=int, default=256, help="feature size (the classifiers')")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    ways = {"top_k (before)": jax.jit(knn_radii_squared_top_k),
-            "argmin mask (now)": jax.jit(images.knn_radii_squared)}
+    ways = {
+        "top_k (before)": jax.jit(knn_radii_squared_top_k),
+        "argmin mask (now)": jax.jit(images.knn_radii_squared),
+    }
     print(f"jax {jax.__version__} on {jax.default_backend()}, k = 3, chunk 1024, d = {args.dim}")
     print("| samples | " + " | ".join(f"{name}, s" for name in ways) + " | speed-up |")
     print("| --- |" + " --- |" * (len(ways) + 1))
@@ -52,8 +54,11 @@ def main():
                 jax.block_until_ready(fn(feats))
                 seconds[name].append(time.perf_counter() - start)
         medians = [float(np.median(s)) for s in seconds.values()]
-        print(f"| {n:,} | " + " | ".join(f"{m:.2f}" for m in medians)
-              + f" | {medians[0] / medians[-1]:.1f}x |")
+        print(
+            f"| {n:,} | "
+            + " | ".join(f"{m:.2f}" for m in medians)
+            + f" | {medians[0] / medians[-1]:.1f}x |"
+        )
 
 
 if __name__ == "__main__":

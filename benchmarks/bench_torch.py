@@ -46,7 +46,10 @@ def torch_worker(threads: int):
 
     def generator():
         return nn.Sequential(
-            nn.Linear(LATENT, HIDDEN_G), nn.Tanh(), nn.Linear(HIDDEN_G, HIDDEN_G), nn.Tanh(),
+            nn.Linear(LATENT, HIDDEN_G),
+            nn.Tanh(),
+            nn.Linear(HIDDEN_G, HIDDEN_G),
+            nn.Tanh(),
             nn.Linear(HIDDEN_G, 2),
         )
 
@@ -69,8 +72,7 @@ def torch_worker(threads: int):
         m = {n: B1 * state["m"][n] + (1 - B1) * g for n, g in grads.items()}
         v = {n: B2 * state["v"][n] + (1 - B2) * g * g for n, g in grads.items()}
         new = {
-            n: p - lr * (m[n] / (1 - B1**t))
-            / (torch.sqrt(v[n] / (1 - B2**t) + EPS_ROOT) + EPS)
+            n: p - lr * (m[n] / (1 - B1**t)) / (torch.sqrt(v[n] / (1 - B2**t) + EPS_ROOT) + EPS)
             for n, p in params.items()
         }
         return new, {"m": m, "v": v, "t": t}
@@ -180,9 +182,15 @@ def main():
         torch_worker(args.torch_threads)
         return
     worker = subprocess.Popen(
-        [args.torch_python, os.path.abspath(__file__), "--worker",
-         f"--torch-threads={args.torch_threads}"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            args.torch_python,
+            os.path.abspath(__file__),
+            "--worker",
+            f"--torch-threads={args.torch_threads}",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     info = json.loads(worker.stdout.readline())
 
@@ -208,10 +216,12 @@ def main():
     run_steps = args.runs * args.steps
     jax_rate = run_steps / sorted(jax_times)[args.rounds // 2]
     torch_rate = run_steps / sorted(torch_times)[args.rounds // 2]
-    print(f"# ring study, {args.runs} runs, k = {K} second order, batch {BATCH}; "
-          f"jax {jax.__version__} on {jax.devices()[0].platform}, torch {info['torch']} "
-          f"({info['threads']} threads); median of {args.rounds} interleaved rounds of "
-          f"{args.steps} steps per run")
+    print(
+        f"# ring study, {args.runs} runs, k = {K} second order, batch {BATCH}; "
+        f"jax {jax.__version__} on {jax.devices()[0].platform}, torch {info['torch']} "
+        f"({info['threads']} threads); median of {args.rounds} interleaved rounds of "
+        f"{args.steps} steps per run"
+    )
     print("| way | run-steps/s |\n| --- | --- |")
     print(f"| gan_jax: sweep group, one scanned program, runs_axis={strategy} | {jax_rate:.1f} |")
     print(f"| PyTorch eager, torch.func, runs one after another | {torch_rate:.1f} |")

@@ -181,19 +181,28 @@ def main():
 
     print("\n".join(lines), flush=True)
     n = 256 if tiny else 8192
-    peaks = {f"{jnp.dtype(d).name} {n}^2 matmul, measured": matmul_flops(n, d)
-             for d in (jnp.float32, jnp.bfloat16)}
+    peaks = {
+        f"{jnp.dtype(d).name} {n}^2 matmul, measured": matmul_flops(n, d)
+        for d in (jnp.float32, jnp.bfloat16)
+    }
     if backend.describe()["backend"] == "gpu":
         peaks.update({f"H200 {name}, data sheet": value for name, value in H200_PEAKS.items()})
     emit("", "| peak | TFLOP/s |", "| --- | --- |")
     emit(*(f"| {name} | {value / 1e12:.2f} |" for name, value in peaks.items()))
 
     flops = step_flops(ring_config(k, tiny))
-    emit("", f"### Ring sweep, k = {k} second order, {steps} steps per chunk "
-         f"({flops / 1e6:.1f} MFLOP per run-step, XLA cost analysis)", "")
-    emit("| runs | runs_axis | run-steps/s | compile s | achieved TFLOP/s | "
-         + " | ".join(f"% of {name}" for name in peaks) + " |",
-         "| --- | --- | --- | --- | --- |" + " --- |" * len(peaks))
+    emit(
+        "",
+        f"### Ring sweep, k = {k} second order, {steps} steps per chunk "
+        f"({flops / 1e6:.1f} MFLOP per run-step, XLA cost analysis)",
+        "",
+    )
+    emit(
+        "| runs | runs_axis | run-steps/s | compile s | achieved TFLOP/s | "
+        + " | ".join(f"% of {name}" for name in peaks)
+        + " |",
+        "| --- | --- | --- | --- | --- |" + " --- |" * len(peaks),
+    )
     # "map" (one run after another) only at a few runs: what `auto` would give up on a GPU. The
     # dry run writes one row per table (the rows differ only in their arguments; tests/test_sweep
     # checks "map" itself), since each row compiles a program of its own.
@@ -201,13 +210,21 @@ def main():
     for num_runs, strategy in cases:
         result = ring_sweep(num_runs, k, steps, repeats, tiny, strategy)
         achieved = result["run_steps_per_s"] * flops
-        emit(f"| {num_runs} | {strategy} | {result['run_steps_per_s']:.0f} | "
-             f"{result['compile_s']:.1f} | "
-             f"{achieved / 1e12:.3f} | "
-             + " | ".join(f"{achieved / peak:.2%}" for peak in peaks.values()) + " |")
+        emit(
+            f"| {num_runs} | {strategy} | {result['run_steps_per_s']:.0f} | "
+            f"{result['compile_s']:.1f} | "
+            f"{achieved / 1e12:.3f} | "
+            + " | ".join(f"{achieved / peak:.2%}" for peak in peaks.values())
+            + " |"
+        )
 
-    emit("", "### DCGAN step (MNIST size, batch 64, scanned)", "",
-         "| dcgan.conv2d | ms/step |", "| --- | --- |")
+    emit(
+        "",
+        "### DCGAN step (MNIST size, batch 64, scanned)",
+        "",
+        "| dcgan.conv2d | ms/step |",
+        "| --- | --- |",
+    )
     for conv in ("matmul",) if tiny else ("xla", "matmul"):  # both: tests/test_dcgan.py
         emit(f"| {conv} | {dcgan_step_ms(conv, 2 if tiny else 50, repeats, tiny):.2f} |")
     with open(args.out, "a") as f:

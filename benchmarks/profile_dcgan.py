@@ -163,10 +163,12 @@ def step_scopes():
     stack = contextlib.ExitStack()
     stack.enter_context(profile_step.scoped_parts())
     stack.enter_context(
-        patched([
-            (ImageDataset, "sample", _scope(ImageDataset.sample, "data")),
-            (train, "update_ema", _scope(train.update_ema, "ema")),
-        ])
+        patched(
+            [
+                (ImageDataset, "sample", _scope(ImageDataset.sample, "data")),
+                (train, "update_ema", _scope(train.update_ema, "ema")),
+            ]
+        )
     )
     return stack
 
@@ -230,16 +232,18 @@ def eval_part_of(op_name: str) -> str:
 
 def eval_scopes():
     m = image_metrics
-    return patched([
-        (m, "knn_radii_squared", _scope(m.knn_radii_squared, "knn_radii")),
-        (m, "ball_counts", _scope(m.ball_counts, "ball_counts")),
-        (m, "frechet_distance_to_reference", _scope(m.frechet_distance_to_reference, "fd")),
-        (m, "kid_subset_indices", _scope(m.kid_subset_indices, "kid")),
-        (m, "kernel_means_within", _scope(m.kernel_means_within, "kid")),
-        (m, "kernel_means_across", _scope(m.kernel_means_across, "kid")),
-        (m, "kid_from_kernel_means", _scope(m.kid_from_kernel_means, "kid")),
-        (m, "inception_score", _scope(m.inception_score, "inception_score")),
-    ])
+    return patched(
+        [
+            (m, "knn_radii_squared", _scope(m.knn_radii_squared, "knn_radii")),
+            (m, "ball_counts", _scope(m.ball_counts, "ball_counts")),
+            (m, "frechet_distance_to_reference", _scope(m.frechet_distance_to_reference, "fd")),
+            (m, "kid_subset_indices", _scope(m.kid_subset_indices, "kid")),
+            (m, "kernel_means_within", _scope(m.kernel_means_within, "kid")),
+            (m, "kernel_means_across", _scope(m.kernel_means_across, "kid")),
+            (m, "kid_from_kernel_means", _scope(m.kid_from_kernel_means, "kid")),
+            (m, "inception_score", _scope(m.inception_score, "inception_score")),
+        ]
+    )
 
 
 def profile_eval(config, repeats: int) -> dict:
@@ -275,8 +279,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20, help="steps per profiled chunk")
     parser.add_argument("--repeats", type=int, default=5, help="wall-time repeats (median)")
-    parser.add_argument("--eval-samples", type=int, default=None,
-                        help="eval.num_samples (default: the recipe's)")
+    parser.add_argument(
+        "--eval-samples", type=int, default=None, help="eval.num_samples (default: the recipe's)"
+    )
     parser.add_argument("--no-eval", action="store_true", help="profile the step only")
     args = parser.parse_args()
     config, what = recipe()
@@ -290,12 +295,16 @@ def main():
     print("| part | ms / step | share |\n| --- | --- | --- |")
     print("\n".join(_rows(result["parts"], op_ms)))
     print(f"| **op time, sum** | **{op_ms:.2f}** | |")
-    print(f"| wall ms per step (scoped / as trained) | {result['wall_ms']:.2f} / "
-          f"{result['unscoped_ms']:.2f} | |")
+    print(
+        f"| wall ms per step (scoped / as trained) | {result['wall_ms']:.2f} / "
+        f"{result['unscoped_ms']:.2f} | |"
+    )
     achieved = result["gflop"] / result["unscoped_ms"] * 1e3
-    print(f"\nXLA cost analysis: {result['gflop']:.2f} GFLOP per step; as trained "
-          f"{achieved:.1f} GFLOP/s, a {MATMUL}^2 f32 matmul {result['matmul_gflops']:.1f} "
-          f"GFLOP/s (interleaved): {achieved / result['matmul_gflops']:.0%}")
+    print(
+        f"\nXLA cost analysis: {result['gflop']:.2f} GFLOP per step; as trained "
+        f"{achieved:.1f} GFLOP/s, a {MATMUL}^2 f32 matmul {result['matmul_gflops']:.1f} "
+        f"GFLOP/s (interleaved): {achieved / result['matmul_gflops']:.0%}"
+    )
     print("\nby HLO op kind\n\n| kind | ms / step | share |\n| --- | --- | --- |")
     print("\n".join(_rows(result["kinds"], sum(result["kinds"].values()))))
     if args.no_eval:
@@ -303,9 +312,11 @@ def main():
     evaluation = profile_eval(config, max(1, args.repeats // 2))
     train_s = config.eval_every * result["unscoped_ms"] / 1e3
     share = evaluation["wall_s"] / (evaluation["wall_s"] + train_s)
-    print(f"\neval ({config.eval.num_samples} samples): {evaluation['wall_s']:.2f} s wall; "
-          f"every {config.eval_every} steps ({train_s:.0f} s of training): {share:.1%} of the "
-          f"run\n\n| eval part | s / eval | share |\n| --- | --- | --- |")
+    print(
+        f"\neval ({config.eval.num_samples} samples): {evaluation['wall_s']:.2f} s wall; "
+        f"every {config.eval_every} steps ({train_s:.0f} s of training): {share:.1%} of the "
+        f"run\n\n| eval part | s / eval | share |\n| --- | --- | --- |"
+    )
     print("\n".join(_rows(evaluation["parts"], sum(evaluation["parts"].values()))))
     print(f"\n{subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
 

@@ -283,10 +283,16 @@ def table(results: dict) -> str:
             for r in results.values()
         ]
         rows.append(f"| {part} | " + " | ".join(cells) + " |")
-    rows.append("| **op time, sum** | " + " | ".join(
-        f"**{r['op_ms']:.3f}**" for r in results.values()) + " |")
-    rows.append("| wall time per step (scoped / as trained) | " + " | ".join(
-        f"{r['wall_ms']:.3f} / {r['unscoped_ms']:.3f}" for r in results.values()) + " |")
+    rows.append(
+        "| **op time, sum** | "
+        + " | ".join(f"**{r['op_ms']:.3f}**" for r in results.values())
+        + " |"
+    )
+    rows.append(
+        "| wall time per step (scoped / as trained) | "
+        + " | ".join(f"{r['wall_ms']:.3f} / {r['unscoped_ms']:.3f}" for r in results.values())
+        + " |"
+    )
     return "\n".join([head, *rows])
 
 

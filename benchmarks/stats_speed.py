@@ -72,8 +72,11 @@ def main():
     for name, (ours, theirs) in cases.items():
         ours_s, ours_result = _median_seconds(ours)
         theirs_s, theirs_result = _median_seconds(theirs, repeats=3)
-        print(f"| {name} | {ours_s:.4f} | {theirs_s:.3f} | {theirs_s / ours_s:.0f}x | "
-              f"{ours_result == theirs_result} |", flush=True)
+        print(
+            f"| {name} | {ours_s:.4f} | {theirs_s:.3f} | {theirs_s / ours_s:.0f}x | "
+            f"{ours_result == theirs_result} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def test_gpu_warning_names_the_install_command(fake_nvidia_smi):
     del fake_nvidia_smi
     warning = backend.gpu_warning(backend="cpu")
     assert warning is not None and "\n" not in warning
-    assert '.[cuda]' in warning and "nvidia-smi" in warning
+    assert ".[cuda]" in warning and "nvidia-smi" in warning
     assert backend.gpu_warning(backend="gpu") is None  # the CUDA build is in use: nothing to say
 
 

@@ -27,11 +27,15 @@ STEP = "jit(train_chunk)/while/body/closed_call"
         (f"{STEP}/jit(_threefry_split)/_keys/while", "keys (split, fold_in)"),
         (f"{STEP}/jvp(d_update)/jvp(MLPDiscriminator)/tanh", "D phase: D loss fwd + grad"),
         (f"{STEP}/d_update/d_opt/mul", "D phase: Adam"),
-        (f"{STEP}/jvp(unroll)/while/body/closed_call/d_update/jvp(MLPDiscriminator)/tanh",
-         "unroll: D loss fwd + grad"),
+        (
+            f"{STEP}/jvp(unroll)/while/body/closed_call/d_update/jvp(MLPDiscriminator)/tanh",
+            "unroll: D loss fwd + grad",
+        ),
         (f"{STEP}/jvp(unroll)/while/body/closed_call/d_update/d_opt/sqrt", "unroll: Adam"),
-        (f"{STEP}/transpose(jvp(unroll))/while/body/closed_call/d_update/d_opt/mul",
-         "unroll: 2nd-order backward"),
+        (
+            f"{STEP}/transpose(jvp(unroll))/while/body/closed_call/d_update/d_opt/mul",
+            "unroll: 2nd-order backward",
+        ),
         (f"{STEP}/jvp(MLPDiscriminator)/Dense_0/dot_general", "G loss through D (fwd + bwd)"),
         (f"{STEP}/g_opt/add", "G Adam"),
         (f"{STEP}/d_update/jit(norm)/sqrt", "diagnostics (grad norms, update cosines)"),
@@ -46,17 +50,22 @@ def test_ops_are_attributed_to_their_part(op_name, part):
 
 
 def test_instructions_without_metadata_count_with_their_producer():
-    hlo = "\n".join([
-        'ENTRY %main {',
-        '  %fusion.1 = f32[4]{0} fusion(%p), kind=kLoop, calls=%f, '
-        'metadata={op_name="jit(f)/g_opt/add"}',
-        '  %copy.2 = f32[4]{0} copy(%fusion.1)',
-        '  ROOT %copy.3 = f32[4]{0} copy(%copy.2)',
-        '}',
-    ])
+    hlo = "\n".join(
+        [
+            "ENTRY %main {",
+            "  %fusion.1 = f32[4]{0} fusion(%p), kind=kLoop, calls=%f, "
+            'metadata={op_name="jit(f)/g_opt/add"}',
+            "  %copy.2 = f32[4]{0} copy(%fusion.1)",
+            "  ROOT %copy.3 = f32[4]{0} copy(%copy.2)",
+            "}",
+        ]
+    )
     names = profile_step.instruction_op_names(hlo)
-    assert names == {"fusion.1": "jit(f)/g_opt/add", "copy.2": "jit(f)/g_opt/add",
-                     "copy.3": "jit(f)/g_opt/add"}
+    assert names == {
+        "fusion.1": "jit(f)/g_opt/add",
+        "copy.2": "jit(f)/g_opt/add",
+        "copy.3": "jit(f)/g_opt/add",
+    }
 
 
 def test_self_times_subtract_nested_events_per_thread():
@@ -75,8 +84,17 @@ def test_self_times_subtract_nested_events_per_thread():
 
 # Distributions a bare GPU image lacks (benchmarks/gpu_wheels.sh's MISSING, plus the ones no GPU
 # run needs), and the project's own editable install: hidden from the "machine" venv below.
-_NOT_ON_THE_GPU_MACHINE = ("ml_collections", "tensorboardx", "mlxtend", "tensorflow_datasets",
-                           "tensorflow_metadata", "rliable", "arch", "gan_jax", "__editable__")
+_NOT_ON_THE_GPU_MACHINE = (
+    "ml_collections",
+    "tensorboardx",
+    "mlxtend",
+    "tensorflow_datasets",
+    "tensorflow_metadata",
+    "rliable",
+    "arch",
+    "gan_jax",
+    "__editable__",
+)
 
 
 def _bare_gpu_python(root):
@@ -104,26 +122,54 @@ def test_gpu_script_offline_from_the_wheelhouse_alone_dry_run_writes_every_table
     wheels = tmp_path / "wheels"
     built = subprocess.run(
         ["bash", os.path.join(ROOT, "benchmarks", "gpu_wheels.sh"), str(wheels)],
-        env={**os.environ, "PYTHON": sys.executable}, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert built.returncode == 0, built.stderr[-2000:]
     assert sorted(p.name.split("-")[0].lower() for p in wheels.glob("*.whl")) == [
-        "gan_jax", "ml_collections", "mlxtend", "tensorboardx"]
+        "gan_jax",
+        "ml_collections",
+        "mlxtend",
+        "tensorboardx",
+    ]
     python = _bare_gpu_python(tmp_path)
     assert subprocess.run([python, "-c", "import ml_collections"], capture_output=True).returncode
-    no_index = {"PIP_NO_INDEX": "1", "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
-                "PIP_FIND_LINKS": "", "PIP_CONFIG_FILE": os.devnull}
+    no_index = {
+        "PIP_NO_INDEX": "1",
+        "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
+        "PIP_FIND_LINKS": "",
+        "PIP_CONFIG_FILE": os.devnull,
+    }
     out = tmp_path / "out"
     result = subprocess.run(
-        ["bash", os.path.join(ROOT, "benchmarks", "gpu.sh"), "--dry-run", "--wheels", str(wheels),
-         "--out", str(out)],
-        env={**os.environ, **no_index, "PYTHON": python}, capture_output=True, text=True,
+        [
+            "bash",
+            os.path.join(ROOT, "benchmarks", "gpu.sh"),
+            "--dry-run",
+            "--wheels",
+            str(wheels),
+            "--out",
+            str(out),
+        ],
+        env={**os.environ, **no_index, "PYTHON": python},
+        capture_output=True,
+        text=True,
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     text = (out / "gpu_results.md").read_text()
-    for section in ("installing from", "## Tests on the device", "exit 0", "| peak | TFLOP/s |",
-                    "### Ring sweep", "| 2 | vmap |", "### DCGAN step", "| matmul |"):
+    for section in (
+        "installing from",
+        "## Tests on the device",
+        "exit 0",
+        "| peak | TFLOP/s |",
+        "### Ring sweep",
+        "| 2 | vmap |",
+        "### DCGAN step",
+        "| matmul |",
+    ):
         assert section in text, section
     assert (out / "site" / "ml_collections").is_dir()
     assert not (out / "site" / "tensorflow_datasets").exists()
@@ -131,10 +177,21 @@ def test_gpu_script_offline_from_the_wheelhouse_alone_dry_run_writes_every_table
 
 def test_gpu_script_refuses_an_empty_wheelhouse_in_one_line(tmp_path):
     result = subprocess.run(
-        ["bash", os.path.join(ROOT, "benchmarks", "gpu.sh"), "--dry-run", "--wheels",
-         str(tmp_path), "--out", str(tmp_path / "out")],
-        env={**os.environ, "PYTHON": sys.executable}, capture_output=True, text=True, timeout=60,
+        [
+            "bash",
+            os.path.join(ROOT, "benchmarks", "gpu.sh"),
+            "--dry-run",
+            "--wheels",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        env={**os.environ, "PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"gpu.sh: {tmp_path} holds no wheels; build it where pip reaches an index: make gpu-wheels"]
+        f"gpu.sh: {tmp_path} holds no wheels; build it where pip reaches an index: make gpu-wheels"
+    ]

@@ -294,14 +294,18 @@ def test_a_shipped_entry_is_loaded_before_the_cache_and_a_damaged_one_is_trained
 
     monkeypatch.setattr(classifier, "train_classifier", fake_training)
     config = classifier.ClassifierConfig(steps=5)
-    trained = classifier.load_or_train("digits", *digits, config=config, cache_dir=str(tmp_path / "a"))
+    trained = classifier.load_or_train(
+        "digits", *digits, config=config, cache_dir=str(tmp_path / "a")
+    )
     shipped_dir = tmp_path / "shipped"
     shipped = classifier.ship(trained, str(shipped_dir))
     assert os.listdir(shipped_dir) == [os.path.basename(trained.path)]
     monkeypatch.setattr(classifier, "SHIPPED_DIR", str(shipped_dir))
 
     # An empty cache: the shipped entry is loaded, nothing trains or is written to the cache.
-    loaded = classifier.load_or_train("digits", *digits, config=config, cache_dir=str(tmp_path / "b"))
+    loaded = classifier.load_or_train(
+        "digits", *digits, config=config, cache_dir=str(tmp_path / "b")
+    )
     assert loaded.loaded and loaded.path == shipped and loaded.test_accuracy == 0.75
     np.testing.assert_array_equal(np.asarray(loaded.params["w"]), np.arange(3))
     assert trainings == [config]

@@ -74,6 +74,10 @@ def test_every_command_module_imports_into_one_process():
     import importlib
 
     for name in (
-        "main", "results.compare", "results.spectrum", "results.export", "metrics.classifier"
+        "main",
+        "results.compare",
+        "results.spectrum",
+        "results.export",
+        "metrics.classifier",
     ):
         importlib.import_module(f"gan_jax.{name}")

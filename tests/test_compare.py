@@ -217,8 +217,11 @@ def test_a_variant_of_g_in_the_rows_is_compared_under_its_own_label(tmp_path):
     path.parent.mkdir()
     wd.write_csv(str(path), rows)
     tables = compare(
-        [str(path)], str(tmp_path / "cmp"), only=["data.name=ring"],
-        baseline="data.name=ring,unroll.steps=0", reps=REPS,
+        [str(path)],
+        str(tmp_path / "cmp"),
+        only=["data.name=ring"],
+        baseline="data.name=ring,unroll.steps=0",
+        reps=REPS,
     )
     raw = {e["variant"]: e["summary"][0] for e in tables["final_modes_covered"]}
     drs = {e["variant"]: e["summary"][0] for e in tables["final_drs/modes_covered"]}

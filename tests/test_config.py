@@ -198,7 +198,9 @@ def test_optimizer_fields_of_the_wrong_type_get_one_line():
     config.optim.d.name = "sgd"
     with config.optim.d.ignore_type():
         config.optim.d.momentum = None
-    with pytest.raises(ConfigError, match=r"optim.d.momentum=None is invalid: must be a finite number"):
+    with pytest.raises(
+        ConfigError, match=r"optim.d.momentum=None is invalid: must be a finite number"
+    ):
         validate(config)
     config = make_tiny_config(**{"unroll.steps": 2})
     del config.optim.d["eps_root"]
@@ -267,8 +269,13 @@ def test_the_shipped_ring_recipe_is_the_confirmed_search_step():
     from configs import best_ring
     from gan_jax.loop import workdir as wd
 
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        "experiments", "paper_tables", "search", "probe_ring_drs_quantile.py")
+    path = os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        "experiments",
+        "paper_tables",
+        "search",
+        "probe_ring_drs_quantile.py",
+    )
     confirmed = runpy.run_path(path)["get_config"]("0.3,confirm")
     del confirmed.sweep
     confirmed.seed = 0

@@ -53,7 +53,12 @@ def test_pacgan_geometry_is_exact_from_the_config():
     ring = data.from_config(config.data)
     np.testing.assert_allclose(np.linalg.norm(ring.centers, axis=1), 1.0, rtol=1e-6)
     assert ring.std == 0.01 and ring.points is None
-    config.data.name, config.data.radius, config.data.std, config.data.spacing = "grid", None, None, 1.5
+    config.data.name, config.data.radius, config.data.std, config.data.spacing = (
+        "grid",
+        None,
+        None,
+        1.5,
+    )
     grid = data.from_config(config.data)
     np.testing.assert_allclose(sorted(set(grid.centers[:, 0].tolist())), [-3, -1.5, 0, 1.5, 3])
     assert grid.std == 0.05

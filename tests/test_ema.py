@@ -34,7 +34,9 @@ def test_ema_matches_its_closed_form_on_a_varying_sequence():
     decay = 0.8
     state = _ema_state(decay)
     for t in range(1, 6):
-        state = state.replace(g_params=jax.tree.map(lambda p, t=t: jnp.full_like(p, t), state.g_params))
+        state = state.replace(
+            g_params=jax.tree.map(lambda p, t=t: jnp.full_like(p, t), state.g_params)
+        )
         state = update_ema(state)
     want = sum(decay ** (5 - s) * (1 - decay) * s for s in range(1, 6)) / (1 - decay**5)
     jax.tree.map(lambda e: np.testing.assert_allclose(e, want, rtol=1e-5), ema_params(state))

@@ -53,9 +53,9 @@ def _g_side_grads(exp, state, with_regularizer):
         if with_regularizer:
             encode = lambda x: exp.generator.apply(g_params, x, method="encode")  # noqa: E731
             inputs = RegularizerInputs(z, fake, real, batch.real, batch.fake, None, encode, None)
-            value = value + state.hparams["g_regularizer_weight"] * exp.g_regularizer(
-                inputs, None
-            )[0]
+            value = (
+                value + state.hparams["g_regularizer_weight"] * exp.g_regularizer(inputs, None)[0]
+            )
         return value
 
     return jax.jit(jax.grad(loss))(state.g_params)["params"]
@@ -103,7 +103,9 @@ def test_a_gaussian_encoder_is_the_normal_its_loc_and_scale_say():
     module = GaussianMLPEncoder(latent_dim=3, hidden_sizes=(8,))
     x = jax.random.normal(jax.random.PRNGKey(0), (5, 2))
     params = module.init(jax.random.PRNGKey(1), x)
-    loc, scale = (np.asarray(a, np.float64) for a in module.apply(params, x, method="loc_and_scale"))
+    loc, scale = (
+        np.asarray(a, np.float64) for a in module.apply(params, x, method="loc_and_scale")
+    )
     assert loc.shape == scale.shape == (5, 3) and np.all(scale > 1e-3)
     np.testing.assert_array_equal(module.apply(params, x), loc.astype(np.float32))
     noise = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
@@ -126,27 +128,35 @@ def test_a_stochastic_reconstructor_feeds_d_draws_and_trains_on_its_likelihood()
     exp, state = init_run(_stochastic_veegan())
     x = exp.dataset.sample(jax.random.PRNGKey(0), 8)
     z = jax.random.normal(jax.random.PRNGKey(1), (8, 3))
-    codes = jax.vmap(
-        lambda key: d_inputs(exp, state.g_params, x, z, x, key).real[:, 2:]
-    )(jax.random.split(jax.random.PRNGKey(2), 4000))
+    codes = jax.vmap(lambda key: d_inputs(exp, state.g_params, x, z, x, key).real[:, 2:])(
+        jax.random.split(jax.random.PRNGKey(2), 4000)
+    )
     assert not np.allclose(codes[0], codes[1])
     loc = encode_fn(exp.generator, state.g_params)(x)
     np.testing.assert_allclose(codes.mean(0), loc, atol=0.05)
     # a deterministic encoder's codes are its code, whatever the key (ALI, VEEGAN with l2)
     ali_exp, ali = init_run(_config("ali"))
-    first, second = (d_inputs(ali_exp, ali.g_params, x, z, x, jax.random.PRNGKey(k)).real
-                     for k in (0, 1))
+    first, second = (
+        d_inputs(ali_exp, ali.g_params, x, z, x, jax.random.PRNGKey(k)).real for k in (0, 1)
+    )
     np.testing.assert_array_equal(first, second)
 
     fake = apply_generator(exp.generator, state.g_params, z, train=True)[0]
     log_prob = code_log_prob_fn(exp.generator, state.g_params)
     inputs = RegularizerInputs(z, fake, x, None, None, None, None, log_prob)
     value, _ = exp.g_regularizer(inputs, None)
-    loc, scale = (np.asarray(a, np.float64) for a in exp.generator.apply(
-        state.g_params, fake, method=lambda m, v: m.encoder.loc_and_scale(v)))
-    want = -np.mean(np.sum(
-        -0.5 * ((np.asarray(z) - loc) / scale) ** 2 - np.log(scale) - 0.5 * np.log(2 * np.pi), -1
-    ))
+    loc, scale = (
+        np.asarray(a, np.float64)
+        for a in exp.generator.apply(
+            state.g_params, fake, method=lambda m, v: m.encoder.loc_and_scale(v)
+        )
+    )
+    want = -np.mean(
+        np.sum(
+            -0.5 * ((np.asarray(z) - loc) / scale) ** 2 - np.log(scale) - 0.5 * np.log(2 * np.pi),
+            -1,
+        )
+    )
     np.testing.assert_allclose(value, want, rtol=1e-5)
 
     new, metrics = jax.jit(make_train_step(exp))(state, jax.random.PRNGKey(0))
@@ -168,9 +178,9 @@ def test_veegans_reconstructor_moves_only_with_the_reconstruction_even_when_unro
     exp, state = init_run(_config("veegan", **overrides))
     new, metrics = jax.jit(make_train_step(exp))(state, jax.random.PRNGKey(0))
     assert np.isfinite(metrics["g/loss"]) and int(new.diverged_at) == -1
-    moved = jax.tree.map(
-        lambda a, b: float(jnp.max(jnp.abs(a - b))), new.g_params, state.g_params
-    )["params"]
+    moved = jax.tree.map(lambda a, b: float(jnp.max(jnp.abs(a - b))), new.g_params, state.g_params)[
+        "params"
+    ]
     assert max(jax.tree.leaves(moved["encoder"])) == 0.0
     assert max(jax.tree.leaves(moved["generator"])) > 0
 
@@ -192,8 +202,10 @@ def test_a_veegan_sweep_vmaps_checkpoints_and_resumes_bit_identically(tmp_path):
     run_sweep(config, workdir, progress=False, stop_after_chunks=1)
     assert run_sweep(config, workdir, progress=False).finished
     for seed in (0, 1):
-        got, want = (gan_jax.restore(os.path.join(root, "runs", f"seed={seed}"))
-                     for root in (workdir, reference))
+        got, want = (
+            gan_jax.restore(os.path.join(root, "runs", f"seed={seed}"))
+            for root in (workdir, reference)
+        )
         assert got.step == want.step == 20
         jax.tree.map(np.testing.assert_array_equal, got.state, want.state)
         assert set(got.state.g_params["params"]) == {"generator", "encoder"}
@@ -224,8 +236,11 @@ def test_a_veegan_sweep_vmaps_checkpoints_and_resumes_bit_identically(tmp_path):
             "density",
         ),
         ("veegan", {"model.encoder.min_scale": 0.1}, "model.encoder.min_scale is not a field"),
-        ("veegan", {"model.encoder.name": "gaussian_mlp", "model.encoder.min_scale": 0.0},
-         "model.encoder.min_scale=0.0 is invalid: must be a finite number > 0"),
+        (
+            "veegan",
+            {"model.encoder.name": "gaussian_mlp", "model.encoder.min_scale": 0.0},
+            "model.encoder.min_scale=0.0 is invalid: must be a finite number > 0",
+        ),
     ],
 )
 def test_bad_encoder_fields_get_one_line(pairing, overrides, message):

@@ -89,7 +89,13 @@ def test_export_refuses_a_run_without_images_and_bad_arguments(fake, tmp_path):
 
 def test_command_errors_are_one_line_and_exit_2():
     result = subprocess.run(
-        [sys.executable, "-m", "gan_jax.results.export", "--workdir=/nonexistent/run", "--out=x.npz"],
+        [
+            sys.executable,
+            "-m",
+            "gan_jax.results.export",
+            "--workdir=/nonexistent/run",
+            "--out=x.npz",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -233,7 +233,11 @@ def test_loss_swing_recovers_period_and_amplitude():
     ("field", "value", "message"),
     [
         ("extrapolation", "lookahead", "extrapolation='lookahead' is invalid"),
-        ("consensus.weight", -1.0, "consensus.weight=-1.0 is invalid: must be a finite number >= 0"),
+        (
+            "consensus.weight",
+            -1.0,
+            "consensus.weight=-1.0 is invalid: must be a finite number >= 0",
+        ),
     ],
 )
 def test_bad_oscillation_fields_get_one_line_errors(field, value, message):

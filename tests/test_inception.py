@@ -293,9 +293,7 @@ def test_pool3_features_and_fid_match_pytorch_fid(torch_side):
 
     fid_pf = pf_fid(*theirs)  # pytorch-fid end to end: its network, its formula (float64)
     fid_ours = float(jax.jit(frechet_distance)(*(o.astype(np.float32) for o in ours)))
-    fid_formula = float(
-        jax.jit(frechet_distance)(*(t.astype(np.float32) for t in theirs))
-    )
+    fid_formula = float(jax.jit(frechet_distance)(*(t.astype(np.float32) for t in theirs)))
     print(
         f"pool3 features: max |ours - pytorch-fid| = {max_diff:.2e} (max |feature| {scale:.3f}, "
         f"relative {max_diff / scale:.2e}); FID pytorch-fid {fid_pf:.4f}, ours {fid_ours:.4f} "

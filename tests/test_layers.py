@@ -67,8 +67,12 @@ def test_the_layers_are_the_folders():
     # Only the command line sits beside the layers (with the short commands' entry modules).
     top = {m for m in MODULES if layer(m) == TOP}
     assert top == {
-        "gan_jax", "gan_jax.cli", "gan_jax.commands", "gan_jax.main",
-        "gan_jax.compare", "gan_jax.export",
+        "gan_jax",
+        "gan_jax.cli",
+        "gan_jax.commands",
+        "gan_jax.main",
+        "gan_jax.compare",
+        "gan_jax.export",
     }
 
 

@@ -96,8 +96,12 @@ def test_a_bad_argument_names_the_choices_in_one_line():
 def _tiny(config, seed):
     """The method at test size: the same parts (pairing, regulariser, packing, penalty, k)."""
     for field, value in {
-        "seed": seed, "batch_size": 16, "model.g.latent_dim": 4, "model.g.hidden_sizes": (8,),
-        "model.d.hidden_sizes": (8,), "eval.num_samples": 64,
+        "seed": seed,
+        "batch_size": 16,
+        "model.g.latent_dim": 4,
+        "model.g.hidden_sizes": (8,),
+        "model.d.hidden_sizes": (8,),
+        "eval.num_samples": 64,
     }.items():
         set_field(config, field, value)
     if config.model.encoder.name != "none":
@@ -138,12 +142,20 @@ def test_keep_merges_split_workdirs_and_a_copy_of_what_it_kept_resumes(tmp_path)
 
     def sweep_of(*bases):
         config = make_tiny_config()
-        config.sweep = ml_collections.ConfigDict(dict(
-            seeds=1, configs=bases,
-            set=dict(num_steps=4, eval_every=2, checkpoint_every=4, batch_size=16,
-                     model=dict(g=dict(latent_dim=4, hidden_sizes=(8,)), d=dict(hidden_sizes=(8,))),
-                     eval=dict(num_samples=64, plot_samples=16)),
-        ))
+        config.sweep = ml_collections.ConfigDict(
+            dict(
+                seeds=1,
+                configs=bases,
+                set=dict(
+                    num_steps=4,
+                    eval_every=2,
+                    checkpoint_every=4,
+                    batch_size=16,
+                    model=dict(g=dict(latent_dim=4, hidden_sizes=(8,)), d=dict(hidden_sizes=(8,))),
+                    eval=dict(num_samples=64, plot_samples=16),
+                ),
+            )
+        )
         return config
 
     parts = [str(tmp_path / "a"), str(tmp_path / "b")]
@@ -198,9 +210,16 @@ def test_table_reads_modes_over_evals_from_each_runs_metrics(tmp_path):
             for step, value in zip((0, 2_500, 5_000, 10_000, 25_000), modes, strict=True):
                 f.write(json.dumps({"step": step, "modes_covered": value}) + "\n")
                 f.write(json.dumps({"step": step, "d/loss": 0.5}) + "\n")  # a train row
-        results.append({"run": name, "config": "literature:gan-ring", "mode_hops": 2,
-                        "final_modes_covered": 8, "final_high_quality_pct": 50.0,
-                        "final_reverse_kl": 0.1})
+        results.append(
+            {
+                "run": name,
+                "config": "literature:gan-ring",
+                "mode_hops": 2,
+                "final_modes_covered": 8,
+                "final_high_quality_pct": 50.0,
+                "final_reverse_kl": 0.1,
+            }
+        )
     assert table.over_evals(str(tmp_path / "runs" / "config=literature:gan-ring,seed=0")) == (6, 4)
     assert table.over_evals(str(tmp_path / "runs" / "config=literature:gan-ring,seed=1")) == (6, 2)
     (row,) = table.training_rows(results, str(tmp_path))
@@ -246,7 +265,9 @@ def test_the_wgan_gp_probe_changes_only_gs_rate():
     differences = wd.config_differences(wgan_gp, probe)
     assert [d.split(":")[0] for d in differences] == ["optim.g.learning_rate"], differences
     assert (probe["optim"]["g"]["learning_rate"], probe["optim"]["d"]["learning_rate"]) == (
-        pytest.approx(1e-3), pytest.approx(1e-4))
+        pytest.approx(1e-3),
+        pytest.approx(1e-4),
+    )
 
 
 def test_spread_measures_each_samples_distance_to_its_nearest_mode_in_sigmas(tmp_path, capsys):
@@ -261,8 +282,9 @@ def test_spread_measures_each_samples_distance_to_its_nearest_mode_in_sigmas(tmp
     (run / "config.json").write_text(json.dumps({"data": {"name": "ring", "std": None}}))
     centers = np.asarray(ring.centers)
     outward = centers / np.linalg.norm(centers, axis=1, keepdims=True)  # away from the others
-    samples = np.concatenate([centers[k] + s * ring.std * outward[k:k + 1]
-                              for k, s in ((0, 1.0), (3, 5.0), (5, 20.0))])
+    samples = np.concatenate(
+        [centers[k] + s * ring.std * outward[k : k + 1] for k, s in ((0, 1.0), (3, 5.0), (5, 20.0))]
+    )
     np.save(run / "samples" / "step_00000010.npy", samples.astype(np.float32))
     np.save(run / "samples" / "step_00000002.npy", centers.astype(np.float32))  # an older eval
     np.testing.assert_allclose(spread.distances(str(run)), [1.0, 5.0, 20.0], rtol=1e-4)

@@ -23,8 +23,6 @@ TINY = [
 ]
 
 
-
-
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -87,7 +85,9 @@ def test_sigterm_saves_a_checkpoint_and_the_run_resumes(tmp_path):
     assert "rerun the same command to resume" in stderr.decode()
 
     # Raising num_steps is allowed on resume; the run continues from the saved step.
-    result = run_main(*args, f"--config.num_steps={saved + 20}", "--config.checkpoint_every=1000000")
+    result = run_main(
+        *args, f"--config.num_steps={saved + 20}", "--config.checkpoint_every=1000000"
+    )
     assert result.returncode == 0, result.stderr
     steps = [row["step"] for row in read_metrics(metrics_path)]
     assert steps[-1] == saved + 20 and len(steps) == len(set(steps))

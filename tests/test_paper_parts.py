@@ -70,15 +70,18 @@ def _bn_config(**overrides):
 
 def test_inference_mode_uses_the_running_statistics():
     """G's eval samples equal a hand-written forward pass with the stored running averages."""
-    g = MLPGenerator(data_shape=(2,), latent_dim=3, hidden_sizes=(4,), activation="relu",
-                     normalization="batch")
+    g = MLPGenerator(
+        data_shape=(2,), latent_dim=3, hidden_sizes=(4,), activation="relu", normalization="batch"
+    )
     z = jax.random.normal(jax.random.PRNGKey(0), (7, 3))
     variables = g.init(jax.random.PRNGKey(1), z)
     mean, var = jnp.arange(4.0) / 10, jnp.arange(1.0, 5.0)
     variables = {**variables, "batch_stats": {"BatchNorm_0": {"mean": mean, "var": var}}}
     p = variables["params"]
     hidden = np.asarray(z) @ np.asarray(p["Dense_0"]["kernel"])
-    normed = (hidden - mean) / np.sqrt(var + 1e-5) * p["BatchNorm_0"]["scale"] + p["BatchNorm_0"]["bias"]
+    normed = (hidden - mean) / np.sqrt(var + 1e-5) * p["BatchNorm_0"]["scale"] + p["BatchNorm_0"][
+        "bias"
+    ]
     want = np.maximum(normed, 0) @ np.asarray(p["Dense_1"]["kernel"]) + p["Dense_1"]["bias"]
     got, stats = apply_generator(g, variables, z, train=False)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
@@ -146,8 +149,10 @@ def test_batch_statistics_resume_bit_identically(tmp_path):
         ({"model.d.maxout_pieces": 0}, r"model.d.maxout_pieces=0 is invalid"),
         ({"model.g.init_std": -0.1}, r"model.g.init_std=-0.1 is invalid"),
         ({"model.g.orthogonal_gain": 1.4}, r"model.g.orthogonal_gain=1.4 is invalid: .*set one"),
-        ({"model.d.init_std": None, "model.d.orthogonal_gain": 0.0},
-         r"model.d.orthogonal_gain=0.0 is invalid"),
+        (
+            {"model.d.init_std": None, "model.d.orthogonal_gain": 0.0},
+            r"model.d.orthogonal_gain=0.0 is invalid",
+        ),
         ({"data.num_points": 0}, r"data.num_points=0 is invalid"),
         ({"data.radius": float("inf")}, r"data.radius=inf is invalid"),
     ],
@@ -214,7 +219,11 @@ def test_a_group_of_orthogonal_inits_finishes_and_equals_each_runs_own(tmp_path)
     script = tmp_path / "group_init.py"
     script.write_text(_GROUP_INIT)
     result = subprocess.run(
-        [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=240,
+        [sys.executable, str(script)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
         env={**os.environ, "PYTHONPATH": ROOT, "XLA_FLAGS": ""},  # one CPU device, as a user's
     )
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]

@@ -71,25 +71,27 @@ def test_eval_ops_are_attributed_to_their_part(op_name, part):
 
 
 def test_op_kinds_look_inside_fusions():
-    hlo = "\n".join([
-        "%fused_dot (p0: f32[4,4], p1: f32[4,4]) -> f32[4,4] {",
-        "  %p0 = f32[4,4]{1,0} parameter(0)",
-        "  %p1 = f32[4,4]{1,0} parameter(1)",
-        "  ROOT %dot.1 = f32[4,4]{1,0} dot(%p0, %p1), lhs_contracting_dims={1}",
-        "}",
-        "%fused_add (p0: f32[4,4]) -> f32[4,4] {",
-        "  %p0 = f32[4,4]{1,0} parameter(0)",
-        "  ROOT %add.1 = f32[4,4]{1,0} add(%p0, %p0)",
-        "}",
-        "ENTRY %main (a: f32[4,4]) -> f32[4,4] {",
-        "  %a = f32[4,4]{1,0} parameter(0)",
-        "  %ynn_fusion.1 = f32[4,4]{1,0} fusion(%a, %a), kind=kCustom, calls=%fused_dot",
-        "  %loop_fusion.2 = f32[4,4]{1,0} fusion(%ynn_fusion.1), kind=kLoop, calls=%fused_add",
-        "  %dot.3 = f32[4,4]{1,0} dot(%a, %loop_fusion.2), lhs_contracting_dims={1}",
-        "  %copy.4 = f32[4,4]{0,1} copy(%dot.3)",
-        "  ROOT %transpose.5 = f32[4,4]{1,0} transpose(%copy.4), dimensions={1,0}",
-        "}",
-    ])
+    hlo = "\n".join(
+        [
+            "%fused_dot (p0: f32[4,4], p1: f32[4,4]) -> f32[4,4] {",
+            "  %p0 = f32[4,4]{1,0} parameter(0)",
+            "  %p1 = f32[4,4]{1,0} parameter(1)",
+            "  ROOT %dot.1 = f32[4,4]{1,0} dot(%p0, %p1), lhs_contracting_dims={1}",
+            "}",
+            "%fused_add (p0: f32[4,4]) -> f32[4,4] {",
+            "  %p0 = f32[4,4]{1,0} parameter(0)",
+            "  ROOT %add.1 = f32[4,4]{1,0} add(%p0, %p0)",
+            "}",
+            "ENTRY %main (a: f32[4,4]) -> f32[4,4] {",
+            "  %a = f32[4,4]{1,0} parameter(0)",
+            "  %ynn_fusion.1 = f32[4,4]{1,0} fusion(%a, %a), kind=kCustom, calls=%fused_dot",
+            "  %loop_fusion.2 = f32[4,4]{1,0} fusion(%ynn_fusion.1), kind=kLoop, calls=%fused_add",
+            "  %dot.3 = f32[4,4]{1,0} dot(%a, %loop_fusion.2), lhs_contracting_dims={1}",
+            "  %copy.4 = f32[4,4]{0,1} copy(%dot.3)",
+            "  ROOT %transpose.5 = f32[4,4]{1,0} transpose(%copy.4), dimensions={1,0}",
+            "}",
+        ]
+    )
     kinds = profile_dcgan.instruction_kinds(hlo)
     assert kinds["ynn_fusion.1"] == "fusion with a dot"
     assert kinds["loop_fusion.2"] == "fusion"

@@ -19,8 +19,16 @@ from gan_jax.step.train import init_run, make_train_chunk
 
 
 def _inputs(**given):
-    fields = dict(z=None, fake=None, real=None, d_real=None, d_fake=None, d_features=None,
-                  encode=None, code_log_prob=None)
+    fields = dict(
+        z=None,
+        fake=None,
+        real=None,
+        d_real=None,
+        d_fake=None,
+        d_features=None,
+        encode=None,
+        code_log_prob=None,
+    )
     return regularizers.RegularizerInputs(**{**fields, **given})
 
 
@@ -101,7 +109,9 @@ def test_gdpp_through_the_gram_matrix_equals_the_whole_kernels_loss_and_gradient
     def loss(spectrum, fake_flips, real_flips):
         def of_fake(f):
             (fv, fV), (rv, rV) = spectrum(rows(f)), spectrum(rows(real))
-            return regularizers.gdpp_loss_of_spectra((fv, fV * fake_flips), (rv, rV * real_flips))[0]
+            return regularizers.gdpp_loss_of_spectra((fv, fV * fake_flips), (rv, rV * real_flips))[
+                0
+            ]
 
         return of_fake
 
@@ -154,8 +164,10 @@ def test_safe_eigh_gradient_equals_jaxs_on_a_separated_spectrum():
         return lambda m: jnp.sum(eigh(m)[1] ** 3 * weights) + jnp.sum(eigh(m)[0] ** 2)
 
     np.testing.assert_allclose(
-        jax.grad(loss(regularizers.safe_eigh))(a), jax.grad(loss(jnp.linalg.eigh))(a),
-        rtol=1e-3, atol=1e-4,
+        jax.grad(loss(regularizers.safe_eigh))(a),
+        jax.grad(loss(jnp.linalg.eigh))(a),
+        rtol=1e-3,
+        atol=1e-4,
     )
 
 

@@ -95,7 +95,9 @@ def test_every_logged_metric_is_declared_and_a_dirac_sweep_reports_its_own(tmp_p
 
     for config in (make_tiny_config(), dirac.get_config()):
         exp, state = init_run(config)
-        samples = exp.generator.apply(state.g_params, jax.numpy.zeros((16, exp.generator.latent_dim)))
+        samples = exp.generator.apply(
+            state.g_params, jax.numpy.zeros((16, exp.generator.latent_dim))
+        )
         logged = set(for_dataset(exp.dataset, 16)(samples))
         evaluator = evaluator_for(exp.dataset)
         assert logged - {"mode_histogram"} == {m.name for m in evaluator.metrics}

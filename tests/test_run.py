@@ -43,7 +43,10 @@ def test_outputs_land_in_the_workdir(finished_run):
     ):
         assert key in rows[-1], key
     assert len(rows[-1]["mode_histogram"]) == 8
-    assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["10", "20"]  # digests inside
+    assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == [
+        "10",
+        "20",
+    ]  # digests inside
     assert any(
         name.startswith("events.out.tfevents")
         for name in os.listdir(os.path.join(workdir, "tensorboard"))
@@ -69,7 +72,8 @@ def test_a_different_config_is_refused_and_nothing_is_touched(finished_run):
     before = open(os.path.join(workdir, "metrics.jsonl")).read()
     changed = make_tiny_config(**{"unroll.steps": 7, "eval.plot_samples": 64})
     with pytest.raises(
-        WorkdirError, match=r"a single run with a different config \(unroll.steps: 2 -> 7\).*--overwrite"
+        WorkdirError,
+        match=r"a single run with a different config \(unroll.steps: 2 -> 7\).*--overwrite",
     ):
         train_and_evaluate(changed, workdir, progress=False)
     assert open(os.path.join(workdir, "metrics.jsonl")).read() == before
@@ -167,6 +171,7 @@ def test_host_fields_do_not_reach_the_programs_so_runs_differing_in_them_share_t
             **{"eval.plot_samples": 9, "eval.samplers_from_step": 7},
         )
     )
+
     def field(config, dotted):
         for part in dotted.split("."):
             config = config[part]

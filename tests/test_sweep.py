@@ -90,7 +90,9 @@ def test_a_sweep_interrupted_under_vmap_resumes_under_loop_as_if_uninterrupted(t
                 if want[key] is None:  # a metric with no value yet (e.g. at step 0)
                     assert got[key] is None, key
                 else:
-                    np.testing.assert_allclose(got[key], want[key], rtol=1e-3, atol=1e-4, err_msg=key)
+                    np.testing.assert_allclose(
+                        got[key], want[key], rtol=1e-3, atol=1e-4, err_msg=key
+                    )
 
 
 def test_dynamic_fields_share_a_group_and_static_fields_split_it():
@@ -140,9 +142,7 @@ def test_a_groups_runs_equal_the_same_runs_trained_one_by_one(strategy):
         )
 
 
-@pytest.mark.parametrize(
-    "num_runs, strategy", [(5, "vmap"), (4, "map"), (5, "loop")]
-)
+@pytest.mark.parametrize("num_runs, strategy", [(5, "vmap"), (4, "map"), (5, "loop")])
 def test_sharded_equals_unsharded(num_runs, strategy):
     """4 runs on 4 devices: one run per device ("map" calls the single-run program); 5 runs pad
     to 8, two per device ("loop" walks them one after another, as "map" does)."""
@@ -190,7 +190,9 @@ def test_interrupted_sweep_resumes_skips_finished_runs_and_reports_every_run(tmp
     config.eval.plot_samples = 64
 
     workdir = str(tmp_path / "resumed")
-    train_and_report(config, workdir, progress=False, stop_after_chunks=3)  # group 1 done, group 2 half
+    train_and_report(
+        config, workdir, progress=False, stop_after_chunks=3
+    )  # group 1 done, group 2 half
     runs_dir = os.path.join(workdir, "runs")
     first = os.path.join(runs_dir, "unroll.steps=0,seed=0", "metrics.jsonl")
     assert os.path.exists(os.path.join(runs_dir, "unroll.steps=0,seed=0", "final.json"))

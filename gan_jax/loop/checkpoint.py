@@ -257,9 +257,14 @@ def _shape_mismatch(manager, step, abstract) -> str | None:
         ),
         None,
     )
-    shown = lambda counter: ", ".join(  # noqa: E731
-        f"{dtype}{list(shape)}" for shape, dtype in list(counter)[:2]
-    ) or "nothing"
+    shown = (
+        lambda counter: (
+            ", ".join(  # noqa: E731
+                f"{dtype}{list(shape)}" for shape, dtype in list(counter)[:2]
+            )
+            or "nothing"
+        )
+    )
     where = f" (first at {stored_path})" if stored_path else ""
     return f"it stores {shown(extra)}{where} where the config makes {shown(missing)}"
 
@@ -338,7 +343,8 @@ def restore_latest(manager, target, *, repair: bool = False):
         logging.warning("%s; using step %d instead%s", shown, chosen.step, unverified)
     elif unverified:
         logging.warning(
-            "checkpoint %s is restored%s", wd.shown_path(_step_path(manager, chosen.step)),
+            "checkpoint %s is restored%s",
+            wd.shown_path(_step_path(manager, chosen.step)),
             unverified,
         )
     if repair and skipped and sharding.is_primary():

@@ -58,7 +58,14 @@ KINDS = ("run", "sweep", "sweep_run")
 # Everything this project writes into a workdir; `--overwrite` deletes these and nothing else.
 OUTPUTS = {
     "run": (
-        "checkpoints", METRICS, "tensorboard", "samples", CONFIG, GROUP, FINAL, MARKER,
+        "checkpoints",
+        METRICS,
+        "tensorboard",
+        "samples",
+        CONFIG,
+        GROUP,
+        FINAL,
+        MARKER,
     ),
     "sweep": ("runs", "checkpoints", "plots", "results.csv", "report.md", CONFIG, MARKER),
 }
@@ -104,7 +111,9 @@ ADDED_FIELDS = {
         f"optim.{player}.{field}": value
         for player in ("g", "d")
         for field, value in (
-            ("schedule", "constant"), ("schedule_steps", 0), ("schedule_final", 1.0)
+            ("schedule", "constant"),
+            ("schedule_steps", 0),
+            ("schedule_final", 1.0),
         )
     },
 }
@@ -304,8 +313,15 @@ def read_samples(samples_dir: str) -> dict:
     return {step: array for step, array in sorted(loaded.items()) if array is not None}
 
 
-_JSON_TYPES = {dict: "an object", list: "a list", str: "a string", bool: "true/false",
-               int: "a number", float: "a number", type(None): "null"}
+_JSON_TYPES = {
+    dict: "an object",
+    list: "a list",
+    str: "a string",
+    bool: "true/false",
+    int: "a number",
+    float: "a number",
+    type(None): "null",
+}
 DAMAGED_ADVICE = "put back its original content, or rerun with --overwrite to start over"
 
 
@@ -465,7 +481,7 @@ def _looks_like_our_config(stored) -> bool:
 
 
 def kind(workdir: str) -> str | None:
-    """"run", "sweep" or "sweep_run" for a workdir of this project, None for a missing or
+    """ "run", "sweep" or "sweep_run" for a workdir of this project, None for a missing or
     empty folder; a `WorkdirError` for a folder that holds something else."""
     if os.path.exists(workdir) and not os.path.isdir(workdir):
         raise WorkdirError(f"{workdir} is a file, not a folder; choose another --workdir")
@@ -484,8 +500,9 @@ def kind(workdir: str) -> str | None:
         return None
     path = os.path.join(workdir, CONFIG)
     if os.path.exists(path):  # made before markers existed: adopt it if it is ours
-        stored = read_json(path, "put back its original content, or choose another --workdir",
-                           expect=None)
+        stored = read_json(
+            path, "put back its original content, or choose another --workdir", expect=None
+        )
         if _looks_like_our_config(stored):
             if "sweep" in stored:
                 return "sweep"
@@ -513,9 +530,8 @@ def read_group(workdir: str) -> dict | None:
     if not os.path.exists(path):
         return None
     pointer = read_json(path, GROUP_ADVICE)
-    valid = (
-        isinstance(pointer.get("checkpoint_dir"), str)
-        and all(isinstance(pointer.get(k), int) for k in ("index", "num_padded"))
+    valid = isinstance(pointer.get("checkpoint_dir"), str) and all(
+        isinstance(pointer.get(k), int) for k in ("index", "num_padded")
     )
     if not valid:
         raise WorkdirError(
@@ -721,8 +737,9 @@ def final_steps(run_workdir: str) -> int | None:
     try:
         return read_json(path).get("num_steps")
     except WorkdirError:
-        warnings.warn(f"{path} is damaged: the run is trained again from its checkpoint",
-                      stacklevel=2)
+        warnings.warn(
+            f"{path} is damaged: the run is trained again from its checkpoint", stacklevel=2
+        )
         return None
 
 

@@ -145,7 +145,8 @@ def gdpp_loss(fake_features, real_features, magnitude_weight: float = 1e-4):
     Returns (loss, magnitude term, structure term), scalars.
     """
     return gdpp_loss_of_spectra(
-        _dpp_kernel_spectrum(fake_features), _dpp_kernel_spectrum(real_features),
+        _dpp_kernel_spectrum(fake_features),
+        _dpp_kernel_spectrum(real_features),
         magnitude_weight,
     )
 

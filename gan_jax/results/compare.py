@@ -49,6 +49,8 @@ def candidates(rows: list[dict]) -> tuple[str, ...]:
     """The columns compared: `CANDIDATES`, then each G variant's ("final_drs/modes_covered")."""
     prefixed = tuple(f"final_{p}/{m}" for p in report.variant_prefixes(rows) for m in COMPARED)
     return CANDIDATES + prefixed
+
+
 RECORD = "comparison.json"  # marks --workdir as a comparison's: a rerun may replace it
 # Fewer seeds than this on a side: no interval, no test, no difference claimed. With 2 seeds a
 # percentile bootstrap has 3 distinct means and a rank test cannot go below p = 0.33.
@@ -568,6 +570,7 @@ def _plot_profile(tables, plots_dir, reps, seed) -> list[str]:
 
 # --- command line ----------------------------------------------------------------------------
 
+
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     del category, filename, lineno, line
     print(f"warning: {' '.join(str(message).split())}", file=file or sys.stderr)
@@ -599,9 +602,7 @@ def main(argv: list[str]) -> None:
 if __name__ == "__main__":
     # Defined here, not at import: another command's module (gan_jax.results.spectrum, say) may be
     # imported into the same process, and absl flags are global.
-    _WORKDIR = flags.DEFINE_string(
-        "workdir", None, "Folder for results.csv, report.md and plots/."
-    )
+    _WORKDIR = flags.DEFINE_string("workdir", None, "Folder for results.csv, report.md and plots/.")
     _BASELINE = flags.DEFINE_string(
         "baseline",
         None,

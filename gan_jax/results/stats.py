@@ -150,9 +150,7 @@ def difference_ci(
 ) -> Interval:
     """mean(x) - mean(y) with its 95% CI, x and y resampled independently (as rliable's
     `StratifiedIndependentBootstrap`)."""
-    return _scalar_interval(
-        [_column(x), _column(y)], lambda a, b: _mean(a) - _mean(b), reps, seed
-    )
+    return _scalar_interval([_column(x), _column(y)], lambda a, b: _mean(a) - _mean(b), reps, seed)
 
 
 def improvement_ci(

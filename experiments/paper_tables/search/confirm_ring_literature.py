@@ -20,8 +20,9 @@ import ml_collections
 
 
 def _step_11():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        "probe_ring_literature_cosine.py")
+    path = os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "probe_ring_literature_cosine.py"
+    )
     spec = importlib.util.spec_from_file_location("probe_ring_literature_cosine", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

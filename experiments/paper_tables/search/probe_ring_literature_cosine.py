@@ -74,7 +74,8 @@ def get_config(arg: str = "1e-4"):
     config.sweep = ml_collections.ConfigDict(dict(seeds=10))
     for player in ("g", "d"):
         config.optim[player].update(
-            schedule="cosine", schedule_steps=config.num_steps,
+            schedule="cosine",
+            schedule_steps=config.num_steps,
             schedule_final=float(schedule_final),
         )
     return config

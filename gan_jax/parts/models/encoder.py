@@ -36,7 +36,10 @@ class MLPEncoder(nn.Module):
     def __call__(self, x: jax.Array) -> jax.Array:
         flat = x.reshape(x.shape[0], -1)
         return MLP(
-            tuple(self.hidden_sizes), self.latent_dim, self.activation, self.init_std,
+            tuple(self.hidden_sizes),
+            self.latent_dim,
+            self.activation,
+            self.init_std,
             orthogonal_gain=self.orthogonal_gain,
         )(flat)
 
@@ -65,7 +68,10 @@ class GaussianMLPEncoder(nn.Module):
     def loc_and_scale(self, x: jax.Array) -> tuple[jax.Array, jax.Array]:
         flat = x.reshape(x.shape[0], -1)
         out = MLP(
-            tuple(self.hidden_sizes), 2 * self.latent_dim, self.activation, self.init_std,
+            tuple(self.hidden_sizes),
+            2 * self.latent_dim,
+            self.activation,
+            self.init_std,
             orthogonal_gain=self.orthogonal_gain,
         )(flat)
         loc, scale_logit = jnp.split(out, 2, axis=-1)

@@ -30,13 +30,17 @@ def dense(
     2D code inherit. Config validation refuses both at once."""
     if orthogonal_gain is not None:
         return nn.Dense(
-            width, kernel_init=nn.initializers.orthogonal(orthogonal_gain),
-            bias_init=nn.initializers.zeros, **kwargs,
+            width,
+            kernel_init=nn.initializers.orthogonal(orthogonal_gain),
+            bias_init=nn.initializers.zeros,
+            **kwargs,
         )
     if init_std is None:
         return nn.Dense(width, **kwargs)
     return nn.Dense(
-        width, kernel_init=nn.initializers.normal(init_std), bias_init=nn.initializers.zeros,
+        width,
+        kernel_init=nn.initializers.normal(init_std),
+        bias_init=nn.initializers.zeros,
         **kwargs,
     )
 
@@ -108,7 +112,10 @@ class MLPGenerator(nn.Module):
         size = int(np.prod(self.data_shape))
         if self.normalization == "none":
             out = MLP(
-                self.hidden_sizes, size, self.activation, self.init_std,
+                self.hidden_sizes,
+                size,
+                self.activation,
+                self.init_std,
                 orthogonal_gain=self.orthogonal_gain,
             )(z)
         else:
