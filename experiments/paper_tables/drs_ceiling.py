@@ -74,7 +74,6 @@ def run_rows(gan) -> tuple[list, dict]:
     ).logit_scale
     z, logits = jax.jit(lambda k: samplers.draw_pool(model, k, n, max(CANDIDATES)))(pool_key)
     pool = jax.jit(model.generate)(z)
-    hq_needed = math.ceil(TARGETS["grid"]["hq"] / 100 * n)
 
     def row(label, samples, rate=float("nan")):
         found = mixture.mixture_metrics(samples, centers, std)
@@ -102,18 +101,7 @@ def run_rows(gan) -> tuple[list, dict]:
             # A run with `eval.sampler_logit_scale` = scale reads these logits times it.
             drawn = samplers.drs_accepted(scale * logits[:size], accept_key, options, n)
             rows.append(row(f"{label}, {candidates} candidates", *selected(size, drawn)))
-        counts = mixture.mixture_metrics(pool[:size], centers, std)["mode_histogram"]
-        # The selection holds every mode the pool holds, at the HQ target by construction.
-        rows.append(
-            (
-                f"ceiling (any selection at HQ {TARGETS['grid']['hq']:g} %), {candidates} "
-                "candidates",
-                float(jnp.sum(counts > 0)),
-                100.0 * hq_needed / n,
-                mixture.lowest_reverse_kl(counts, hq_needed),
-                float("nan"),
-            )
-        )
+        rows.append(ceiling_row(pool[:size], centers, std, n, candidates))
         # MH-GAN draws its own proposals (`candidates` per chain), so it reads no shared pool.
         for scale in (*MH_LOGIT_SCALES, "Platt's"):
             options = exp.sampler_options._replace(candidates=candidates)
@@ -152,6 +140,22 @@ def run_rows(gan) -> tuple[list, dict]:
     slope = np.polyfit(log_ratio, mean_logits[seen], 1)[0]
     corr = np.corrcoef(log_ratio, mean_logits[seen])[0, 1]
     return rows, dict(shares=shares, logits=mean_logits, slope=slope, corr=corr, platt=platt)
+
+
+def ceiling_row(pool, centers, std, n: int, candidates: int) -> tuple:
+    """The row (label, modes, HQ %, KL, acceptance) of the lowest reverse KL any selection of n
+    samples with HQ at the grid's target (93 %) can have from `pool` (n * `candidates` of G's
+    samples; `mixture.lowest_reverse_kl`), whatever reads it. The selection holds every mode the
+    pool holds, at the HQ target by construction."""
+    hq_needed = math.ceil(TARGETS["grid"]["hq"] / 100 * n)
+    counts = mixture.mixture_metrics(pool, centers, std)["mode_histogram"]
+    return (
+        f"ceiling (any selection at HQ {TARGETS['grid']['hq']:g} %), {candidates} candidates",
+        float(jnp.sum(counts > 0)),
+        100.0 * hq_needed / n,
+        mixture.lowest_reverse_kl(counts, hq_needed),
+        float("nan"),
+    )
 
 
 def print_rows(rows: list, table: dict) -> None:

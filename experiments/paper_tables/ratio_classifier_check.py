@@ -2,7 +2,8 @@
 checkpoints read through DRS ("budget" gamma) and MH-GAN with 100 candidates per sample, the
 samplers reading a classifier fit to each run's final G (`eval.sampler_ratio="classifier"`,
 gan_jax/step/ratio_classifier.py) instead of its D. The same runs read through D (x 1.5, the
-step-18 reading) are `drs_ceiling.py`'s rows.
+step-18 reading) are `drs_ceiling.py`'s rows. Each run's last row is the ceiling of a pool as large
+as the samplers' (`drs_ceiling.ceiling_row`): the lowest KL any reading could select at HQ 93 %.
 
   python experiments/paper_tables/ratio_classifier_check.py runs/search/probe_grid_full_nets_pack3
 """
@@ -16,14 +17,15 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from drs_ceiling import print_means, print_rows  # noqa: E402
+from drs_ceiling import ceiling_row, print_means, print_rows  # noqa: E402
 
 import gan_jax  # noqa: E402
 from gan_jax.loop import workdir as wd  # noqa: E402
 from gan_jax.step import samplers  # noqa: E402
-from gan_jax.step.train import make_evaluate  # noqa: E402
+from gan_jax.step.train import make_evaluate, make_generate  # noqa: E402
 
 CANDIDATES = 100
+CEILING_KEY = 3  # the ceiling's pool: G's samples, drawn apart from the eval's
 
 
 def run_rows(gan) -> list[tuple]:
@@ -62,6 +64,12 @@ def run_rows(gan) -> list[tuple]:
                     ),
                 )
             )
+    # What any reading could reach from a pool as large as the samplers' (its own draw).
+    n, generate = exp.eval_samples, make_generate(exp)
+    keys = jax.random.split(jax.random.PRNGKey(CEILING_KEY), CANDIDATES)
+    pool = jax.jit(lambda p: jax.lax.map(lambda k: generate(p, k, n), keys))(gan.state.g_params)
+    pool = pool.reshape(n * CANDIDATES, -1)
+    rows.append(ceiling_row(pool, exp.dataset.centers, exp.dataset.std, n, CANDIDATES))
     return rows
 
 
