@@ -1,0 +1,57 @@
+"""The diagnostics of experiments/paper_tables (scripts run on trained sweeps) on hand-built
+pools, where the answer is known."""
+
+import os
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "experiments", "paper_tables"))
+
+from drs_ceiling import ceiling_row  # noqa: E402
+from ratio_reading_check import mode_errors  # noqa: E402
+
+CENTERS = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [2.0, 2.0]])
+
+
+def _pool(counts):
+    """Points at the centres, `counts[m]` of mode m (all high quality), and 5 far off."""
+    points = [np.repeat(CENTERS[m : m + 1], c, axis=0) for m, c in enumerate(counts)]
+    return np.concatenate(points + [np.full((5, 2), 10.0)])
+
+
+def test_mode_errors_vanish_for_the_true_ratio_up_to_an_offset_and_show_one_mode_off():
+    counts = np.array([100, 50, 25, 25])
+    nearest = np.repeat(np.arange(4), counts)
+    high_quality = np.ones(nearest.size, bool)
+    true = np.log(1.0 / (4 * counts / counts.sum()))  # log(p_m / q_m), p uniform
+    for offset in (0.0, 3.0):
+        errors, found = mode_errors(true[nearest] + offset, nearest, high_quality, 4)
+        np.testing.assert_allclose(found, true, atol=1e-12)
+        np.testing.assert_allclose(errors, 0.0, atol=1e-12)
+    # Mode 1 read 1 nat high: after centring it is 3/4 over, the others 1/4 under.
+    logits = true[nearest] + np.where(nearest == 1, 1.0, 0.0)
+    errors, _ = mode_errors(logits, nearest, high_quality, 4)
+    np.testing.assert_allclose(errors, [-0.25, 0.75, -0.25, -0.25], atol=1e-12)
+
+
+def test_mode_errors_read_the_log_mean_ratio_within_a_mode_and_skip_unvisited_modes():
+    nearest = np.array([0, 0, 1, 1, 2])
+    high_quality = np.array([True, True, True, True, False])  # mode 2's sample is off the disc
+    logits = np.array([0.0, np.log(3.0), 0.0, 0.0, 5.0])  # mode 0 reads log mean(1, 3) = log 2
+    errors, true = mode_errors(logits, nearest, high_quality, 3)
+    assert np.isnan(true[2]) and np.isnan(errors[2])
+    np.testing.assert_allclose(true[:2], np.log(1 / 1.5))  # each mode holds half: 1 / (3 / 2)
+    np.testing.assert_allclose(errors[:2], [np.log(2.0) / 2, -np.log(2.0) / 2], atol=1e-12)
+
+
+def test_ceiling_row_is_zero_for_a_balanced_pool_and_positive_when_a_mode_is_short():
+    label, modes, hq, kl, _ = ceiling_row(_pool([30, 30, 30, 30]), CENTERS, 0.05, 20, 6)
+    assert "ceiling" in label and modes == 4 and hq == 95.0  # ceil(0.93 * 20) of 20
+    assert kl == 0.0
+    # 19 HQ samples needed, mode 3 holds 1: water-filling gives 6, 6, 6, 1.
+    _, modes, _, kl, _ = ceiling_row(_pool([30, 30, 30, 1]), CENTERS, 0.05, 20, 6)
+    shares = np.array([6, 6, 6, 1]) / 19
+    assert modes == 4
+    np.testing.assert_allclose(kl, np.sum(shares * np.log(4 * shares)), rtol=1e-9)
