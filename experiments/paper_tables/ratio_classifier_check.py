@@ -1,11 +1,15 @@
 """Grid step 20 (issue 23, item 3), the direction before the ten-seed step: a sweep's final
-checkpoints read through DRS ("budget" gamma) and MH-GAN with 100 candidates per sample, the
-samplers reading a classifier fit to each run's final G (`eval.sampler_ratio="classifier"`,
-gan_jax/step/ratio_classifier.py) instead of its D. The same runs read through D (x 1.5, the
-step-18 reading) are `drs_ceiling.py`'s rows. Each run's last row is the ceiling of a pool as large
-as the samplers' (`drs_ceiling.ceiling_row`): the lowest KL any reading could select at HQ 93 %.
+checkpoints read through DRS ("budget" gamma) and MH-GAN with 100 candidates per sample (or as
+many as given), the samplers reading a classifier fit to each run's final G
+(`eval.sampler_ratio="classifier"`, gan_jax/step/ratio_classifier.py) instead of its D. The same
+runs read through D (x 1.5, the step-18 reading) are `drs_ceiling.py`'s rows. Each run's last row
+is the ceiling of a pool as large as the samplers' (`drs_ceiling.ceiling_row`): the lowest KL any
+reading could select at HQ 93 %.
 
   python experiments/paper_tables/ratio_classifier_check.py runs/search/probe_grid_full_nets_pack3
+  # more candidates per sample, on some of a sweep's runs (grid step 20's seeds 4 and 8):
+  python experiments/paper_tables/ratio_classifier_check.py \
+      runs/search/probe_grid_ratio_classifier 1000 seed=4 seed=8
 """
 
 import os
@@ -28,11 +32,11 @@ CANDIDATES = 100
 CEILING_KEY = 3  # the ceiling's pool: G's samples, drawn apart from the eval's
 
 
-def run_rows(gan) -> list[tuple]:
+def run_rows(gan, candidates: int = CANDIDATES) -> list[tuple]:
     """(label, modes, HQ %, KL, acceptance) for the raw G, the EMA G and each sampler over the
     classifier, as the run's eval program (`make_evaluate`) computes them at its final step."""
     options = gan.experiment.sampler_options._replace(
-        candidates=CANDIDATES,
+        candidates=candidates,
         drs_gamma_rule="budget",
         logit_scale=1.0,
         calibration="none",
@@ -45,7 +49,7 @@ def run_rows(gan) -> list[tuple]:
         ("", "raw G"),
         ("ema/", "EMA G"),
         *(
-            (f"{name}/", f"{name}, classifier, {CANDIDATES} candidates")
+            (f"{name}/", f"{name}, classifier, {candidates} candidates")
             for name in samplers.SAMPLERS
         ),
     ):
@@ -66,22 +70,22 @@ def run_rows(gan) -> list[tuple]:
             )
     # What any reading could reach from a pool as large as the samplers' (its own draw).
     n, generate = exp.eval_samples, make_generate(exp)
-    keys = jax.random.split(jax.random.PRNGKey(CEILING_KEY), CANDIDATES)
+    keys = jax.random.split(jax.random.PRNGKey(CEILING_KEY), candidates)
     pool = jax.jit(lambda p: jax.lax.map(lambda k: generate(p, k, n), keys))(gan.state.g_params)
-    pool = pool.reshape(n * CANDIDATES, -1)
-    rows.append(ceiling_row(pool, exp.dataset.centers, exp.dataset.std, n, CANDIDATES))
+    pool = pool.reshape(n * candidates, -1)
+    rows.append(ceiling_row(pool, exp.dataset.centers, exp.dataset.std, n, candidates))
     return rows
 
 
-def main(sweep: str) -> None:
+def main(sweep: str, candidates: int = CANDIDATES, *runs: str) -> None:
     table: dict = {}
-    for folder in wd.sweep_runs(sweep):
+    for folder in runs or wd.sweep_runs(sweep):
         start = time.time()
-        rows = run_rows(gan_jax.restore(os.path.join(sweep, "runs", folder)))
+        rows = run_rows(gan_jax.restore(os.path.join(sweep, "runs", folder)), candidates)
         print(f"## {folder} ({time.time() - start:.0f} s)")
         print_rows(rows, table)
     print_means(table)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], *(int(a) for a in sys.argv[2:3]), *sys.argv[3:])
