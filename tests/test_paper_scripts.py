@@ -55,3 +55,23 @@ def test_ceiling_row_is_zero_for_a_balanced_pool_and_positive_when_a_mode_is_sho
     shares = np.array([6, 6, 6, 1]) / 19
     assert modes == 4
     np.testing.assert_allclose(kl, np.sum(shares * np.log(4 * shares)), rtol=1e-9)
+
+
+def test_last_fifth_summary_reads_the_final_step_and_steadiness_over_every_kept_step(capsys):
+    from last_fifth_check import summary
+
+    rows = []
+    for step in (20, 25):
+        for run, modes in (("seed=0", 25.0), ("seed=1", 24.0 if step == 20 else 25.0)):
+            for label, kl in (("mh", 0.03), ("drs", 0.05)):
+                rows.append(dict(step=step, run=run, label=label, modes=modes, hq=95.0, kl=kl))
+            rows.append(dict(step=step, run=run, label="ceiling", modes=25.0, hq=93.0, kl=0.0))
+    summary(rows, num_modes=25)
+    lines = {line.split(" | ")[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert "| mh" in lines and "| drs" in lines and not any("ceiling" in k for k in lines)
+    # Final step: every mode in both runs; seed=1 lost one at step 20, so 1 of 2 steady.
+    assert (
+        "25.00 ± 0.00 | 2 of 2 | 95.0 ± 0.0 | 0.030 ± 0.000 | 1 of 2 | yes / yes / yes / no"
+        in (lines["| mh"])
+    )
+    assert lines["| drs"].endswith("yes / yes / no / no |")
