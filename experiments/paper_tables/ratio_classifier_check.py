@@ -12,6 +12,7 @@ reading could select at HQ 93 %.
       runs/search/probe_grid_ratio_classifier 1000 seed=4 seed=8
 """
 
+import json
 import os
 import sys
 import time
@@ -31,6 +32,25 @@ from gan_jax.step.train import make_evaluate, make_generate  # noqa: E402
 CANDIDATES = 100
 CEILING_KEY = 3  # the ceiling's pool: G's samples, drawn apart from the eval's
 
+# The compiled programs, one pair per configuration (less its seed) and pool size: a sweep's runs
+# differ only in their state (the seed lives in it), and compiling the eval at 1,000 candidates
+# took ~5 min on this CPU, longer than running it.
+_PROGRAMS: dict = {}
+
+
+def _programs(gan, exp, candidates: int):
+    """(evaluate(state), pool(g_params)) for `exp`, jitted once per configuration."""
+    config = {k: v for k, v in gan.config.to_dict().items() if k != "seed"}
+    key = (json.dumps(config, sort_keys=True, default=str), candidates)
+    if key not in _PROGRAMS:
+        n, generate = exp.eval_samples, make_generate(exp)
+        keys = jax.random.split(jax.random.PRNGKey(CEILING_KEY), candidates)
+        _PROGRAMS[key] = (
+            jax.jit(make_evaluate(exp)),
+            jax.jit(lambda p: jax.lax.map(lambda k: generate(p, k, n), keys)),
+        )
+    return _PROGRAMS[key]
+
 
 def run_rows(gan, candidates: int = CANDIDATES) -> list[tuple]:
     """(label, modes, HQ %, KL, acceptance) for the raw G, the EMA G and each sampler over the
@@ -43,7 +63,8 @@ def run_rows(gan, candidates: int = CANDIDATES) -> list[tuple]:
         ratio="classifier",
     )
     exp = gan.experiment._replace(sampler_options=options, samplers=tuple(samplers.SAMPLERS))
-    metrics, _ = jax.device_get(jax.jit(make_evaluate(exp))(gan.state))
+    evaluate, draw_pool = _programs(gan, exp, candidates)
+    metrics, _ = jax.device_get(evaluate(gan.state))
     rows = []
     for prefix, label in (
         ("", "raw G"),
@@ -69,10 +90,8 @@ def run_rows(gan, candidates: int = CANDIDATES) -> list[tuple]:
                 )
             )
     # What any reading could reach from a pool as large as the samplers' (its own draw).
-    n, generate = exp.eval_samples, make_generate(exp)
-    keys = jax.random.split(jax.random.PRNGKey(CEILING_KEY), candidates)
-    pool = jax.jit(lambda p: jax.lax.map(lambda k: generate(p, k, n), keys))(gan.state.g_params)
-    pool = pool.reshape(n * candidates, -1)
+    n = exp.eval_samples
+    pool = draw_pool(gan.state.g_params).reshape(n * candidates, -1)
     rows.append(ceiling_row(pool, exp.dataset.centers, exp.dataset.std, n, candidates))
     return rows
 
