@@ -63,15 +63,19 @@ def test_last_fifth_summary_reads_the_final_step_and_steadiness_over_every_kept_
     rows = []
     for step in (20, 25):
         for run, modes in (("seed=0", 25.0), ("seed=1", 24.0 if step == 20 else 25.0)):
-            for label, kl in (("mh", 0.03), ("drs", 0.05)):
+            for label, kl in (("raw G", 0.3), ("mh, classifier, 9 candidates", 0.03)):
                 rows.append(dict(step=step, run=run, label=label, modes=modes, hq=95.0, kl=kl))
             rows.append(dict(step=step, run=run, label="ceiling", modes=25.0, hq=93.0, kl=0.0))
-    summary(rows, num_modes=25)
-    lines = {line.split(" | ")[0]: line for line in capsys.readouterr().out.splitlines()}
-    assert "| mh" in lines and "| drs" in lines and not any("ceiling" in k for k in lines)
-    # Final step: every mode in both runs; seed=1 lost one at step 20, so 1 of 2 steady.
-    assert (
-        "25.00 ± 0.00 | 2 of 2 | 95.0 ± 0.0 | 0.030 ± 0.000 | 1 of 2 | yes / yes / yes / no"
-        in (lines["| mh"])
-    )
-    assert lines["| drs"].endswith("yes / yes / no / no |")
+    summary(rows)
+    lines = {
+        line.split(" | ")[1]: line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("| re-read")
+    }
+    assert set(lines) == {"raw G", "raw G, mh sampler"}  # no ceiling row
+    # Final step 25: every mode in both runs; seed=1 lost one at step 20: 1 of 2 steady.
+    mh = lines["raw G, mh sampler"]
+    assert "| 25 | 2 | 25.00 ± 0.00" in mh and "| 2 of 2 | 95.0 ± 0.0" in mh
+    assert "| 0.030 ± 0.000" in mh and "| 1 of 2 |" in mh
+    assert mh.endswith("yes / yes / yes / no |")
+    assert lines["raw G"].endswith("yes / yes / no / no |")

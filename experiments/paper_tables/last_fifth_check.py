@@ -6,9 +6,10 @@ Each kept step is restored per run through a view of the sweep (links in a scrat
 sweep's run folders, and a checkpoint folder holding only that step), and read by
 `ratio_classifier_check.run_rows` (the run's eval program with DRS and MH-GAN over a classifier fit
 to G at that step). Every (step, run) row is appended to OUT as one JSON line as soon as it is
-measured, and rows already there are skipped, so the same command resumes. At the end it prints,
-per sampler, the final step's modes, HQ and KL (mean ± s.e.), the runs with every mode at every kept
-step, and the grid targets met, as `recipe.py` does for a sweep's own evals.
+measured, and rows already there are skipped, so the same command resumes. At the end it prints
+`recipe.py`'s table of them (`recipe.rows_of`: the final step's modes, HQ and KL with 95 % CIs, the
+runs with every mode at every kept step of the last fifth, the grid targets met); its wall-time
+column reads 0, as kept checkpoints carry no timing.
 
   python experiments/paper_tables/last_fifth_check.py runs/search/probe_grid_ratio_classifier \\
       runs/search/kept_ratio_classifier 1000 runs/search/last_fifth_1000.jsonl
@@ -26,12 +27,10 @@ import sys
 import tempfile
 import time
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import recipe  # noqa: E402
 from ratio_classifier_check import run_rows  # noqa: E402
-from recipe import TARGETS  # noqa: E402
 
 import gan_jax  # noqa: E402
 from gan_jax.loop import workdir as wd  # noqa: E402
@@ -59,37 +58,34 @@ def restore_at(sweep: str, kept: str, step: int, run: str, scratch: str):
     return gan
 
 
-def summary(rows: list[dict], num_modes: int) -> None:
-    steps = sorted({r["step"] for r in rows})
-    runs = sorted({r["run"] for r in rows})
-    final = steps[-1]
-    print(f"{len(runs)} runs, steps {steps[0]}-{final} ({len(steps)} kept)")
-    print("| G | modes | all modes | HQ % | reverse KL | all modes at every kept step | targets |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    target = TARGETS["grid"]
-    for label in dict.fromkeys(r["label"] for r in rows if not r["label"].startswith("ceiling")):
-        at = {(r["step"], r["run"]): r for r in rows if r["label"] == label}
-        finals = [at[(final, run)] for run in runs if (final, run) in at]
-        modes, hq, kl = (np.array([r[k] for r in finals]) for k in ("modes", "hq", "kl"))
-        steady = sum(
-            all((s, run) in at and at[(s, run)]["modes"] == num_modes for s in steps)
-            for run in runs
+def as_evals(rows: list[dict], num_modes: int) -> list[list[dict]]:
+    """The rows of each run in the form of its metrics.jsonl evals (`recipe.load`): one dict per
+    step with the raw G's metrics unprefixed, the EMA G's under "ema/" and each sampler's under
+    "<sampler>/" (a label "mh, classifier, ..." is sampler "mh"); the ceiling rows are left out."""
+    prefixes = {"raw G": "", "EMA G": "ema/"}
+    evals: dict = {}
+    for r in rows:
+        if r["label"].startswith("ceiling"):
+            continue
+        prefix = prefixes.get(r["label"], r["label"].partition(",")[0] + "/")
+        at = evals.setdefault(r["run"], {}).setdefault(
+            r["step"], {"step": r["step"], "mode_histogram": [0] * num_modes}
         )
-        sem = lambda v: v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else 0.0  # noqa: E731
-        met = [
-            modes.mean() >= target["modes"],
-            hq.mean() >= target["hq"],
-            kl.mean() <= target["kl"],
-            steady == len(runs),
-        ]
-        print(
-            f"| {label} | {modes.mean():.2f} ± {sem(modes):.2f} | "
-            f"{int(np.sum(modes == num_modes))} of {len(finals)} | "
-            f"{hq.mean():.1f} ± {sem(hq):.1f} | "
-            f"{kl.mean():.3f} ± {sem(kl):.3f} | {steady} of {len(runs)} | "
-            + " / ".join("yes" if m else "no" for m in met)
-            + " |"
-        )
+        for name, key in (
+            ("modes", "modes_covered"),
+            ("hq", "high_quality_pct"),
+            ("kl", "reverse_kl"),
+        ):
+            at[f"{prefix}{key}"] = r[name]
+    return [[by_step[s] for s in sorted(by_step)] for _, by_step in sorted(evals.items())]
+
+
+def summary(rows: list[dict], num_modes: int = 25) -> None:
+    """`recipe.py`'s table (final step, 95 % CIs, steadiness over the last fifth, targets met) of
+    the rows measured so far."""
+    print(recipe.HEADER)
+    for line in recipe.rows_of("re-read", as_evals(rows, num_modes), "grid"):
+        print(line)
 
 
 def main(sweep: str, kept: str, candidates: int, out: str) -> None:
@@ -113,7 +109,7 @@ def main(sweep: str, kept: str, candidates: int, out: str) -> None:
                     f.write(json.dumps(done[-1]) + "\n")
                 f.flush()
                 print(f"step {step} {run}: {time.time() - start:.0f} s", flush=True)
-    summary(done, num_modes=25)
+    summary(done)
 
 
 if __name__ == "__main__":

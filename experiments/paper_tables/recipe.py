@@ -116,13 +116,15 @@ def rows_of(variant: str, seeds: list, data: str) -> list[str]:
     return lines
 
 
+HEADER = (
+    "| variant | G | step | seeds | modes (mean ± s.e. [95 % CI]) | all modes | HQ % | "
+    "reverse KL | all modes at every eval of the last fifth | wall min / run (vmapped) | "
+    "targets met (modes / HQ / KL / steady) |\n" + "| --- " * 11 + "|"
+)
+
+
 def main(sweeps: list[str], data: str) -> None:
-    print(
-        "| variant | G | step | seeds | modes (mean ± s.e. [95 % CI]) | all modes | HQ % | "
-        "reverse KL | all modes at every eval of the last fifth | wall min / run (vmapped) | "
-        "targets met (modes / HQ / KL / steady) |"
-    )
-    print("| --- " * 11 + "|")
+    print(HEADER)
     pooled: dict = {}
     for sweep in sweeps:
         for variant, seeds in load(sweep).items():
