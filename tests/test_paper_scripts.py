@@ -9,7 +9,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "experiments", "paper_tables"))
 
-from drs_ceiling import ceiling_row  # noqa: E402
+from drs_ceiling import ceiling_row, drs_row  # noqa: E402
 from ratio_reading_check import mode_errors  # noqa: E402
 
 CENTERS = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [2.0, 2.0]])
@@ -55,6 +55,24 @@ def test_ceiling_row_is_zero_for_a_balanced_pool_and_positive_when_a_mode_is_sho
     shares = np.array([6, 6, 6, 1]) / 19
     assert modes == 4
     np.testing.assert_allclose(kl, np.sum(shares * np.log(4 * shares)), rtol=1e-9)
+
+
+def test_drs_row_keeps_only_the_mode_its_reading_favours_when_the_pool_affords_it():
+    import jax
+
+    from gan_jax.step.samplers import SamplerOptions
+
+    pool = _pool([30, 30, 30, 30])  # 125 entries: modes 0-3 in order, then 5 far off
+    reading = np.where(np.arange(len(pool)) < 30, 0.0, -30.0)  # only mode 0 at the max logit
+    options = SamplerOptions(drs_gamma_rule="budget")
+    label, modes, hq, kl, rate = drs_row(
+        "DRS", pool, reading, jax.random.PRNGKey(0), options, 20, CENTERS, 0.05
+    )
+    # Mode 0's 30 entries are accepted with probability ~1 (30 >= 20 asked: gamma 0), the rest
+    # with ~e^-30: the 20 kept are all mode 0's, perfectly placed; one mode of 4 is KL log 4.
+    assert label == "DRS" and modes == 1 and hq == 100.0
+    np.testing.assert_allclose(kl, np.log(4.0), rtol=1e-5)
+    np.testing.assert_allclose(rate, 30 / 125, atol=1e-9)
 
 
 def test_last_fifth_summary_reads_the_final_step_and_steadiness_over_every_kept_step(capsys):

@@ -76,17 +76,7 @@ def run_rows(gan) -> tuple[list, dict]:
     pool = jax.jit(model.generate)(z)
 
     def row(label, samples, rate=float("nan")):
-        found = mixture.mixture_metrics(samples, centers, std)
-        return (
-            label,
-            float(found["modes_covered"]),
-            float(found["high_quality_pct"]),
-            float(found["reverse_kl"]),
-            rate,
-        )
-
-    def selected(size, accepted):
-        return pool[:size][samplers.first_accepted(accepted, n)], float(jnp.mean(accepted))
+        return metrics_row(label, samples, centers, std, rate)
 
     rows = [row("raw G", pool[:n])]
     quantile = exp.sampler_options.drs_gamma_quantile
@@ -99,8 +89,18 @@ def run_rows(gan) -> tuple[list, dict]:
         for label, rule, scale in readings:
             options = exp.sampler_options._replace(drs_gamma_rule=rule)
             # A run with `eval.sampler_logit_scale` = scale reads these logits times it.
-            drawn = samplers.drs_accepted(scale * logits[:size], accept_key, options, n)
-            rows.append(row(f"{label}, {candidates} candidates", *selected(size, drawn)))
+            rows.append(
+                drs_row(
+                    f"{label}, {candidates} candidates",
+                    pool[:size],
+                    scale * logits[:size],
+                    accept_key,
+                    options,
+                    n,
+                    centers,
+                    std,
+                )
+            )
         rows.append(ceiling_row(pool[:size], centers, std, n, candidates))
         # MH-GAN draws its own proposals (`candidates` per chain), so it reads no shared pool.
         for scale in (*MH_LOGIT_SCALES, "Platt's"):
@@ -140,6 +140,26 @@ def run_rows(gan) -> tuple[list, dict]:
     slope = np.polyfit(log_ratio, mean_logits[seen], 1)[0]
     corr = np.corrcoef(log_ratio, mean_logits[seen])[0, 1]
     return rows, dict(shares=shares, logits=mean_logits, slope=slope, corr=corr, platt=platt)
+
+
+def metrics_row(label: str, samples, centers, std, rate: float = float("nan")) -> tuple:
+    """The row (label, modes, HQ %, KL, acceptance) of `samples` on the mixture at `centers`."""
+    found = mixture.mixture_metrics(samples, centers, std)
+    return (
+        label,
+        *(float(found[k]) for k in ("modes_covered", "high_quality_pct", "reverse_kl")),
+        rate,
+    )
+
+
+def drs_row(label: str, pool, reading, key, options, n: int, centers, std) -> tuple:
+    """The row of DRS (`samplers.drs_accepted` with `options`' gamma rule) over `pool` read by
+    `reading` (one log density ratio per pool entry): the first n accepted samples in pool order,
+    filled with rejected ones when fewer are accepted, as `samplers.drs` returns; the acceptance
+    is the accepted share of the pool."""
+    accepted = samplers.drs_accepted(jnp.asarray(reading), key, options, n)
+    selected = pool[samplers.first_accepted(accepted, n)]
+    return metrics_row(label, selected, centers, std, float(jnp.mean(accepted)))
 
 
 def ceiling_row(pool, centers, std, n: int, candidates: int) -> tuple:

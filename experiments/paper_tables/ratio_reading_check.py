@@ -24,12 +24,11 @@ import sys
 import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from drs_ceiling import ceiling_row, print_rows  # noqa: E402
+from drs_ceiling import ceiling_row, drs_row, print_rows  # noqa: E402
 
 import gan_jax  # noqa: E402
 from gan_jax.metrics import mixture  # noqa: E402
@@ -86,16 +85,9 @@ def main(run: str, candidates: int = 100, ensemble: int = 3) -> None:
     )
     nearest, high_quality = (np.asarray(a) for a in mixture.nearest_modes(pool, centers, std))
 
-    def drs_row(label, reading):
-        accepted = samplers.drs_accepted(
-            jnp.asarray(reading), jax.random.PRNGKey(ACCEPT_KEY), exp.sampler_options, n
-        )
-        found = mixture.mixture_metrics(pool[samplers.first_accepted(accepted, n)], centers, std)
-        return (
-            label,
-            *(float(found[k]) for k in ("modes_covered", "high_quality_pct", "reverse_kl")),
-            float(jnp.mean(accepted)),
-        )
+    def drs(label, reading):
+        key = jax.random.PRNGKey(ACCEPT_KEY)
+        return drs_row(label, pool, reading, key, exp.sampler_options, n, centers, std)
 
     for label, reading in (
         ("one classifier", logits[0]),
@@ -108,9 +100,9 @@ def main(run: str, candidates: int = 100, ensemble: int = 3) -> None:
         )
     oracle = np.where(high_quality, np.nan_to_num(true, nan=-30.0)[nearest], -30.0)
     rows = [
-        drs_row("DRS, one classifier", logits[0]),
-        drs_row(f"DRS, mean logit of {ensemble} classifiers", logits.mean(0)),
-        drs_row("DRS, the true per-mode ratio", oracle),
+        drs("DRS, one classifier", logits[0]),
+        drs(f"DRS, mean logit of {ensemble} classifiers", logits.mean(0)),
+        drs("DRS, the true per-mode ratio", oracle),
         ceiling_row(pool, centers, std, n, candidates),
     ]
     print_rows(rows, {})
