@@ -63,6 +63,25 @@ def full_nets_recipe() -> ml_collections.ConfigDict:
     return best_ring.decay_rates(config)
 
 
+def classifier_recipe(pack: int = 3, candidates: int = 100) -> ml_collections.ConfigDict:
+    """Grid step 20's configuration (experiments/paper_tables/search/
+    probe_grid_ratio_classifier.py): the full-net recipe at packing `pack` (3: batch 504, 168
+    packs of three) read through DRS ("budget" gamma) and MH-GAN with `candidates` per sample,
+    both reading a classifier fit to G (40,000 Adam steps, `gan_jax.step.ratio_classifier`)
+    instead of D, at every eval from step 20,000 (the last fifth)."""
+    config = full_nets_recipe()
+    config.model.d.pack = pack
+    if pack == 3:
+        config.batch_size = 504
+    config.eval.samplers = ("drs", "mh")
+    config.eval.drs_gamma_rule = "budget"
+    config.eval.sampler_candidates = candidates
+    config.eval.sampler_ratio = "classifier"
+    config.eval.ratio_classifier_steps = 40_000
+    config.eval.samplers_from_step = 20_000
+    return config
+
+
 def get_config(batch_size: str = "") -> ml_collections.ConfigDict:
     if not batch_size:
         return full_nets_recipe()

@@ -41,7 +41,7 @@ from configs import best_grid
 def get_config(pack: str = "4") -> ml_collections.ConfigDict:
     if pack not in ("3", "4"):
         raise ValueError(f"probe_grid_budget_drs.py:{pack}: the packing is 3 or 4")
-    config = best_grid.get_config()
+    config = best_grid.full_nets_recipe()
     config.model.d.pack = int(pack)
     if pack == "3":
         config.batch_size = 504  # 168 packs of three (step 17)

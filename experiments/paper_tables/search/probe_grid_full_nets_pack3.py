@@ -27,7 +27,7 @@ from configs import best_grid
 
 
 def get_config() -> ml_collections.ConfigDict:
-    config = best_grid.get_config()
+    config = best_grid.full_nets_recipe()
     config.model.d.pack = 3
     config.batch_size = 504
     config.sweep = ml_collections.ConfigDict(dict(seeds=10))

@@ -39,15 +39,6 @@ from configs import best_grid
 def get_config(pack: str = "3") -> ml_collections.ConfigDict:
     if pack not in ("3", "4"):
         raise ValueError(f"probe_grid_ratio_classifier.py:{pack}: the packing is 3 or 4")
-    config = best_grid.get_config()
-    config.model.d.pack = int(pack)
-    if pack == "3":
-        config.batch_size = 504  # 168 packs of three (step 17's config; its runs read above: 510)
-    config.eval.samplers = ("drs", "mh")
-    config.eval.drs_gamma_rule = "budget"
-    config.eval.sampler_candidates = 100
-    config.eval.sampler_ratio = "classifier"
-    config.eval.ratio_classifier_steps = 40_000
-    config.eval.samplers_from_step = 20_000  # the last fifth, all the rule reads
+    config = best_grid.classifier_recipe(int(pack))
     config.sweep = ml_collections.ConfigDict(dict(seeds=10))
     return config
