@@ -10,7 +10,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "experiments", "paper_tables"))
 
 from drs_ceiling import ceiling_row, drs_row  # noqa: E402
-from ratio_reading_check import mode_errors  # noqa: E402
+from ratio_reading_check import mode_errors, real_losses  # noqa: E402
 
 CENTERS = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0], [2.0, 2.0]])
 
@@ -73,6 +73,33 @@ def test_drs_row_keeps_only_the_mode_its_reading_favours_when_the_pool_affords_i
     assert label == "DRS" and modes == 1 and hq == 100.0
     np.testing.assert_allclose(kl, np.log(4.0), rtol=1e-5)
     np.testing.assert_allclose(rate, 30 / 125, atol=1e-9)
+
+
+def test_real_losses_tell_a_memorising_classifier_from_one_that_reads_the_mixture():
+    import jax
+    import jax.numpy as jnp
+
+    from gan_jax.parts.data import mixtures
+
+    data = mixtures.grid(num_points=50)
+    points = jnp.asarray(data.points)
+
+    def memorised(x):  # +20 on the data set's own points, 0 anywhere else
+        hit = jnp.any(jnp.all(x[:, None, :] == points[None], axis=-1), axis=1)
+        return jnp.where(hit, 20.0, 0.0)
+
+    seen, held_out, se = real_losses(memorised, data, jax.random.PRNGKey(0), m=2_000)
+    np.testing.assert_allclose(seen, np.log1p(np.exp(-20.0)), rtol=1e-4)
+    np.testing.assert_allclose(held_out, np.log(2.0), rtol=1e-6)  # softplus(0)
+    assert se < 1e-6  # both losses constant over their draws
+
+    # A reading of the mixture itself (its distance to the nearest mode) scores both the same.
+    def near_a_mode(x):
+        return 5.0 - jnp.min(jnp.sum((x[:, None] - data.centers[None]) ** 2, -1), axis=1)
+
+    seen, held_out, se = real_losses(near_a_mode, data, jax.random.PRNGKey(0), m=20_000)
+    np.testing.assert_allclose(seen, held_out, rtol=1e-2)
+    assert 0 < se and abs(held_out - seen) < 4 * se
 
 
 def test_last_fifth_summary_reads_the_final_step_and_steadiness_over_every_kept_step(capsys):

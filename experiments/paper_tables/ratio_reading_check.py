@@ -4,6 +4,8 @@ the modes or the pool it selects from?
 
 On one run's final checkpoint, with one pool of n * `candidates` of G's samples, it prints:
 
+- each classifier's loss on real samples over the finite data set's points its fit drew from
+  against fresh draws of the mixture (`real_losses`): a memorising fit reads the points higher;
 - the classifier's error per mode: log of the mean of exp(logit) over G's high-quality samples at
   a mode (what reweighting G by the classifier gives that mode) against the true log ratio of the
   modes' masses, log(1 / (25 q_m)) with q_m G's share of the pool's high-quality samples there;
@@ -24,6 +26,7 @@ import sys
 import time
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -32,9 +35,10 @@ from drs_ceiling import ceiling_row, drs_row, print_rows  # noqa: E402
 
 import gan_jax  # noqa: E402
 from gan_jax.metrics import mixture  # noqa: E402
+from gan_jax.parts.data import mixtures  # noqa: E402
 from gan_jax.step import samplers  # noqa: E402
 
-POOL_KEY, ACCEPT_KEY = 7, 11
+POOL_KEY, ACCEPT_KEY, HOLDOUT_KEY = 7, 11, 13
 
 
 def mode_errors(logits, nearest, high_quality, num_modes: int):
@@ -52,6 +56,24 @@ def mode_errors(logits, nearest, high_quality, num_modes: int):
     )
     errors = read - true
     return errors - np.nanmean(errors), true
+
+
+def real_losses(logit, dataset, key, m: int = 100_000) -> tuple[float, float, float]:
+    """The classifier's loss on real samples, mean softplus(-logit), over `m` of the finite data
+    set's points (those its fit drew its real batches from) and over `m` fresh draws from the same
+    mixture (held out), and the standard error of their difference under no memorisation: a
+    classifier that memorised the points reads them higher than new ones."""
+    index = jax.random.randint(key, (m,), 0, dataset.points.shape[0])
+    fresh = mixtures.draw(jax.random.fold_in(key, 1), dataset.centers, dataset.std, m)
+    losses = [
+        np.asarray(jax.nn.softplus(-jax.jit(logit)(x)))
+        for x in (jnp.asarray(dataset.points)[index], fresh)
+    ]
+    # The points are themselves N draws of the mixture, resampled m times: var / m + var / N.
+    points = dataset.points.shape[0]
+    seen_var, fresh_var = (np.var(x, ddof=1) for x in losses)
+    se = np.sqrt(seen_var * (1 / m + 1 / points) + fresh_var / m)
+    return float(np.mean(losses[0])), float(np.mean(losses[1])), float(se)
 
 
 def main(run: str, candidates: int = 100, ensemble: int = 3) -> None:
@@ -83,6 +105,14 @@ def main(run: str, candidates: int = 100, ensemble: int = 3) -> None:
         f"## {run} (step {gan.step}, {candidates} candidates, {time.time() - start:.0f} s); "
         "fit losses " + ", ".join(f"{float(m.ratio_diagnostics['ratio_loss']):.3f}" for m in models)
     )
+    if exp.dataset.points is not None:
+        for r, m in enumerate(models):
+            seen, held_out, se = real_losses(m.logit, exp.dataset, jax.random.PRNGKey(HOLDOUT_KEY))
+            print(
+                f"  classifier {r}: loss on real samples {seen:.4f} over the data set's points, "
+                f"{held_out:.4f} over fresh draws of the mixture (held out); difference "
+                f"{held_out - seen:+.4f} ± {se:.4f} (standard error)"
+            )
     nearest, high_quality = (np.asarray(a) for a in mixture.nearest_modes(pool, centers, std))
 
     def drs(label, reading):
