@@ -597,6 +597,12 @@ def test_samplers_read_through_a_ratio_classifier_whatever_d_is(classifier_run):
     x = jax.random.normal(jax.random.PRNGKey(5), (32, 2))
     np.testing.assert_allclose(model.logit(x), ratio_classifier.classifier_logit(params, x))
     np.testing.assert_allclose(model.ratio_diagnostics["ratio_loss"], losses.mean(), rtol=1e-6)
+    # The eval program before `eval.samplers_from_step` fits no classifier (its 20-step scan).
+    fits = [
+        "length=20" in str(jax.make_jaxpr(make_evaluate(exp, with_samplers))(restored.state))
+        for with_samplers in (True, False)
+    ]
+    assert fits == [True, False]
     samples = restored.sample(16, seed=1, sampler="drs")
     assert samples.shape == (16, 2)
     np.testing.assert_array_equal(samples, restored.sample(16, seed=1, sampler="drs"))

@@ -441,6 +441,8 @@ def make_evaluate(exp: Experiment, with_samplers: bool = True):
         if state.g_ema is not None:  # the EMA G on the same z, its metrics under "ema/"
             ema_samples = generate(ema_params(state), eval_key, exp.eval_samples)
             metrics.update({f"ema/{k}": v for k, v in metric_fn(ema_samples).items()})
+        if not chosen:  # no ratio to read: a classifier reading would fit for nothing
+            return metrics, samples
         model = samplers.model_of(
             exp, state.g_params, state.d_params, partners_key=jax.random.fold_in(eval_key, 2)
         )
