@@ -606,6 +606,21 @@ def test_samplers_read_through_a_ratio_classifier_whatever_d_is(classifier_run):
     samples = restored.sample(16, seed=1, sampler="drs")
     assert samples.shape == (16, 2)
     np.testing.assert_array_equal(samples, restored.sample(16, seed=1, sampler="drs"))
+    # The classifier is fit once per seed and kept; what it draws is the model_of-built sampler's.
+    reading = restored.ratio_reading(1)
+    assert restored.ratio_reading(1) is reading and 0.5 < reading.diagnostics["ratio_loss"] < 1.5
+    restored.sample(8, seed=1, sampler="mh")
+    assert restored.ratio_reading(1) is reading
+    direct = samplers.model_of(
+        restored.experiment,
+        restored.state.g_params,
+        restored.state.d_params,
+        partners_key=jax.random.fold_in(jax.random.PRNGKey(1), 1),
+    )
+    drawn, _ = jax.jit(lambda k: samplers.drs(direct, k, 16, restored.experiment.sampler_options))(
+        jax.random.PRNGKey(1)
+    )
+    np.testing.assert_allclose(samples, drawn, rtol=1e-5, atol=1e-6)
     with pytest.raises(ConfigError, match="minibatch features mix"):  # D read as trained
         validate(make_tiny_config(**{**_overrides(config), "eval.sampler_ratio": "d"}))
     classifier = {"eval.samplers": ("drs",), "eval.sampler_ratio": "classifier"}

@@ -27,6 +27,8 @@ class TrainedGAN:
         self.state = state
         self._generate = jax.jit(make_generate(experiment), static_argnums=2)
         self._samplers = {}  # name -> its jitted sampler, built on first use
+        self._readings = {}  # seed -> the samplers' fitted `samplers.RatioReading` for it
+        self._read = None  # the jitted `samplers.read_ratio`, built on first use
 
     @property
     def step(self) -> int:
@@ -45,10 +47,10 @@ class TrainedGAN:
         with `sampler` (a name in `gan_jax.step.samplers.SAMPLERS`, e.g. "drs" or "mh"), from
         that sampler over the raw G and D, with the run's `eval.sampler_candidates`,
         `eval.sampler_logit_scale`, `eval.sampler_calibration` and `eval.sampler_ratio` (and,
-        for DRS, `eval.drs_gamma_rule` and `eval.drs_gamma_quantile`). With
-        `eval.sampler_ratio="classifier"` each call fits the classifier anew (for
-        `eval.ratio_classifier_steps` steps: ~80 s at 40,000 on a 2-core CPU), from this call's
-        seed, so it is not the classifier the evals read."""
+        for DRS, `eval.drs_gamma_rule` and `eval.drs_gamma_quantile`), reading the ratio that
+        `ratio_reading(seed)` fits once per seed. With `eval.sampler_ratio="classifier"` that is
+        a classifier fit from this seed (for `eval.ratio_classifier_steps` steps: ~80 s at 40,000
+        on a 2-core CPU), not the one the evals read."""
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
             raise ValueError(f"sample(n={n!r}): n must be an integer >= 1")
         if sampler is not None:
@@ -72,17 +74,37 @@ class TrainedGAN:
         reason = sampler_unfit_reason(self.config)
         if reason is not None:
             raise ValueError(f"sample(sampler={name!r}): this run's D does not fit: {reason}")
+        reading = self.ratio_reading(seed)
         if name not in self._samplers:
             exp, sampler = self.experiment, samplers.SAMPLERS[name]
 
-            def draw(state, key, n):
-                model = samplers.model_of(
-                    exp, state.g_params, state.d_params, partners_key=jax.random.fold_in(key, 1)
-                )
+            def draw(state, reading, key, n):
+                model = samplers.model_of(exp, state.g_params, state.d_params, reading=reading)
                 return sampler(model, key, n, exp.sampler_options)[0]
 
-            self._samplers[name] = jax.jit(draw, static_argnums=2)
-        return np.asarray(self._samplers[name](self.state, jax.random.PRNGKey(seed), n))
+            self._samplers[name] = jax.jit(draw, static_argnums=3)
+        return np.asarray(self._samplers[name](self.state, reading, jax.random.PRNGKey(seed), n))
+
+    def ratio_reading(self, seed: int = 0):
+        """The log density ratio the samplers read for `sample(..., seed, sampler=...)`, fit once
+        per seed and kept (`gan_jax.step.samplers.RatioReading`: its state, the factor on its
+        logit, and what the fit reported, e.g. a classifier's final loss as
+        `diagnostics["ratio_loss"]`), from the key `jax.random.fold_in(PRNGKey(seed), 1)`."""
+        reason = sampler_unfit_reason(self.config)
+        if reason is not None:
+            raise ValueError(f"ratio_reading(seed={seed}): this run's D does not fit: {reason}")
+        if seed not in self._readings:
+            if self._read is None:
+                exp = self.experiment
+
+                def read(state, key):
+                    return samplers.read_ratio(
+                        exp, state.g_params, state.d_params, partners_key=jax.random.fold_in(key, 1)
+                    )
+
+                self._read = jax.jit(read)
+            self._readings[seed] = self._read(self.state, jax.random.PRNGKey(seed))
+        return self._readings[seed]
 
 
 def restore(workdir: str) -> TrainedGAN:

@@ -64,7 +64,7 @@ class SamplerModel(NamedTuple):
     # The factor on D's logit that `logit` applies (the fixed scale times a fitted one), a scalar
     # array: each sampler's "logit_scale" in an eval's metrics.
     logit_scale: jax.Array | float = 1.0
-    # What reading the ratio reported (`Ratio.read`), logged under each sampler's prefix, e.g. a
+    # What reading the ratio reported (`Ratio.fit`), logged under each sampler's prefix, e.g. a
     # fitted classifier's final loss; None: nothing.
     ratio_diagnostics: dict | None = None
 
@@ -160,17 +160,24 @@ def d_ratio(exp, d_params, generate, draw_latent, draw_real, key, partners_key):
     """The GAN's D as the log density ratio: its logit per sample, a packed D (pack m > 1) read
     by `packed_logit` with `PACK_PARTNERS` packs of m - 1 partners drawn from G with
     `partners_key`, the same partners for every sample. They are G samples because the
-    candidates are: a pack of G samples is what D saw as fake in training."""
-
-    def apply_d(x):
-        return exp.discriminator.apply(d_params, x)
-
+    candidates are: a pack of G samples is what D saw as fake in training. Its state: D's
+    parameters and the partners (None for an unpacked D)."""
     pack = getattr(exp.discriminator, "pack", 1)
     if pack == 1:
-        return apply_d, None
+        return (d_params, None), None
     drawn = generate(draw_latent(partners_key, PACK_PARTNERS * (pack - 1)))
     partners = drawn.reshape(PACK_PARTNERS, pack - 1, *drawn.shape[1:])
-    return (lambda x: packed_logit(apply_d, x, partners)), None
+    return (d_params, partners), None
+
+
+def d_logit(exp, state, x):
+    """`d_ratio`'s reading of samples `x`: D's logit, per sample through the partners if packed."""
+    d_params, partners = state
+
+    def apply_d(batch):
+        return exp.discriminator.apply(d_params, batch)
+
+    return apply_d(x) if partners is None else packed_logit(apply_d, x, partners)
 
 
 RATIO_LOSS_STEPS = 1_000  # the fit's last steps whose mean loss a classifier reading reports
@@ -179,34 +186,87 @@ RATIO_LOSS_STEPS = 1_000  # the fit's last steps whose mean loss a classifier re
 def classifier_ratio(exp, d_params, generate, draw_latent, draw_real, key, partners_key):
     """A classifier of real against G's samples fit to this G (`ratio_classifier`, for
     `exp.sampler_options.ratio_classifier_steps` steps) as the log density ratio; D is unused.
-    Reports "ratio_loss", the fit's mean loss over its last `RATIO_LOSS_STEPS` steps (2 log 2:
-    it tells G from the data no better than chance; lower: it tells them apart)."""
+    Its state: the classifier's parameters. Reports "ratio_loss", the fit's mean loss over its
+    last `RATIO_LOSS_STEPS` steps (2 log 2: it tells G from the data no better than chance;
+    lower: it tells them apart)."""
     steps = exp.sampler_options.ratio_classifier_steps
     params, losses = ratio_classifier.fit_ratio_classifier(
         generate, draw_latent, draw_real, key, steps
     )
-    logit = functools.partial(ratio_classifier.classifier_logit, params)
-    return logit, {"ratio_loss": jnp.mean(losses[-RATIO_LOSS_STEPS:])}
+    return params, {"ratio_loss": jnp.mean(losses[-RATIO_LOSS_STEPS:])}
+
+
+def classifier_logit(exp, state, x):
+    """`classifier_ratio`'s reading of samples `x`: the fitted classifier's logit."""
+    return ratio_classifier.classifier_logit(state, x)
 
 
 class Ratio(NamedTuple):
-    """A reading of log p_data / p_G: `read(exp, d_params, generate, draw_latent, draw_real, key,
-    partners_key)` -> (a per-sample logit function, its diagnostics: a dict of scalars or None);
-    `reads_d`: whether it reads the GAN's D (which must then give a logit per sample,
-    `gan_jax.step.config.sampler_unfit_reason`)."""
+    """A reading of log p_data / p_G: `fit(exp, d_params, generate, draw_latent, draw_real, key,
+    partners_key)` -> (its state, a pytree; its diagnostics: a dict of scalars or None), and
+    `logit(exp, state, x)` -> (m,) per-sample log ratios of samples x (m, *data shape); `reads_d`:
+    whether it reads the GAN's D (which must then give a logit per sample,
+    `gan_jax.step.config.sampler_unfit_reason`). The fit and the reading are apart so that a
+    fitted state can be kept and read again (`gan_jax.restore(w).sample` fits once per seed)."""
 
-    read: Callable
+    fit: Callable
+    logit: Callable
     reads_d: bool
 
 
-# What the samplers read as the log density ratio. A new reading is one function and one entry.
+# What the samplers read as the log density ratio. A new reading is two functions and one entry.
 RATIOS: dict[str, Ratio] = {
-    "d": Ratio(d_ratio, reads_d=True),
-    "classifier": Ratio(classifier_ratio, reads_d=False),
+    "d": Ratio(d_ratio, d_logit, reads_d=True),
+    "classifier": Ratio(classifier_ratio, classifier_logit, reads_d=False),
 }
 
 
-def model_of(exp, g_params, d_params, dataset=None, partners_key=None) -> SamplerModel:
+class RatioReading(NamedTuple):
+    """A fitted reading of the log ratio (`read_ratio`), a pytree: a jitted function can return
+    it and a later one read it."""
+
+    state: object  # `Ratio.fit`'s state: D's parameters and partners, or a classifier's
+    scale: jax.Array  # the factor on its logit: the fixed `logit_scale` times the fitted one
+    diagnostics: dict | None  # what the fit reported (a classifier's final loss), or None
+
+
+def read_ratio(exp, g_params, d_params, dataset=None, partners_key=None) -> RatioReading:
+    """Fits `RATIOS[exp.sampler_options.ratio]` and its `CALIBRATIONS` entry to G at `g_params`
+    and D at `d_params` (the keys and arguments of `model_of`, which calls it)."""
+    dataset = exp.dataset if dataset is None else dataset
+    generate, draw_latent = _generator_of(exp, g_params)
+    key = jax.random.PRNGKey(0) if partners_key is None else partners_key
+    options = exp.sampler_options
+    ratio = RATIOS[options.ratio]
+    state, diagnostics = ratio.fit(
+        exp, d_params, generate, draw_latent, dataset.sample, jax.random.fold_in(key, 2), key
+    )
+    calibrate = CALIBRATIONS[options.calibration]
+    fitted = calibrate(
+        functools.partial(ratio.logit, exp, state),
+        generate,
+        draw_latent,
+        dataset.sample,
+        jax.random.fold_in(key, 1),
+    )
+    return RatioReading(state, options.logit_scale * fitted, diagnostics)
+
+
+def _generator_of(exp, g_params):
+    """(generate(z), draw_latent(key, m)) of `exp`'s G at `g_params`, in inference mode."""
+
+    def generate(z):
+        return apply_generator(exp.generator, g_params, z, train=False)[0]
+
+    def draw_latent(key, m):
+        return jax.random.normal(key, (m, exp.generator.latent_dim))
+
+    return generate, draw_latent
+
+
+def model_of(
+    exp, g_params, d_params, dataset=None, partners_key=None, reading: RatioReading | None = None
+) -> SamplerModel:
     """The `SamplerModel` of an `Experiment`'s G and D at `g_params` / `d_params` (the raw G:
     D was trained against it, not against an EMA of it); real samples from `dataset` (None:
     `exp.dataset`, which a jitted MH then holds as a constant: cheap for the 2D mixtures, large
@@ -216,37 +276,25 @@ def model_of(exp, g_params, d_params, dataset=None, partners_key=None) -> Sample
     packed D per sample through partner packs drawn from G with `partners_key`; None:
     `jax.random.PRNGKey(0)`) or a classifier fit to G (with a key folded from `partners_key`).
     Its logit is read times `exp.sampler_options.logit_scale` (1: as read) and times the factor
-    its `calibration` fits (with another key folded from `partners_key`).
+    its `calibration` fits (with another key folded from `partners_key`). With `reading` (a
+    `read_ratio` of the same G and D, kept from before) nothing is fit again.
     """
     dataset = exp.dataset if dataset is None else dataset
-
-    def generate(z):
-        return apply_generator(exp.generator, g_params, z, train=False)[0]
-
-    def draw_latent(key, m):
-        return jax.random.normal(key, (m, exp.generator.latent_dim))
-
-    key = jax.random.PRNGKey(0) if partners_key is None else partners_key
-    options = exp.sampler_options
-    trained_logit, ratio_diagnostics = RATIOS[options.ratio].read(
-        exp, d_params, generate, draw_latent, dataset.sample, jax.random.fold_in(key, 2), key
-    )
-    calibrate = CALIBRATIONS[options.calibration]
-    fitted = calibrate(
-        trained_logit, generate, draw_latent, dataset.sample, jax.random.fold_in(key, 1)
-    )
-    scale = options.logit_scale * fitted
+    generate, draw_latent = _generator_of(exp, g_params)
+    if reading is None:
+        reading = read_ratio(exp, g_params, d_params, dataset, partners_key)
+    ratio_logit = RATIOS[exp.sampler_options.ratio].logit
 
     def logit(x):
-        return scale * trained_logit(x)
+        return reading.scale * ratio_logit(exp, reading.state, x)
 
     return SamplerModel(
         draw_latent=draw_latent,
         generate=generate,
         logit=logit,
         draw_real=dataset.sample,
-        logit_scale=scale,
-        ratio_diagnostics=ratio_diagnostics,
+        logit_scale=reading.scale,
+        ratio_diagnostics=reading.diagnostics,
     )
 
 
