@@ -223,6 +223,7 @@ def test_paper_and_best_recipe_configs_validate_and_their_searches_expand():
         best_ring.pacgan2_recipe(),
         best_ring.pacgan2_recipe("1e-4"),
         best_grid.get_config(),
+        best_grid.get_config("packed_d"),
         best_grid.get_config("512"),
         pacgan_ring.get_config("4"),
         pacgan_grid.get_config("4"),
@@ -243,11 +244,15 @@ def test_paper_and_best_recipe_configs_validate_and_their_searches_expand():
         modules[name] = module
         seeds[name] = sorted({run.config.seed for run in expand(module.get_config())})
     assert seeds["confirm_ring.py"] == seeds["confirm_grid.py"] == list(range(100, 110))
-    # The shipped grid recipe is the configuration grid step 16 measured, packing 4.
+    # The shipped grid recipe is the configuration grid step 20 measured and confirmed (packing
+    # 3), and `:packed_d` the one grid step 16 measured, packing 4.
+    measured = modules["probe_grid_ratio_classifier.py"].get_config("3")
+    del measured["sweep"]
+    assert best_grid.get_config().to_dict() == measured.to_dict()
     measured = modules["probe_grid_full_nets_cosine.py"].get_config("4")
     del measured["sweep"]
     measured.model.d.pack = 4
-    assert best_grid.get_config().to_dict() == measured.to_dict()
+    assert best_grid.get_config("packed_d").to_dict() == measured.to_dict()
     with pytest.raises(ValueError, match=r"configs/best_grid.py:big: give no argument"):
         best_grid.get_config("big")
     assert seeds["confirm_ring_literature.py"] == list(range(100, 110))
