@@ -389,6 +389,16 @@ def test_restore_samples_through_a_sampler(restored):
         restored.sample(4, sampler="nope")
     with pytest.raises(ValueError, match=r"a sampler corrects the raw G"):
         restored.sample(4, sampler="drs", ema=True)
+    # A run whose D mixes the batch cannot be read per sample: one line naming the call.
+    mixing = restored.config.copy_and_resolve_references()
+    mixing.model.d.minibatch_stddev = True
+    unfit = gan_jax.TrainedGAN(mixing, restored.experiment, restored.state)
+    for call, message in (
+        (lambda: unfit.sample(4, sampler="drs"), r"^sample\(sampler='drs'\): this run's D does"),
+        (lambda: unfit.ratio_reading(2), r"^ratio_reading\(seed=2\): this run's D does not fit"),
+    ):
+        with pytest.raises(ValueError, match=message + ".*minibatch features mix the batch"):
+            call()
 
 
 @pytest.mark.parametrize(

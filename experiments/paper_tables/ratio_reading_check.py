@@ -65,9 +65,9 @@ def real_losses(logit, dataset, key, m: int = 100_000) -> tuple[float, float, fl
     classifier that memorised the points reads them higher than new ones."""
     index = jax.random.randint(key, (m,), 0, dataset.points.shape[0])
     fresh = mixtures.draw(jax.random.fold_in(key, 1), dataset.centers, dataset.std, m)
+    read = jax.jit(logit)
     losses = [
-        np.asarray(jax.nn.softplus(-jax.jit(logit)(x)))
-        for x in (jnp.asarray(dataset.points)[index], fresh)
+        np.asarray(jax.nn.softplus(-read(x))) for x in (jnp.asarray(dataset.points)[index], fresh)
     ]
     # The points are themselves N draws of the mixture, resampled m times: var / m + var / N.
     points = dataset.points.shape[0]

@@ -71,9 +71,7 @@ class TrainedGAN:
                 f"sample(sampler={name!r}, ema=True): a sampler corrects the raw G, the one D "
                 "was trained against; drop ema"
             )
-        reason = sampler_unfit_reason(self.config)
-        if reason is not None:
-            raise ValueError(f"sample(sampler={name!r}): this run's D does not fit: {reason}")
+        self._check_samplers_fit(f"sample(sampler={name!r})")
         reading = self.ratio_reading(seed)
         if name not in self._samplers:
             exp, sampler = self.experiment, samplers.SAMPLERS[name]
@@ -90,9 +88,7 @@ class TrainedGAN:
         per seed and kept (`gan_jax.step.samplers.RatioReading`: its state, the factor on its
         logit, and what the fit reported, e.g. a classifier's final loss as
         `diagnostics["ratio_loss"]`), from the key `jax.random.fold_in(PRNGKey(seed), 1)`."""
-        reason = sampler_unfit_reason(self.config)
-        if reason is not None:
-            raise ValueError(f"ratio_reading(seed={seed}): this run's D does not fit: {reason}")
+        self._check_samplers_fit(f"ratio_reading(seed={seed})")
         if seed not in self._readings:
             if self._read is None:
                 exp = self.experiment
@@ -105,6 +101,12 @@ class TrainedGAN:
                 self._read = jax.jit(read)
             self._readings[seed] = self._read(self.state, jax.random.PRNGKey(seed))
         return self._readings[seed]
+
+    def _check_samplers_fit(self, call: str) -> None:
+        """One line naming `call` when the samplers cannot read this run's D."""
+        reason = sampler_unfit_reason(self.config)
+        if reason is not None:
+            raise ValueError(f"{call}: this run's D does not fit: {reason}")
 
 
 def restore(workdir: str) -> TrainedGAN:
