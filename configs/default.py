@@ -30,6 +30,10 @@ def get_config() -> ml_collections.ConfigDict:
     config.batch_size = 512
     config.eval_every = 1_000
     config.checkpoint_every = 5_000
+    # Besides the newest 3 checkpoints, keep every one over this last fraction of num_steps (0.2:
+    # the last fifth, where steadiness is judged), to read a sampler or a metric at each of them
+    # afterwards: gan_jax.restore(run, step=...). 0 keeps the newest 3 only.
+    config.keep_checkpoints_over_last = 0.0
 
     # Image sets: tfds_dir holds prepared tfds data (python -m gan_jax.parts.data.prepare),
     # image_size resizes square images once at load (None: the set's own size). Mixtures (None: the

@@ -10,9 +10,9 @@ checks every import, those inside functions included):
 5. `results/`  trained runs read back, reports, statistics, comparisons, export
 6. the command line: `commands` (train a config, then report), `cli`, `main`
 
-The notebook API (`restore`, `load_config`, `load_results`, `TrainedGAN`) is loaded on first
-use, so importing a part (`gan_jax.parts.objectives`, `gan_jax.parts.models`, ...) does not load the
-plotting, checkpointing or logging stack.
+The notebook API (`restore`, `checkpoint_steps`, `load_config`, `load_results`, `TrainedGAN`) is
+loaded on first use, so importing a part (`gan_jax.parts.objectives`, `gan_jax.parts.models`, ...)
+does not load the plotting, checkpointing or logging stack.
 """
 
 import importlib
@@ -21,6 +21,7 @@ LAYERS = ("parts", "metrics", "step", "loop", "results")  # lowest first; the re
 
 _API = {
     "TrainedGAN": "gan_jax.results.api",
+    "checkpoint_steps": "gan_jax.results.api",
     "load_config": "gan_jax.results.api",
     "restore": "gan_jax.results.api",
     "load_results": "gan_jax.results.load",

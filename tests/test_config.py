@@ -45,6 +45,11 @@ OBJECTIVE_NAMES = re.escape(str(sorted(objectives.OBJECTIVES)))
         ("num_steps", 2.5, r"num_steps=2.5 is invalid: must be an integer >= 1"),
         ("eval_every", 0, r"eval_every=0 is invalid: must be an integer >= 1"),
         ("checkpoint_every", 0, r"checkpoint_every=0 is invalid"),
+        (
+            "keep_checkpoints_over_last",
+            1.5,
+            r"keep_checkpoints_over_last=1.5 is invalid: must be a fraction in \[0, 1\]",
+        ),
         ("n_d_steps", 0, r"n_d_steps=0 is invalid: must be an integer >= 1"),
         ("eval.plot_samples", -1, r"eval.plot_samples=-1 is invalid: must be an integer >= 0"),
         ("unroll.steps", -1, r"unroll.steps=-1 is invalid: must be an integer >= 0"),

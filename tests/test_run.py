@@ -101,6 +101,34 @@ def test_restore_samples_from_the_final_generator(finished_run):
     _assert_states_equal(gan.state.g_params, state.g_params)
 
 
+def test_checkpoints_over_the_last_fraction_are_kept_and_restore_at_their_step(tmp_path):
+    """keep_checkpoints_over_last=0.3 of 50 steps keeps every checkpoint from step 35 on beside the
+    newest 3; each restores to the state a run stopped at its step ends with, and a step that was
+    not kept, or one whose bytes were damaged, is one line naming it."""
+    import glob
+
+    workdir, stopped_dir = str(tmp_path / "run"), str(tmp_path / "stopped")
+    config = make_tiny_config(num_steps=50, checkpoint_every=5, keep_checkpoints_over_last=0.3)
+    train_and_evaluate(config, workdir, progress=False)
+    assert gan_jax.checkpoint_steps(workdir) == [35, 40, 45, 50]
+    stopped = train_and_evaluate(
+        make_tiny_config(num_steps=35, checkpoint_every=5), stopped_dir, progress=False
+    )
+    gan = gan_jax.restore(workdir, step=35)
+    assert gan.step == 35
+    _assert_states_equal(gan.state, stopped)
+    assert gan_jax.restore(workdir).step == 50
+    assert gan_jax.checkpoint_steps(stopped_dir) == [25, 30, 35]  # 0: the newest 3 only
+    with pytest.raises(ValueError, match=r"no checkpoint of step 30 \(steps: 35, 40, 45, 50\)"):
+        gan_jax.restore(workdir, step=30)
+    (data,) = glob.glob(os.path.join(workdir, "checkpoints", "40", "default", "d", "*"))
+    with open(data, "r+b") as f:
+        f.seek(os.path.getsize(data) // 2)
+        f.write(b"\x7f\x7f\x7f\x7f")
+    with pytest.raises(ValueError, match=r"checkpoint .*40 is damaged: "):
+        gan_jax.restore(workdir, step=40)
+
+
 def test_overwrite_keeps_a_run_whose_config_is_unchanged(tmp_path):
     workdir = str(tmp_path)
     config = make_tiny_config(num_steps=10)
@@ -168,6 +196,7 @@ def test_host_fields_do_not_reach_the_programs_so_runs_differing_in_them_share_t
             num_steps=70,
             eval_every=7,
             checkpoint_every=35,
+            keep_checkpoints_over_last=0.2,
             **{"eval.plot_samples": 9, "eval.samplers_from_step": 7},
         )
     )

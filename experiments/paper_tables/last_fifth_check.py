@@ -1,18 +1,20 @@
 """Grid step 21 (issue 23, item 3): a finished sweep's samplers re-read with another number of
-candidates per sample over the whole last fifth of training, from the checkpoints
-`search/keep_checkpoints.sh` kept, without retraining (README, grid step 20).
+candidates per sample over the whole last fifth of training, from the checkpoints its runs kept,
+without retraining (README, grid step 20).
 
-Each kept step is restored per run through a view of the sweep (links in a scratch folder: the
-sweep's run folders, and a checkpoint folder holding only that step), and read by
+Every checkpoint of the last fifth (`gan_jax.checkpoint_steps`: the steps from 0.8 × num_steps on;
+a sweep trained with `keep_checkpoints_over_last=0.2` keeps them all) is restored per run
+(`gan_jax.restore(run, step=...)`, verified against its digest) and read by
 `ratio_classifier_check.run_rows` (the run's eval program with DRS and MH-GAN over a classifier fit
 to G at that step). Every (step, run) row is appended to OUT as one JSON line as soon as it is
-measured, and rows already there are skipped, so the same command resumes. At the end it prints
-`recipe.py`'s table of them (`recipe.rows_of`: the final step's modes, HQ and KL with 95 % CIs, the
-runs with every mode at every kept step of the last fifth, the grid targets met); its wall-time
-column reads 0, as kept checkpoints carry no timing.
+measured (the final step first, as it alone decides modes, HQ and KL), and rows already there are
+skipped, so the same command resumes. At the end it prints `recipe.py`'s table of them
+(`recipe.rows_of`: the final step's modes, HQ and KL with 95 % CIs, the runs with every mode at
+every kept step of the last fifth, the grid targets met); its wall-time column reads 0, as
+checkpoints carry no timing.
 
   python experiments/paper_tables/last_fifth_check.py runs/search/probe_grid_ratio_classifier \\
-      runs/search/kept_ratio_classifier 1000 runs/search/last_fifth_1000.jsonl
+      1000 runs/search/last_fifth_1000.jsonl
 
 Step 21's rule, fixed before it ran (session 22): its MH-GAN or DRS row at 1,000 candidates on
 seeds 0-9 goes on to seeds 100-109 (the confirmation sweep's kept checkpoints, the same command)
@@ -22,9 +24,9 @@ same rule replaces `configs/best_grid.py`, with `eval.sampler_candidates=1000`.
 """
 
 import json
+import math
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -36,26 +38,10 @@ import gan_jax  # noqa: E402
 from gan_jax.loop import workdir as wd  # noqa: E402
 
 
-def restore_at(sweep: str, kept: str, step: int, run: str, scratch: str):
-    """The run `run` of `sweep` at the kept checkpoint `kept/<step>`."""
-    view = os.path.join(scratch, str(step))
-    if not os.path.isdir(view):
-        os.makedirs(os.path.join(view, "runs"))
-        for folder in wd.sweep_runs(sweep):
-            target = os.path.abspath(os.path.join(sweep, "runs", folder))
-            os.symlink(target, os.path.join(view, "runs", folder))
-    pointer = wd.read_group(os.path.join(sweep, "runs", run))
-    # The pointer is relative to the run folder; the view resolves it inside itself.
-    checkpoints = os.path.normpath(os.path.join(view, "runs", run, pointer["checkpoint_dir"]))
-    if not os.path.isdir(checkpoints):
-        os.makedirs(checkpoints)
-        os.symlink(
-            os.path.abspath(os.path.join(kept, str(step))), os.path.join(checkpoints, str(step))
-        )
-    gan = gan_jax.restore(os.path.join(view, "runs", run))
-    if gan.step != step:
-        raise RuntimeError(f"{kept}/{step} restored step {gan.step}")
-    return gan
+def last_fifth_steps(run: str) -> list[int]:
+    """The steps of the last fifth of `run` (from 0.8 × num_steps on) whose checkpoints it holds."""
+    first = math.ceil(0.8 * gan_jax.load_config(run).num_steps)
+    return [step for step in gan_jax.checkpoint_steps(run) if step >= first]
 
 
 def as_evals(rows: list[dict], num_modes: int) -> list[list[dict]]:
@@ -88,21 +74,25 @@ def summary(rows: list[dict], num_modes: int = 25) -> None:
         print(line)
 
 
-def main(sweep: str, kept: str, candidates: int, out: str) -> None:
+def main(sweep: str, candidates: int, out: str) -> None:
     done = []
     if os.path.exists(out):
         with open(out) as f:
             done = [json.loads(line) for line in f if line.strip()]
     seen = {(r["step"], r["run"]) for r in done}
-    steps = sorted(int(s) for s in os.listdir(kept) if s.isdigit())
     runs = wd.sweep_runs(sweep)
-    with tempfile.TemporaryDirectory() as scratch, open(out, "a") as f:
-        for step in steps:
+    steps = last_fifth_steps(os.path.join(sweep, "runs", runs[0]))
+    print(f"reading steps {', '.join(map(str, steps))} of {len(runs)} runs", flush=True)
+    # The final step first: it alone decides modes, HQ and KL, so the rule can be read before the
+    # earlier steps (steadiness only) are in.
+    order = steps[-1:] + steps[:-1]
+    with open(out, "a") as f:
+        for step in order:
             for run in runs:
                 if (step, run) in seen:
                     continue
                 start = time.time()
-                rows = run_rows(restore_at(sweep, kept, step, run, scratch), candidates)
+                rows = run_rows(gan_jax.restore(os.path.join(sweep, "runs", run), step), candidates)
                 for label, modes, hq, kl, rate in rows:
                     row = dict(step=step, run=run, label=label, modes=modes, hq=hq, kl=kl)
                     done.append(row | dict(acceptance=rate))
@@ -113,6 +103,6 @@ def main(sweep: str, kept: str, candidates: int, out: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 5:
-        sys.exit("usage: last_fifth_check.py SWEEP KEPT_FOLDER CANDIDATES OUT.jsonl")
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    if len(sys.argv) != 4:
+        sys.exit("usage: last_fifth_check.py SWEEP CANDIDATES OUT.jsonl")
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3])

@@ -22,6 +22,7 @@ import dataclasses
 import gc
 import hashlib
 import logging as py_logging
+import math
 import os
 import sys
 import threading
@@ -33,6 +34,7 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 from absl import logging
+from orbax.checkpoint.checkpoint_managers import preservation_policy
 
 from gan_jax.loop import sharding
 from gan_jax.loop import workdir as wd
@@ -41,14 +43,43 @@ DIGEST = "gan_jax_sha256"  # the key of a checkpoint's digest in its custom_meta
 LEGACY_DIGESTS = "digests.json"  # beside the checkpoints of runs made before DIGEST existed
 
 
-def make_manager(directory: str, max_to_keep: int = 3, create: bool = True):
-    """A `CheckpointManager` over `directory`, one checkpoint per saved step. With
-    `create=False` (reading someone's run) nothing is created or changed on disk; otherwise
-    the temporary folders of saves that never finished (a kill, a full disk) are removed."""
+@dataclasses.dataclass
+class _KeepFrom(preservation_policy.PreservationPolicy):
+    """Keeps every checkpoint from `first_step` on (e.g. the last fifth of a run, to read its
+    samplers or metrics at every step of it afterwards)."""
+
+    first_step: int
+
+    def should_preserve(self, checkpoints, *, context) -> list[bool]:
+        del context
+        return [info.step >= self.first_step for info in checkpoints]
+
+
+def keep_from_step(num_steps: int, keep_over_last: float) -> int | None:
+    """The first step whose checkpoint is kept when every checkpoint over the last
+    `keep_over_last` of `num_steps` is kept (None when the fraction is 0: the newest 3 only)."""
+    if keep_over_last <= 0:
+        return None
+    return math.ceil(num_steps * (1 - keep_over_last))
+
+
+def make_manager(
+    directory: str, max_to_keep: int = 3, keep_from: int | None = None, create: bool = True
+):
+    """A `CheckpointManager` over `directory`, one checkpoint per saved step, keeping the newest
+    `max_to_keep` and every one from step `keep_from` on. With `create=False` (reading someone's
+    run) nothing is created or changed on disk; otherwise the temporary folders of saves that
+    never finished (a kill, a full disk) are removed."""
     directory = os.path.abspath(directory)
+    policy = None
+    if create:
+        policies = [preservation_policy.LatestN(max_to_keep)]
+        if keep_from is not None:
+            policies.append(_KeepFrom(keep_from))
+        policy = preservation_policy.AnyPreservationPolicy(policies)
     with wd.writing(directory), _quiet():  # orbax logs a torn step metadata file at ERROR
         options = ocp.CheckpointManagerOptions(
-            max_to_keep=max_to_keep if create else None,
+            preservation_policy=policy,
             save_interval_steps=1 if create else 0,
             create=create,
             read_only=not create,
@@ -350,6 +381,26 @@ def restore_latest(manager, target, *, repair: bool = False):
     if repair and skipped and sharding.is_primary():
         _set_aside(manager, skipped)
     return chosen.state
+
+
+def restore_step(manager, target, step: int):
+    """Restores the checkpoint of `step` into `target`'s structure and placement, checked against
+    its digest. One that is readable but carries no digest is restored with one warning line
+    saying so. Raises `WorkdirError` (one line) when there is no checkpoint of `step` (naming
+    the steps there are), or it is damaged or holds another config's arrays."""
+    steps = sorted(manager.all_steps())
+    directory = wd.shown_path(str(manager.directory))
+    if step not in steps:
+        kept = ", ".join(map(str, steps)) or "none"
+        raise wd.WorkdirError(f"{directory} holds no checkpoint of step {step} (steps: {kept})")
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, target)
+    checked = _check(manager, step, abstract, _legacy_index(manager))
+    shown = wd.shown_path(_step_path(manager, step))
+    if checked.verdict == "unverified":
+        logging.warning("checkpoint %s is restored, unverified: %s", shown, checked.reason)
+    elif checked.verdict != "verified":
+        raise wd.WorkdirError(f"checkpoint {shown} is {_named(checked)}: {checked.reason}")
+    return checked.state
 
 
 def _named(checked: _Checked) -> str:

@@ -72,7 +72,7 @@ OUTPUTS = {
 OUTPUTS["sweep_run"] = OUTPUTS["run"]
 # Fields that may change between a run and its resumption: they set how long it runs and how
 # often it saves, never what a step computes.
-RESUMABLE_FIELDS = ("num_steps", "checkpoint_every")
+RESUMABLE_FIELDS = ("num_steps", "checkpoint_every", "keep_checkpoints_over_last")
 # Fields added to the config after runs were made, with the value that reproduces the behaviour
 # those runs had: a stored config without the field still matches a config that has this value.
 ADDED_FIELDS = {
@@ -104,6 +104,7 @@ ADDED_FIELDS = {
     "eval.drs_gamma_rule": "quantile",
     "eval.sampler_logit_scale": 1.0,
     "eval.samplers_from_step": 0,
+    "keep_checkpoints_over_last": 0.0,
     "eval.sampler_calibration": "none",
     "eval.sampler_ratio": "d",
     "eval.ratio_classifier_steps": 40_000,

@@ -15,7 +15,7 @@ from gan_jax.step.config import sampler_unfit_reason
 from gan_jax.step.experiment import Experiment
 from gan_jax.step.train import GANState, ema_params, make_generate
 
-__all__ = ["TrainedGAN", "load_config", "restore"]
+__all__ = ["TrainedGAN", "checkpoint_steps", "load_config", "restore"]
 
 
 class TrainedGAN:
@@ -109,16 +109,8 @@ class TrainedGAN:
             raise ValueError(f"{call}: this run's D does not fit: {reason}")
 
 
-def restore(workdir: str) -> TrainedGAN:
-    """Loads the newest verified checkpoint of the run in `workdir` (a single run's workdir, or
-    a sweep run's folder `<sweep workdir>/runs/<run name>`; `gan_jax.loop.checkpoint`). Reads
-    only: nothing is written.
-
-    Raises:
-      FileNotFoundError: `workdir` is missing, empty, or holds no checkpoint yet.
-      ValueError: `workdir` holds something else (a sweep root lists its runs), a damaged
-        bookkeeping file, or no checkpoint in it is intact (`WorkdirError`, one line each).
-    """
+def _checkpoints_of(workdir: str) -> tuple:
+    """(config, group pointer, checkpoint folder) of the run in `workdir`; `restore`'s errors."""
     if not os.path.isdir(workdir):
         raise FileNotFoundError(f"{workdir}: no such folder")
     found = wd.kind(workdir)
@@ -141,12 +133,42 @@ def restore(workdir: str) -> TrainedGAN:
             f"the checkpoints of {workdir} belong in {directory}, which is missing (a sweep's run "
             "is restored from inside its sweep folder)"
         )
+    return config, pointer, directory
+
+
+def checkpoint_steps(workdir: str) -> list[int]:
+    """The steps whose checkpoints the run in `workdir` holds, oldest first: the newest 3, and
+    every one over the last `keep_checkpoints_over_last` of its steps. Errors as `restore`'s."""
+    _, _, directory = _checkpoints_of(workdir)
+    manager = checkpoint.make_manager(directory, create=False)
+    try:
+        return sorted(manager.all_steps())
+    finally:
+        manager.close()
+
+
+def restore(workdir: str, step: int | None = None) -> TrainedGAN:
+    """Loads the newest verified checkpoint of the run in `workdir` (a single run's workdir, or
+    a sweep run's folder `<sweep workdir>/runs/<run name>`; `gan_jax.loop.checkpoint`), or the
+    checkpoint of `step` (one of `checkpoint_steps(workdir)`), verified. Reads only: nothing is
+    written.
+
+    Raises:
+      FileNotFoundError: `workdir` is missing, empty, or holds no checkpoint yet.
+      ValueError: `workdir` holds something else (a sweep root lists its runs), a damaged
+        bookkeeping file, no checkpoint in it is intact, or there is no intact checkpoint of
+        `step` (`WorkdirError`, one line each).
+    """
+    config, pointer, directory = _checkpoints_of(workdir)
     mesh = runs_mesh(1)
     experiment = programs(config, mesh).exp
     target = group_state_shapes([config] * pointer["num_padded"], mesh)
     manager = checkpoint.make_manager(directory, create=False)
     try:
-        stacked = checkpoint.restore_latest(manager, target)
+        if step is None:
+            stacked = checkpoint.restore_latest(manager, target)
+        else:
+            stacked = checkpoint.restore_step(manager, target, step)
     finally:
         manager.close()
     if stacked is None:

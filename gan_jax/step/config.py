@@ -178,6 +178,9 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     batch_size = _int(config, "batch_size", 2)
     _int(config, "eval_every", 1)
     _int(config, "checkpoint_every", 1)
+    keep_over_last = _get(config, "keep_checkpoints_over_last")
+    if not (_number(keep_over_last) and 0 <= keep_over_last <= 1):
+        _fail("keep_checkpoints_over_last", keep_over_last, "must be a fraction in [0, 1]")
     _int(config, "n_d_steps", 1)
     _int(config, "eval.num_samples", 1)
     _int(config, "eval.plot_samples", 0)

@@ -174,6 +174,7 @@ HOST_FIELDS = (
     "num_steps",
     "eval_every",
     "checkpoint_every",
+    "keep_checkpoints_over_last",
     "eval.plot_samples",
     "eval.samplers_from_step",
 )
