@@ -14,7 +14,10 @@ every kept step of the last fifth, the grid targets met); its wall-time column r
 checkpoints carry no timing.
 
   python experiments/paper_tables/last_fifth_check.py runs/search/probe_grid_ratio_classifier \\
-      1000 runs/search/last_fifth_1000.jsonl
+      1000 runs/search/last_fifth_1000.jsonl [seed=4 ...]
+
+Runs named after OUT (e.g. seed=4) are the only ones read this time: a run whose steadiness
+decides the rule can be read before the others (the table then covers the rows there are).
 
 Step 21's rule, fixed before it ran (session 22): its MH-GAN or DRS row at 1,000 candidates on
 seeds 0-9 goes on to seeds 100-109 (the confirmation sweep's kept checkpoints, the same command)
@@ -74,13 +77,13 @@ def summary(rows: list[dict], num_modes: int = 25) -> None:
         print(line)
 
 
-def main(sweep: str, candidates: int, out: str) -> None:
+def main(sweep: str, candidates: int, out: str, only: list[str] | None = None) -> None:
     done = []
     if os.path.exists(out):
         with open(out) as f:
             done = [json.loads(line) for line in f if line.strip()]
     seen = {(r["step"], r["run"]) for r in done}
-    runs = wd.sweep_runs(sweep)
+    runs = only or wd.sweep_runs(sweep)
     steps = last_fifth_steps(os.path.join(sweep, "runs", runs[0]))
     print(f"reading steps {', '.join(map(str, steps))} of {len(runs)} runs", flush=True)
     # The final step first: it alone decides modes, HQ and KL, so the rule can be read before the
@@ -103,6 +106,6 @@ def main(sweep: str, candidates: int, out: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        sys.exit("usage: last_fifth_check.py SWEEP CANDIDATES OUT.jsonl")
-    main(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+    if len(sys.argv) < 4:
+        sys.exit("usage: last_fifth_check.py SWEEP CANDIDATES OUT.jsonl [RUN ...]")
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:])
