@@ -35,6 +35,7 @@ classifier of real against G samples (3 x 128 ReLU, 40,000 Adam steps, its logit
 log p_data / p_G; `gan_jax.step.ratio_classifier`, Grover et al. 2019) is fit to the raw G, and
 MH-GAN and DRS ("budget" gamma) read it with 100 candidates per sample; their metrics are under
 "mh/" and "drs/", and `gan_jax.restore(w).sample(n, seed, sampler="mh")` draws from the former.
+Every checkpoint of the last fifth is kept (`gan_jax.restore(w, step=...)`).
 
 The argument, when given, selects an earlier recipe: "packed_d" grid step 16's (PacGAN4, batch
 512, DRS at the 0.98 quantile over its packed D read per sample), or a batch size for the
@@ -91,6 +92,9 @@ def classifier_recipe(pack: int = 3, candidates: int = 100) -> ml_collections.Co
     config.eval.sampler_ratio = "classifier"
     config.eval.ratio_classifier_steps = 40_000
     config.eval.samplers_from_step = 20_000
+    # Every checkpoint of the last fifth stays, so the samplers can be read again there with
+    # other settings without retraining (experiments/paper_tables/last_fifth_check.py).
+    config.keep_checkpoints_over_last = 0.2
     return config
 
 
