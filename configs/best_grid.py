@@ -1,24 +1,28 @@
-"""The best grid recipe found by experiments/paper_tables (README there, grid steps 15-20). It
-does NOT reach all of PacGAN Table 1's PacGAN4 targets (24.8 modes, HQ 93 %, reverse KL 0.04,
-every mode at every eval of the last fifth): through a sampler it meets the modes, HQ and KL
-targets on the confirmation seeds and the modes and HQ targets on the search seeds (KL 0.044),
-and one seed in each set drops a mode at one late eval. PacGAN's grid (25 modes on
-{-4,-2,0,2,4}^2, std 0.05, 100,000 points), PacGAN3 with PacGAN's own networks, trained in
-25,000 steps of batch 504 with decaying rates, read through Metropolis-Hastings GAN (MH-GAN,
-Turner et al. 2019) over a classifier fit to the final G (grid step 20):
+"""The best grid recipe found by experiments/paper_tables (README there, grid steps 15-21).
+Through a sampler it meets all four of PacGAN Table 1's PacGAN4 targets (24.8 modes, HQ 93 %,
+reverse KL 0.04, every mode at every eval of the last fifth) on the confirmation seeds, and the
+modes, HQ and KL targets at the final step on the search seeds (their steadiness at 1,000
+candidates is not read yet). PacGAN's grid (25 modes on {-4,-2,0,2,4}^2, std 0.05, 100,000
+points), PacGAN3 with PacGAN's own networks, trained in 25,000 steps of batch 504 with decaying
+rates, read through Metropolis-Hastings GAN (MH-GAN, Turner et al. 2019) with 1,000 proposals
+per chain over a classifier fit to G (grid step 21: step 20's runs, trained with 100, re-read
+from their kept checkpoints):
 
 | seeds | G | modes | every mode | HQ % | reverse KL | steady | targets met |
 | --- | --- | --- | --- | --- | --- | --- | --- |
-| 0-9 | raw G + MH-GAN (sampler) | 25.0 | 10 of 10 | 97.0 | 0.044 | 9 of 10 | modes, HQ |
-| 0-9 | raw G + DRS (sampler) | 25.0 | 10 of 10 | 96.7 | 0.057 | 9 of 10 | modes, HQ |
+| 0-9 | raw G + MH-GAN, 1,000 candidates | 25.0 | 10 of 10 | 96.0 | 0.034 | not read | modes, HQ, KL |
+| 0-9 | raw G + MH-GAN, 100 (step 20) | 25.0 | 10 of 10 | 97.0 | 0.044 | 9 of 10 | modes, HQ |
 | 0-9 | raw G | 23.7 | 4 of 10 | 77.8 | 0.374 | 1 of 10 | none |
-| 100-109 | raw G + MH-GAN (sampler) | 25.0 | 10 of 10 | 97.1 | 0.037 | 9 of 10 | modes, HQ, KL |
-| 100-109 | raw G + DRS (sampler) | 25.0 | 10 of 10 | 97.0 | 0.049 | 8 of 10 | modes, HQ |
+| 100-109 | raw G + MH-GAN, 1,000 candidates | 25.0 | 10 of 10 | 96.6 | 0.026 | 10 of 10 | all four |
+| 100-109 | raw G + DRS, 1,000 candidates | 25.0 | 10 of 10 | 96.6 | 0.026 | 10 of 10 | all four |
+| 100-109 | raw G + MH-GAN, 100 (step 20) | 25.0 | 10 of 10 | 97.1 | 0.037 | 9 of 10 | modes, HQ, KL |
 | 100-109 | raw G | 24.4 | 5 of 10 | 77.9 | 0.367 | 2 of 10 | none |
 
 (seeds 0-9 the search, 100-109 the confirmation; steady: every mode at every eval of the last
-fifth; measured on this project's 2-core CPU, ~3 h per ten vmapped seeds: README grid step 20). The
-recipe it replaces (`configs/best_grid.py:packed_d`, grid step 16, PacGAN4 read through DRS over
+fifth; measured on this project's 2-core CPU: ~3 h per ten vmapped seeds to train at 100
+candidates, ~2 h more to read the last fifth at 1,000: README grid steps 20-21). Step 20's reading
+(100 candidates) is `experiments/paper_tables/search/probe_grid_ratio_classifier.py`. The
+recipe before it (`configs/best_grid.py:packed_d`, grid step 16, PacGAN4 read through DRS over
 its packed D) met the modes target alone on the confirmation seeds: 24.9 modes, HQ 78.2 %, KL
 0.174; the small-net recipe before that (`configs/best_grid.py:512`) none.
 
@@ -33,7 +37,7 @@ an EMA of G's weights with decay 0.999 (Yazici et al. 2019), its metrics under "
 of 504 samples (168 packs of three). At every eval from step 20,000 on (the last fifth) a
 classifier of real against G samples (3 x 128 ReLU, 40,000 Adam steps, its logit an estimate of
 log p_data / p_G; `gan_jax.step.ratio_classifier`, Grover et al. 2019) is fit to the raw G, and
-MH-GAN and DRS ("budget" gamma) read it with 100 candidates per sample; their metrics are under
+MH-GAN and DRS ("budget" gamma) read it with 1,000 candidates per sample; their metrics are under
 "mh/" and "drs/", and `gan_jax.restore(w).sample(n, seed, sampler="mh")` draws from the former.
 Every checkpoint of the last fifth is kept (`gan_jax.restore(w, step=...)`).
 
@@ -100,7 +104,7 @@ def classifier_recipe(pack: int = 3, candidates: int = 100) -> ml_collections.Co
 
 def get_config(recipe: str = "") -> ml_collections.ConfigDict:
     if not recipe:
-        return classifier_recipe()
+        return classifier_recipe(candidates=1000)
     if recipe == "packed_d":
         return full_nets_recipe()
     if not recipe.isdigit() or int(recipe) < 1:

@@ -249,10 +249,13 @@ def test_paper_and_best_recipe_configs_validate_and_their_searches_expand():
         modules[name] = module
         seeds[name] = sorted({run.config.seed for run in expand(module.get_config())})
     assert seeds["confirm_ring.py"] == seeds["confirm_grid.py"] == list(range(100, 110))
-    # The shipped grid recipe is the configuration grid step 20 measured and confirmed (packing
-    # 3), and `:packed_d` the one grid step 16 measured, packing 4.
+    # The shipped grid recipe is the configuration grid step 20 trained (packing 3) read with
+    # 1,000 candidates per sample (grid step 21, confirmed), and `:packed_d` the one grid step 16
+    # measured, packing 4.
     measured = modules["probe_grid_ratio_classifier.py"].get_config("3")
     del measured["sweep"]
+    assert measured.eval.sampler_candidates == 100
+    measured.eval.sampler_candidates = 1000
     assert best_grid.get_config().to_dict() == measured.to_dict()
     measured = modules["probe_grid_full_nets_cosine.py"].get_config("4")
     del measured["sweep"]

@@ -39,6 +39,6 @@ from configs import best_grid
 def get_config(pack: str = "3") -> ml_collections.ConfigDict:
     if pack not in ("3", "4"):
         raise ValueError(f"probe_grid_ratio_classifier.py:{pack}: the packing is 3 or 4")
-    config = best_grid.classifier_recipe(int(pack))
+    config = best_grid.classifier_recipe(int(pack), candidates=100)
     config.sweep = ml_collections.ConfigDict(dict(seeds=10))
     return config
