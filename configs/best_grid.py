@@ -10,15 +10,15 @@ from their kept checkpoints):
 
 | seeds | G | modes | every mode | HQ % | reverse KL | steady | targets met |
 | --- | --- | --- | --- | --- | --- | --- | --- |
-| 0-9 | raw G + MH-GAN, 1,000 candidates | 25.0 | 10 of 10 | 96.0 | 0.034 | not read | modes, HQ, KL |
+| 0-9 | raw G + MH-GAN, 1,000 | 25.0 | 10 of 10 | 96.0 | 0.034 | not read | modes, HQ, KL |
 | 0-9 | raw G + MH-GAN, 100 (step 20) | 25.0 | 10 of 10 | 97.0 | 0.044 | 9 of 10 | modes, HQ |
 | 0-9 | raw G | 23.7 | 4 of 10 | 77.8 | 0.374 | 1 of 10 | none |
-| 100-109 | raw G + MH-GAN, 1,000 candidates | 25.0 | 10 of 10 | 96.6 | 0.026 | 10 of 10 | all four |
-| 100-109 | raw G + DRS, 1,000 candidates | 25.0 | 10 of 10 | 96.6 | 0.026 | 10 of 10 | all four |
-| 100-109 | raw G + MH-GAN, 100 (step 20) | 25.0 | 10 of 10 | 97.1 | 0.037 | 9 of 10 | modes, HQ, KL |
+| 100-109 | raw G + MH-GAN, 1,000 | 25.0 | 10 of 10 | 96.6 | 0.026 | 10 of 10 | all four |
+| 100-109 | raw G + DRS, 1,000 | 25.0 | 10 of 10 | 96.6 | 0.026 | 10 of 10 | all four |
+| 100-109 | raw G + MH-GAN, 100 (step 20) | 25.0 | 10 of 10 | 97.1 | 0.037 | 9 of 10 | modes/HQ/KL |
 | 100-109 | raw G | 24.4 | 5 of 10 | 77.9 | 0.367 | 2 of 10 | none |
 
-(seeds 0-9 the search, 100-109 the confirmation; steady: every mode at every eval of the last
+(1,000 / 100: candidates per sample; seeds 0-9 the search, 100-109 the confirmation; steady: every mode at every eval of the last
 fifth; measured on this project's 2-core CPU: ~3 h per ten vmapped seeds to train at 100
 candidates, ~2 h more to read the last fifth at 1,000: README grid steps 20-21). Step 20's reading
 (100 candidates) is `experiments/paper_tables/search/probe_grid_ratio_classifier.py`. The
