@@ -18,9 +18,10 @@ from their kept checkpoints):
 | 100-109 | raw G + MH-GAN, 100 (step 20) | 25.0 | 10 of 10 | 97.1 | 0.037 | 9 of 10 | modes/HQ/KL |
 | 100-109 | raw G | 24.4 | 5 of 10 | 77.9 | 0.367 | 2 of 10 | none |
 
-(1,000 / 100: candidates per sample; seeds 0-9 the search, 100-109 the confirmation; steady: every mode at every eval of the last
-fifth; measured on this project's 2-core CPU: ~3 h per ten vmapped seeds to train at 100
-candidates, ~2 h more to read the last fifth at 1,000: README grid steps 20-21). Step 20's reading
+(1,000 / 100: candidates per sample; seeds 0-9 the search, 100-109 the confirmation; steady:
+every mode at every eval of the last fifth; measured on this project's 2-core CPU: ~3 h per ten
+vmapped seeds to train at 100 candidates, ~2 h more to read the last fifth at 1,000: README grid
+steps 20-21). Step 20's reading
 (100 candidates) is `experiments/paper_tables/search/probe_grid_ratio_classifier.py`. The
 recipe before it (`configs/best_grid.py:packed_d`, grid step 16, PacGAN4 read through DRS over
 its packed D) met the modes target alone on the confirmation seeds: 24.9 modes, HQ 78.2 %, KL
