@@ -10,7 +10,7 @@ to G at that step). Every (step, run) row is appended to OUT as one JSON line as
 measured (the final step first, as it alone decides modes, HQ and KL), and rows already there are
 skipped, so the same command resumes. At the end it prints `recipe.py`'s table of them
 (`recipe.rows_of`: the final step's modes, HQ and KL with 95 % CIs, the runs with every mode at
-every kept step of the last fifth, the grid targets met); its wall-time column reads 0, as
+every kept step of the last fifth, the grid targets met); its wall-time column reads "–", as
 checkpoints carry no timing.
 
   python experiments/paper_tables/last_fifth_check.py runs/search/probe_grid_ratio_classifier \\

@@ -95,6 +95,7 @@ def rows_of(variant: str, seeds: list, data: str) -> list[str]:
             np.mean(kl) <= target["kl"],
             all(late),
         ]
+        timed = any(r.get("steps_per_sec") for rows in seeds for r in rows)
         wall = np.mean(
             [
                 sum(
@@ -109,7 +110,7 @@ def rows_of(variant: str, seeds: list, data: str) -> list[str]:
             f"| {variant} | {which} | {last_step} | {len(seeds)} | {_cell(modes, 2)} | "
             f"{all_modes} of {len(seeds)} | {_cell(hq, 1)} | {_cell(kl, 3)} | "
             + (f"{sum(late)} of {len(seeds)}" if judged else "– (not at every eval)")
-            + f" | {wall / 60:.0f} | "
+            + (f" | {wall / 60:.0f} | " if timed else " | – | ")  # re-read checkpoints: no timing
             + " / ".join("yes" if m else "no" for m in met)
             + " |"
         )
