@@ -699,6 +699,26 @@ def test_a_damaged_checkpoint_falls_back_with_one_warning_line_and_no_traceback(
     assert "checkpoints/20 is damaged" in lines[0] and "using step 10 instead" in lines[0]
 
 
+def test_restoring_a_damaged_step_is_one_line_and_no_traceback(reference, tmp_path):
+    """`restore(step=...)` of a damaged checkpoint raises at once, while tensorstore still
+    completes the failed read's other requests: their 'Event loop is closed' reports must not
+    reach stderr after the one-line error."""
+    workdir = _copy(reference, tmp_path)
+    _truncate_data(os.path.join(workdir, "checkpoints", "20"))
+    script = (
+        "import gan_jax\n"
+        "try:\n"
+        f"    gan_jax.restore({workdir!r}, step=20)\n"
+        "except ValueError as error:\n"
+        "    print(error)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert result.returncode == 0 and "checkpoints/20 is damaged" in result.stdout, result.stderr
+    assert _error_lines(result.stderr) == [], result.stderr[-3000:]
+
+
 CONFIG_FILES = {
     "none.py": "def get_config():\n    pass\n",
     "plain.py": "def get_config():\n    return {}\n",

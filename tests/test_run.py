@@ -127,6 +127,26 @@ def test_checkpoints_over_the_last_fraction_are_kept_and_restore_at_their_step(t
         f.write(b"\x7f\x7f\x7f\x7f")
     with pytest.raises(ValueError, match=r"checkpoint .*40 is damaged: "):
         gan_jax.restore(workdir, step=40)
+    # Raised to 60 steps, the last 0.3 starts at step 42: the resume keeps 35 and 40 all the same.
+    config.num_steps = 60
+    train_and_evaluate(config, workdir, progress=False)
+    assert gan_jax.checkpoint_steps(workdir) == [35, 40, 45, 50, 55, 60]
+
+
+def test_the_first_kept_step_is_exact_where_floating_point_is_not():
+    """`keep_from_step` against exact rational arithmetic: 1 - 0.7 is 0.30000000000000004 in
+    floating point, so ceil(100 * (1 - 0.7)) would be 31 and drop step 30's checkpoint."""
+    import math
+    from fractions import Fraction
+
+    from gan_jax.loop.checkpoint import keep_from_step
+
+    assert keep_from_step(100, 0.7) == 30 and keep_from_step(100_000, 0.95) == 5_000
+    assert keep_from_step(50, 0.0) is None and keep_from_step(50, 1.0) == 0
+    for num_steps in (7, 50, 100, 25_000, 100_000, 400_000):
+        for f in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.45, 0.7, 0.85, 0.95, 1 / 3):
+            exact = math.ceil(num_steps * (1 - Fraction(repr(f))))
+            assert keep_from_step(num_steps, f) == exact, (num_steps, f)
 
 
 def test_overwrite_keeps_a_run_whose_config_is_unchanged(tmp_path):

@@ -27,7 +27,6 @@ same rule replaces `configs/best_grid.py`, with `eval.sampler_candidates=1000`.
 """
 
 import json
-import math
 import os
 import sys
 import time
@@ -39,11 +38,12 @@ from ratio_classifier_check import run_rows  # noqa: E402
 
 import gan_jax  # noqa: E402
 from gan_jax.loop import workdir as wd  # noqa: E402
+from gan_jax.loop.checkpoint import keep_from_step  # noqa: E402
 
 
 def last_fifth_steps(run: str) -> list[int]:
     """The steps of the last fifth of `run` (from 0.8 × num_steps on) whose checkpoints it holds."""
-    first = math.ceil(0.8 * gan_jax.load_config(run).num_steps)
+    first = keep_from_step(gan_jax.load_config(run).num_steps, 0.2)
     return [step for step in gan_jax.checkpoint_steps(run) if step >= first]
 
 

@@ -40,43 +40,65 @@ from gan_jax.loop import sharding
 from gan_jax.loop import workdir as wd
 
 DIGEST = "gan_jax_sha256"  # the key of a checkpoint's digest in its custom_metadata
+# ... and of the first step from which the run's keep policies (keep_checkpoints_over_last, at
+# every num_steps it was trained with) keep every checkpoint: a resume keeps those too.
+KEPT_FROM = "gan_jax_kept_from"
 LEGACY_DIGESTS = "digests.json"  # beside the checkpoints of runs made before DIGEST existed
 
 
 @dataclasses.dataclass
-class _KeepFrom(preservation_policy.PreservationPolicy):
+class _Keep(preservation_policy.PreservationPolicy):
     """Keeps every checkpoint from `first_step` on (e.g. the last fifth of a run, to read its
-    samplers or metrics at every step of it afterwards)."""
+    samplers or metrics at every step of it afterwards; None: no such step), and the steps in
+    `kept`: those an earlier policy kept, which a resume with a raised `num_steps` (a later
+    first step) must not delete."""
 
-    first_step: int
+    first_step: int | None
+    kept: frozenset[int] = frozenset()
 
     def should_preserve(self, checkpoints, *, context) -> list[bool]:
         del context
-        return [info.step >= self.first_step for info in checkpoints]
+        return [
+            (self.first_step is not None and info.step >= self.first_step) or info.step in self.kept
+            for info in checkpoints
+        ]
 
 
 def keep_from_step(num_steps: int, keep_over_last: float) -> int | None:
     """The first step whose checkpoint is kept when every checkpoint over the last
-    `keep_over_last` of `num_steps` is kept (None when the fraction is 0: the newest 3 only)."""
+    `keep_over_last` of `num_steps` is kept (None when the fraction is 0: the newest 3 only).
+    `num_steps - floor(num_steps * f)`, the product rounded first: `ceil(100 * (1 - 0.7))` is 31,
+    as 1 - 0.7 is 0.30000000000000004 in floating point, and would drop step 30."""
     if keep_over_last <= 0:
         return None
-    return math.ceil(num_steps * (1 - keep_over_last))
+    return num_steps - math.floor(round(num_steps * keep_over_last, 9))
 
 
 def make_manager(
     directory: str, max_to_keep: int = 3, keep_from: int | None = None, create: bool = True
 ):
     """A `CheckpointManager` over `directory`, one checkpoint per saved step, keeping the newest
-    `max_to_keep` and every one from step `keep_from` on. With `create=False` (reading someone's
-    run) nothing is created or changed on disk; otherwise the temporary folders of saves that
-    never finished (a kill, a full disk) are removed."""
+    `max_to_keep`, every one from step `keep_from` on, and every one already there that an
+    earlier keep policy of the run kept (`KEPT_FROM`). With `create=False` (reading
+    someone's run) nothing is created or changed on disk; otherwise the temporary folders of
+    saves that never finished (a kill, a full disk) are removed."""
     directory = os.path.abspath(directory)
     policy = None
     if create:
-        policies = [preservation_policy.LatestN(max_to_keep)]
-        if keep_from is not None:
-            policies.append(_KeepFrom(keep_from))
-        policy = preservation_policy.AnyPreservationPolicy(policies)
+        # The checkpoints an earlier keep policy kept (its first step is in the newest one's
+        # metadata) stay, whatever this run's own `keep_from` (say num_steps raised on resume).
+        earlier = None
+        if os.path.isdir(directory):
+            reader = make_manager(directory, create=False)
+            try:
+                earlier = recorded_kept_from(reader)
+                on_disk = reader.all_steps()
+            finally:
+                reader.close()
+        kept = frozenset(s for s in on_disk if s >= earlier) if earlier is not None else frozenset()
+        policy = preservation_policy.AnyPreservationPolicy(
+            [preservation_policy.LatestN(max_to_keep), _Keep(keep_from, kept)]
+        )
     with wd.writing(directory), _quiet():  # orbax logs a torn step metadata file at ERROR
         options = ocp.CheckpointManagerOptions(
             preservation_policy=policy,
@@ -100,6 +122,8 @@ def _drop_closed_loop_errors(previous):
         if isinstance(error, RuntimeError) and "Event loop is closed" in str(error):
             return
         previous(unraisable)
+
+    hook.drops_closed_loop_errors = True
 
     return hook
 
@@ -135,9 +159,11 @@ def _quiet():
     logging.set_verbosity(logging.FATAL)
     asyncio_logger.setLevel(py_logging.CRITICAL + 1)
     sys.unraisablehook = _drop_closed_loop_errors(hook)
+    failed = False
     try:
         yield
     except BaseException:
+        failed = True
         if _FAILED_READ_FILTER not in asyncio_logger.filters:
             asyncio_logger.addFilter(_FAILED_READ_FILTER)
         # Collect the failed read's tasks now, while their tracebacks are silenced (a full
@@ -148,6 +174,11 @@ def _quiet():
         raise
     finally:
         sys.unraisablehook = hook
+        # A failed read's other requests may complete after the caller has raised its one line
+        # (restore(step=...) reads nothing more): their "Event loop is closed" reports are
+        # dropped from then on, as asyncio's are by the filter above; other reports still show.
+        if failed and not getattr(hook, "drops_closed_loop_errors", False):
+            sys.unraisablehook = _drop_closed_loop_errors(hook)
         asyncio_logger.setLevel(level)
         logging.set_verbosity(verbosity)
 
@@ -179,23 +210,39 @@ def _state_step(state) -> int:
     return int(np.asarray(state.step.addressable_shards[0].data).max())
 
 
-def save(manager, state) -> None:
+def recorded_kept_from(manager) -> int | None:
+    """The first step from which the run's keep policies kept every checkpoint, as its newest
+    checkpoint records it (`KEPT_FROM`); None when it records none (or cannot be read)."""
+    step = manager.latest_step()
+    if step is None:
+        return None
+    try:
+        with _quiet():
+            custom = manager.metadata(step).custom_metadata
+    except Exception:  # noqa: BLE001 - a torn metadata file reads as many types
+        return None
+    found = custom.get(KEPT_FROM) if isinstance(custom, dict) else None
+    return found if isinstance(found, int) else None
+
+
+def save(manager, state, keep_from: int | None = None) -> None:
     """Saves the state under its step with its digest inside, and waits until it is on disk (a
-    kill can follow). A file-system fault (a full disk: orbax's `RESOURCE_EXHAUSTED`) is one
-    `WorkdirError` line; the checkpoints saved before stay, and the same command resumes from
-    them."""
+    kill can follow). `keep_from` (the manager's) is recorded with it, lowered to what the run's
+    newest checkpoint records, so that a resume keeps what every earlier policy kept. A
+    file-system fault (a full disk: orbax's `RESOURCE_EXHAUSTED`) is one `WorkdirError` line;
+    the checkpoints saved before stay, and the same command resumes from them."""
     step = _state_step(state)
     if manager.latest_step() == step:
         return
     digest = state_digest(state)  # every process: gathering a sharded state is a collective
     path = _step_path(manager, step)
+    custom = {DIGEST: digest}
+    firsts = [f for f in (keep_from, recorded_kept_from(manager)) if f is not None]
+    if firsts:
+        custom[KEPT_FROM] = int(min(firsts))
     try:
         with wd.writing(path), _quiet():
-            manager.save(
-                step,
-                args=ocp.args.StandardSave(_saved(state)),
-                custom_metadata={DIGEST: digest},
-            )
+            manager.save(step, args=ocp.args.StandardSave(_saved(state)), custom_metadata=custom)
             manager.wait_until_finished()
     except Exception as error:  # noqa: BLE001 - orbax and tensorstore raise many types
         _close_quietly(manager)

@@ -326,7 +326,7 @@ def train_group(
             pending, last_time, last_step = [], now, step
         if step % config.checkpoint_every == 0 or step == config.num_steps or stopping:
             check_workdir(step)
-            checkpoint.save(manager, state)
+            checkpoint.save(manager, state, keep_from)
         if stopping:
             break
     for writer in writers_:
