@@ -84,7 +84,14 @@ def main(sweep: str, candidates: int, out: str, only: list[str] | None = None) -
             done = [json.loads(line) for line in f if line.strip()]
     seen = {(r["step"], r["run"]) for r in done}
     runs = only or wd.sweep_runs(sweep)
-    steps = last_fifth_steps(os.path.join(sweep, "runs", runs[0]))
+    steps_of = {run: last_fifth_steps(os.path.join(sweep, "runs", run)) for run in runs}
+    steps = steps_of[runs[0]]
+    for run, its_steps in steps_of.items():  # steadiness is read over the same steps in every run
+        if its_steps != steps:
+            sys.exit(
+                f"{run} holds the last fifth's steps {its_steps}, {runs[0]} {steps}: read the "
+                "runs with the same kept steps separately (name them after OUT)"
+            )
     print(f"reading steps {', '.join(map(str, steps))} of {len(runs)} runs", flush=True)
     # The final step first: it alone decides modes, HQ and KL, so the rule can be read before the
     # earlier steps (steadiness only) are in.
