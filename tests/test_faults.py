@@ -1097,5 +1097,17 @@ def test_a_failed_orbax_read_collected_late_prints_no_traceback_and_other_task_e
         assert not asyncio_logger.filter(report(namespace["async_deserialize"]))
         assert asyncio_logger.filter(report(ours))
         assert asyncio_logger.filter(report(namespace["async_deserialize"], "another report"))
+        # A bare future's failed tensorstore read (no orbax frame; its message names the spec).
+        future = "Future exception was never retrieved\nfuture: <Future finished exception=%r>"
+
+        def tensorstore_read():
+            raise ValueError('DATA_LOSS: ... [tensorstore_spec=\'{"driver":"zarr"}\']')
+
+        record = report(tensorstore_read, future)
+        record.args = (record.exc_info[1],)
+        assert not asyncio_logger.filter(record)
+        record = report(ours, future)
+        record.args = (record.exc_info[1],)
+        assert asyncio_logger.filter(record)
     finally:
         asyncio_logger.removeFilter(ckpt._FAILED_READ_FILTER)

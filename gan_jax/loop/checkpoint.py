@@ -47,21 +47,15 @@ LEGACY_DIGESTS = "digests.json"  # beside the checkpoints of runs made before DI
 
 
 @dataclasses.dataclass
-class _Keep(preservation_policy.PreservationPolicy):
+class _KeepFrom(preservation_policy.PreservationPolicy):
     """Keeps every checkpoint from `first_step` on (e.g. the last fifth of a run, to read its
-    samplers or metrics at every step of it afterwards; None: no such step), and the steps in
-    `kept`: those an earlier policy kept, which a resume with a raised `num_steps` (a later
-    first step) must not delete."""
+    samplers or metrics at every step of it afterwards)."""
 
-    first_step: int | None
-    kept: frozenset[int] = frozenset()
+    first_step: int
 
     def should_preserve(self, checkpoints, *, context) -> list[bool]:
         del context
-        return [
-            (self.first_step is not None and info.step >= self.first_step) or info.step in self.kept
-            for info in checkpoints
-        ]
+        return [info.step >= self.first_step for info in checkpoints]
 
 
 def keep_from_step(num_steps: int, keep_over_last: float) -> int | None:
@@ -74,31 +68,39 @@ def keep_from_step(num_steps: int, keep_over_last: float) -> int | None:
     return num_steps - math.floor(round(num_steps * keep_over_last, 9))
 
 
+def first_kept_step(directory: str, keep_from: int | None) -> int | None:
+    """The first step from which the run in `directory` keeps every checkpoint: this config's
+    `keep_from`, lowered to what the run's newest checkpoint records (`KEPT_FROM`), so that a
+    resume with a raised `num_steps` (a later `keep_from`) deletes nothing an earlier one kept.
+    `make_manager` keeps from it and `save` records it."""
+    recorded = None
+    if os.path.isdir(directory):
+        reader = make_manager(directory, create=False)
+        try:
+            step = reader.latest_step()
+            custom = _custom_metadata(reader, step)[0] if step is not None else None
+        finally:
+            reader.close()
+        found = custom.get(KEPT_FROM) if isinstance(custom, dict) else None
+        recorded = found if isinstance(found, int) else None
+    firsts = [f for f in (keep_from, recorded) if f is not None]
+    return min(firsts) if firsts else None
+
+
 def make_manager(
     directory: str, max_to_keep: int = 3, keep_from: int | None = None, create: bool = True
 ):
     """A `CheckpointManager` over `directory`, one checkpoint per saved step, keeping the newest
-    `max_to_keep`, every one from step `keep_from` on, and every one already there that an
-    earlier keep policy of the run kept (`KEPT_FROM`). With `create=False` (reading
-    someone's run) nothing is created or changed on disk; otherwise the temporary folders of
-    saves that never finished (a kill, a full disk) are removed."""
+    `max_to_keep` and every one from step `keep_from` on (`first_kept_step`). With
+    `create=False` (reading someone's run) nothing is created or changed on disk; otherwise the
+    temporary folders of saves that never finished (a kill, a full disk) are removed."""
     directory = os.path.abspath(directory)
     policy = None
     if create:
-        # The checkpoints an earlier keep policy kept (its first step is in the newest one's
-        # metadata) stay, whatever this run's own `keep_from` (say num_steps raised on resume).
-        earlier = None
-        if os.path.isdir(directory):
-            reader = make_manager(directory, create=False)
-            try:
-                earlier = recorded_kept_from(reader)
-                on_disk = reader.all_steps()
-            finally:
-                reader.close()
-        kept = frozenset(s for s in on_disk if s >= earlier) if earlier is not None else frozenset()
-        policy = preservation_policy.AnyPreservationPolicy(
-            [preservation_policy.LatestN(max_to_keep), _Keep(keep_from, kept)]
-        )
+        policies = [preservation_policy.LatestN(max_to_keep)]
+        if keep_from is not None:
+            policies.append(_KeepFrom(keep_from))
+        policy = preservation_policy.AnyPreservationPolicy(policies)
     with wd.writing(directory), _quiet():  # orbax logs a torn step metadata file at ERROR
         options = ocp.CheckpointManagerOptions(
             preservation_policy=policy,
@@ -129,18 +131,22 @@ def _drop_closed_loop_errors(previous):
 
 
 class _DropFailedReadTasks(py_logging.Filter):
-    """Drops asyncio's "Task exception was never retrieved" reports of a damaged checkpoint's
+    """Drops asyncio's "Task/Future exception was never retrieved" reports of a damaged checkpoint's
     failed reads. A read still running on orbax's event loop when the restore gives up is
     collected later, after `_quiet` has ended, and asyncio then prints its traceback; the
     caller has already reported the damage in one line."""
 
     def filter(self, record: py_logging.LogRecord) -> bool:
-        if not str(record.msg).startswith("Task exception was never retrieved"):
+        if not str(record.msg).startswith(
+            ("Task exception was never retrieved", "Future exception was never retrieved")
+        ):
             return True
         error = record.exc_info[1] if record.exc_info else None
         frames = traceback.extract_tb(error.__traceback__) if error is not None else []
-        return not any("orbax" in frame.filename for frame in frames) and (
-            "orbax" not in record.getMessage()
+        message = record.getMessage()
+        # A bare future's failed tensorstore read has no orbax frame: its message names the spec.
+        return not any("orbax" in frame.filename for frame in frames) and not (
+            "orbax" in message or "tensorstore_spec" in message
         )
 
 
@@ -210,36 +216,17 @@ def _state_step(state) -> int:
     return int(np.asarray(state.step.addressable_shards[0].data).max())
 
 
-def recorded_kept_from(manager) -> int | None:
-    """The first step from which the run's keep policies kept every checkpoint, as its newest
-    checkpoint records it (`KEPT_FROM`); None when it records none (or cannot be read)."""
-    step = manager.latest_step()
-    if step is None:
-        return None
-    try:
-        with _quiet():
-            custom = manager.metadata(step).custom_metadata
-    except Exception:  # noqa: BLE001 - a torn metadata file reads as many types
-        return None
-    found = custom.get(KEPT_FROM) if isinstance(custom, dict) else None
-    return found if isinstance(found, int) else None
-
-
 def save(manager, state, keep_from: int | None = None) -> None:
     """Saves the state under its step with its digest inside, and waits until it is on disk (a
-    kill can follow). `keep_from` (the manager's) is recorded with it, lowered to what the run's
-    newest checkpoint records, so that a resume keeps what every earlier policy kept. A
-    file-system fault (a full disk: orbax's `RESOURCE_EXHAUSTED`) is one `WorkdirError` line;
+    kill can follow), with `keep_from` (the manager's, from `first_kept_step`) recorded beside
+    it. A file-system fault (a full disk: orbax's `RESOURCE_EXHAUSTED`) is one `WorkdirError` line;
     the checkpoints saved before stay, and the same command resumes from them."""
     step = _state_step(state)
     if manager.latest_step() == step:
         return
     digest = state_digest(state)  # every process: gathering a sharded state is a collective
     path = _step_path(manager, step)
-    custom = {DIGEST: digest}
-    firsts = [f for f in (keep_from, recorded_kept_from(manager)) if f is not None]
-    if firsts:
-        custom[KEPT_FROM] = int(min(firsts))
+    custom = {DIGEST: digest} | ({KEPT_FROM: int(keep_from)} if keep_from is not None else {})
     try:
         with wd.writing(path), _quiet():
             manager.save(step, args=ocp.args.StandardSave(_saved(state)), custom_metadata=custom)
@@ -283,19 +270,24 @@ class _Checked(collections.namedtuple("_Checked", "step state verdict reason")):
     config makes)."""
 
 
-def _digest_of(manager, step, legacy) -> tuple[str | None, str]:
-    """(digest, where it comes from) of a checkpoint: its own metadata's, else the legacy
-    index's; (None, why there is none)."""
+def _custom_metadata(manager, step) -> tuple[dict | None, str]:
+    """(the `custom_metadata` of `step`'s checkpoint, or None; why it carries no digest)."""
     try:
         with _quiet():  # orbax logs a missing or torn metadata file
             custom = manager.metadata(step).custom_metadata
     except Exception as error:  # noqa: BLE001 - a torn metadata file reads as many types
-        custom, problem = None, f"its metadata is unreadable, {_first(error, 80)}"
-    else:
-        problem = (
-            "it carries no digest, saved before checkpoints carried one or its "
-            "_CHECKPOINT_METADATA lost"
-        )
+        return None, f"its metadata is unreadable, {_first(error, 80)}"
+    problem = (
+        "it carries no digest, saved before checkpoints carried one or its "
+        "_CHECKPOINT_METADATA lost"
+    )
+    return custom, problem
+
+
+def _digest_of(manager, step, legacy) -> tuple[str | None, str]:
+    """(digest, where it comes from) of a checkpoint: its own metadata's, else the legacy
+    index's; (None, why there is none)."""
+    custom, problem = _custom_metadata(manager, step)
     found = custom.get(DIGEST) if isinstance(custom, dict) else None
     if isinstance(found, str):
         return found, "its own"

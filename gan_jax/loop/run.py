@@ -256,7 +256,10 @@ def train_group(
     state = init_group_state([run.config for run in runs], mesh)
     _check_padding(runs[0].workdir, checkpoint_dir, int(state.step.shape[0]))
     check_workdir(None)  # compiling may take minutes: before the manager makes its folder
-    keep_from = checkpoint.keep_from_step(config.num_steps, config.keep_checkpoints_over_last)
+    keep_from = checkpoint.first_kept_step(
+        checkpoint_dir,
+        checkpoint.keep_from_step(config.num_steps, config.keep_checkpoints_over_last),
+    )
     manager = checkpoint.make_manager(checkpoint_dir, keep_from=keep_from)
     primary = sharding.is_primary()
     writers_ = [writers.MetricsWriter(run.workdir) for run in runs] if primary else []
