@@ -72,9 +72,13 @@ def first_kept_step(directory: str, keep_from: int | None) -> int | None:
     """The first step from which the run in `directory` keeps every checkpoint: this config's
     `keep_from`, lowered to what the run's newest checkpoint records (`KEPT_FROM`), so that a
     resume with a raised `num_steps` (a later `keep_from`) deletes nothing an earlier one kept.
-    `make_manager` keeps from it and `save` records it."""
+    `make_manager` keeps from it and `save` records it.
+
+    Whether there is a run to read is the primary process's answer: a reader is an orbax manager,
+    whose collectives every process must call in the same order, and another process may already
+    have created `directory` when this one looks."""
     recorded = None
-    if os.path.isdir(directory):
+    if sharding.primary_says(os.path.isdir(directory)):
         reader = make_manager(directory, create=False)
         try:
             step = reader.latest_step()
