@@ -131,6 +131,12 @@ def test_checkpoints_over_the_last_fraction_are_kept_and_restore_at_their_step(t
     config.num_steps = 60
     train_and_evaluate(config, workdir, progress=False)
     assert gan_jax.checkpoint_steps(workdir) == [35, 40, 45, 50, 55, 60]
+    # Raised to 70 with the newest checkpoint's metadata torn: the older ones still record 35.
+    with open(os.path.join(workdir, "checkpoints", "60", "_CHECKPOINT_METADATA"), "w") as f:
+        f.write("{")
+    config.num_steps = 70
+    train_and_evaluate(config, workdir, progress=False)
+    assert gan_jax.checkpoint_steps(workdir) == [35, 40, 45, 50, 55, 60, 65, 70]
 
 
 def test_the_first_kept_step_is_exact_where_floating_point_is_not():

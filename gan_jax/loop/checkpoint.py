@@ -70,24 +70,24 @@ def keep_from_step(num_steps: int, keep_over_last: float) -> int | None:
 
 def first_kept_step(directory: str, keep_from: int | None) -> int | None:
     """The first step from which the run in `directory` keeps every checkpoint: this config's
-    `keep_from`, lowered to what the run's newest checkpoint records (`KEPT_FROM`), so that a
-    resume with a raised `num_steps` (a later `keep_from`) deletes nothing an earlier one kept.
+    `keep_from`, lowered to the lowest its checkpoints record (`KEPT_FROM`; each one's, so that a
+    damaged newest one does not lose the record), so that a resume with a raised `num_steps` (a
+    later `keep_from`) deletes nothing an earlier one kept.
     `make_manager` keeps from it and `save` records it.
 
     Whether there is a run to read is the primary process's answer: a reader is an orbax manager,
     whose collectives every process must call in the same order, and another process may already
     have created `directory` when this one looks."""
-    recorded = None
+    recorded = []
     if sharding.primary_says(os.path.isdir(directory)):
         reader = make_manager(directory, create=False)
         try:
-            step = reader.latest_step()
-            custom = _custom_metadata(reader, step)[0] if step is not None else None
+            customs = [_custom_metadata(reader, step)[0] for step in reader.all_steps()]
         finally:
             reader.close()
-        found = custom.get(KEPT_FROM) if isinstance(custom, dict) else None
-        recorded = found if isinstance(found, int) else None
-    firsts = [f for f in (keep_from, recorded) if f is not None]
+        found = [c.get(KEPT_FROM) for c in customs if isinstance(c, dict)]
+        recorded = [f for f in found if isinstance(f, int)]
+    firsts = [f for f in (keep_from, *recorded) if f is not None]
     return min(firsts) if firsts else None
 
 
