@@ -421,7 +421,8 @@ def restore_latest(manager, target, *, repair: bool = False):
             wd.shown_path(_step_path(manager, chosen.step)),
             unverified,
         )
-    if repair and skipped and sharding.is_primary():
+    # A collective, so that process 0 moves nothing until every process has checked every step.
+    if repair and sharding.primary_says(bool(skipped)):
         _set_aside(manager, skipped)
     return chosen.state
 
@@ -470,10 +471,15 @@ def _nothing_usable(manager, checked) -> str:
 
 
 def _set_aside(manager, skipped) -> None:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    for checked in skipped:
-        source = _step_path(manager, checked.step)
-        label = "unverified" if checked.verdict == "unverified" else "damaged"
-        with wd.writing(source):
-            os.replace(source, f"{source}.{label}-{stamp}")
+    """Moves the skipped steps aside (process 0, which writes), then every process's `manager`
+    forgets them: a process whose manager still listed one would skip the save of its step
+    (`save`: saved already) while the others gather the state's digest, a collective."""
+    if sharding.is_primary():
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for checked in skipped:
+            source = _step_path(manager, checked.step)
+            label = "unverified" if checked.verdict == "unverified" else "damaged"
+            with wd.writing(source):
+                os.replace(source, f"{source}.{label}-{stamp}")
+    sharding.barrier("checkpoints set aside")
     manager.reload()

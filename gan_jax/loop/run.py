@@ -296,7 +296,7 @@ def train_group(
         wd.makedirs(os.path.join(run.workdir, "samples"))
         wd.write_json(os.path.join(run.workdir, wd.GROUP), pointer)
 
-    restored = checkpoint.restore_latest(manager, state, repair=primary)
+    restored = checkpoint.restore_latest(manager, state, repair=True)
     if restored is None:
         for writer in writers_:
             writer.truncate_after(-1)  # rows of an attempt that died before its first save
