@@ -3,8 +3,11 @@ a sweep whose runs axis spans both, and write the same numbers as one process wi
 devices."""
 
 import ast
+import glob
 import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -51,8 +54,8 @@ def _last_rows(workdir):
     return rows
 
 
-def _train_on_two_processes(workdir, *flags):
-    """The sweep (`SWEEP`, then `flags`) trained by two processes on localhost, one CPU each."""
+def _start_two_processes(workdir, *flags):
+    """The sweep (`SWEEP`, then `flags`) started on two processes on localhost, one CPU each."""
     port = _free_port()
     command = [sys.executable, "-m", "gan_jax.main", *SWEEP, *flags]
     processes = [
@@ -72,7 +75,12 @@ def _train_on_two_processes(workdir, *flags):
         )
         for i in range(2)
     ]
-    for process in processes:
+    return processes
+
+
+def _train_on_two_processes(workdir, *flags):
+    """The sweep (`SWEEP`, then `flags`) trained to its end by two processes on localhost."""
+    for process in _start_two_processes(workdir, *flags):
         _, stderr = process.communicate(timeout=300)
         assert process.returncode == 0, stderr.decode()[-2000:]
 
@@ -100,8 +108,6 @@ def test_two_processes_resume_past_a_damaged_checkpoint(tmp_path):
     process forgets it (one that still listed it skipped that step's save while the other
     gathered the state's digest: a collective mismatch, which aborted both). Retrained from the
     step before, the damaged step's numbers come out as they first did."""
-    import glob
-
     workdir = str(tmp_path / "multi")
     _train_on_two_processes(workdir, "--config.checkpoint_every=5", "--config.eval_every=5")
     first = _last_rows(workdir)
@@ -122,3 +128,33 @@ def test_two_processes_resume_past_a_damaged_checkpoint(tmp_path):
         assert {k: v for k, v in rows[2].items() if k not in timing} == {
             k: v for k, v in row.items() if k not in timing
         }
+
+
+def test_a_signal_to_one_process_stops_both_at_one_step_after_saving(tmp_path):
+    """SIGTERM reaches process 0 only (a scheduler preempting one host): both processes stop
+    after the same chunk, save that step's checkpoint together and exit 128 + SIGTERM (before,
+    process 0 stopped alone and both waited at mismatched collectives forever)."""
+    workdir = str(tmp_path / "multi")
+    first, second = _start_two_processes(
+        workdir,
+        "--config.num_steps=1000000",
+        "--config.eval_every=20",
+        "--config.checkpoint_every=1000000",  # the stop's checkpoint only
+    )
+    for line in first.stderr:
+        if b"step 20/" in line:
+            break
+    first.send_signal(signal.SIGTERM)
+    stderrs = []
+    for process in (first, second):
+        try:
+            stderrs.append(process.communicate(timeout=120)[1].decode())
+        except subprocess.TimeoutExpired:
+            for each in (first, second):
+                each.kill()
+            raise
+        assert process.returncode == 128 + signal.SIGTERM, stderrs[-1][-2000:]
+        assert "stopped by SIGTERM after saving" in stderrs[-1]
+    (stopped,) = re.findall(r"sweep stopped at step (\d+)/", stderrs[0])
+    (saved,) = glob.glob(os.path.join(workdir, "checkpoints", "*", "*"))
+    assert os.path.basename(saved) == stopped and int(stopped) % 20 == 0

@@ -48,16 +48,22 @@ class Outcome(NamedTuple):
 
 
 class StopRequest:
-    """Asked once per chunk whether training should stop: after SIGINT/SIGTERM (`signal` holds
-    which), or once `stop_after_chunks` chunks have run (how tests interrupt a run)."""
+    """Asked once per chunk, on every process, whether training should stop: after SIGINT/SIGTERM
+    reached any process (`signal` holds which, the same on every process), or once
+    `stop_after_chunks` chunks have run (how tests interrupt a run)."""
 
     def __init__(self, stop_after_chunks: int | None = None):
+        self.received: int | None = None  # set by this process's signal handler
         self.signal: int | None = None
         self._stop_after_chunks = stop_after_chunks
         self._chunks = 0
 
     def __call__(self) -> bool:
         self._chunks += 1
+        # A collective: a process stopping alone would leave the others at their next one.
+        agreed = sharding.largest_over_processes(self.received or 0)
+        if agreed:
+            self.signal = agreed
         return self.signal is not None or self._chunks == self._stop_after_chunks
 
 
@@ -72,7 +78,7 @@ def stop_on_signals(stop_after_chunks: int | None = None):
 
     def handler(signum, frame):
         del frame
-        request.signal = signum
+        request.received = signum
 
     for sig in previous:
         signal.signal(sig, handler)

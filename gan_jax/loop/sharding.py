@@ -73,6 +73,16 @@ def primary_says(flag: bool) -> bool:
     return bool(multihost_utils.broadcast_one_to_all(np.asarray(flag)))
 
 
+def largest_over_processes(value: int) -> int:
+    """The largest of every process's `value`, on every process (e.g. the signal one process
+    received: all must stop at the same chunk, or the others wait at their next collective)."""
+    if jax.process_count() == 1:
+        return value
+    from jax.experimental import multihost_utils
+
+    return int(np.max(multihost_utils.process_allgather(np.asarray(value))))
+
+
 def is_primary() -> bool:
     """Whether this process writes the outputs (process 0; every process computes)."""
     return jax.process_index() == 0
