@@ -12,6 +12,8 @@ import socket
 import subprocess
 import sys
 
+from conftest import overwrite_four_bytes
+
 from configs.sweeps import unroll_ring
 from gan_jax.commands import train_and_report
 from gan_jax.step.config import set_field
@@ -111,10 +113,8 @@ def test_two_processes_resume_past_a_damaged_checkpoint(tmp_path):
     workdir = str(tmp_path / "multi")
     _train_on_two_processes(workdir, "--config.checkpoint_every=5", "--config.eval_every=5")
     first = _last_rows(workdir)
-    (data,) = glob.glob(os.path.join(workdir, "checkpoints", "*", "10", "default", "d", "*"))
-    with open(data, "r+b") as f:
-        f.seek(os.path.getsize(data) // 2)
-        f.write(b"\x7f\x7f\x7f\x7f")
+    (step_10,) = glob.glob(os.path.join(workdir, "checkpoints", "*", "10"))
+    overwrite_four_bytes(step_10)
     _train_on_two_processes(
         workdir, "--config.checkpoint_every=5", "--config.eval_every=5", "--config.num_steps=15"
     )

@@ -33,7 +33,7 @@ import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
-from conftest import ROOT, make_tiny_config, run_main
+from conftest import ROOT, make_tiny_config, overwrite_four_bytes, run_main
 
 import gan_jax
 from gan_jax.commands import train_and_report
@@ -88,13 +88,6 @@ def _truncate_data(path):
             f.truncate(os.path.getsize(name) // 2)
 
 
-def _overwrite_four_bytes(path):
-    (name,) = glob.glob(os.path.join(path, "default", "d", "*"))
-    with open(name, "r+b") as f:
-        f.seek(os.path.getsize(name) // 2)
-        f.write(b"\x7f\x7f\x7f\x7f")
-
-
 def _silently_wrong(path):
     """A structurally valid checkpoint with other content (here: step 10's state under step
     20, its digest copied along): orbax restores it without complaint."""
@@ -128,11 +121,11 @@ def _metadata_lost(path):
         _delete_manifest,
         _delete_metadata,
         _truncate_data,
-        _overwrite_four_bytes,
+        overwrite_four_bytes,
         _silently_wrong,
         _other_values,
         lambda path: (_other_values(path), _metadata_lost(path)),
-        lambda path: (_overwrite_four_bytes(path), _metadata_lost(path)),
+        lambda path: (overwrite_four_bytes(path), _metadata_lost(path)),
     ],
     ids=[
         "manifest",

@@ -6,7 +6,7 @@ import os
 import jax
 import numpy as np
 import pytest
-from conftest import make_tiny_config
+from conftest import make_tiny_config, overwrite_four_bytes
 
 import gan_jax
 from gan_jax.loop.run import WorkdirError, train_and_evaluate
@@ -105,7 +105,6 @@ def test_checkpoints_over_the_last_fraction_are_kept_and_restore_at_their_step(t
     """keep_checkpoints_over_last=0.3 of 50 steps keeps every checkpoint from step 35 on beside the
     newest 3; each restores to the state a run stopped at its step ends with, and a step that was
     not kept, or one whose bytes were damaged, is one line naming it."""
-    import glob
 
     workdir, stopped_dir = str(tmp_path / "run"), str(tmp_path / "stopped")
     config = make_tiny_config(num_steps=50, checkpoint_every=5, keep_checkpoints_over_last=0.3)
@@ -121,10 +120,7 @@ def test_checkpoints_over_the_last_fraction_are_kept_and_restore_at_their_step(t
     assert gan_jax.checkpoint_steps(stopped_dir) == [25, 30, 35]  # 0: the newest 3 only
     with pytest.raises(ValueError, match=r"no checkpoint of step 30 \(steps: 35, 40, 45, 50\)"):
         gan_jax.restore(workdir, step=30)
-    (data,) = glob.glob(os.path.join(workdir, "checkpoints", "40", "default", "d", "*"))
-    with open(data, "r+b") as f:
-        f.seek(os.path.getsize(data) // 2)
-        f.write(b"\x7f\x7f\x7f\x7f")
+    overwrite_four_bytes(os.path.join(workdir, "checkpoints", "40"))
     with pytest.raises(ValueError, match=r"checkpoint .*40 is damaged: "):
         gan_jax.restore(workdir, step=40)
     # Raised to 60 steps, the last 0.3 starts at step 42: the resume keeps 35 and 40 all the same.

@@ -85,9 +85,8 @@ def first_kept_step(directory: str, keep_from: int | None) -> int | None:
             customs = [_custom_metadata(reader, step)[0] for step in reader.all_steps()]
         finally:
             reader.close()
-        found = [c.get(KEPT_FROM) for c in customs if isinstance(c, dict)]
-        recorded = [f for f in found if isinstance(f, int)]
-    firsts = [f for f in (keep_from, *recorded) if f is not None]
+        recorded = [c.get(KEPT_FROM) for c in customs if isinstance(c, dict)]
+    firsts = [f for f in (keep_from, *recorded) if isinstance(f, int)]
     return min(firsts) if firsts else None
 
 
